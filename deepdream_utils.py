@@ -1,0 +1,674 @@
+"""DeepDream helpers shared by every notebook of the coursework suite.
+
+DeepDream changes an *input image* by gradient ascent so that chosen layers of
+an ImageNet-trained InceptionV3 respond more strongly. This module holds the
+pieces every notebook needs, and nothing else:
+
+* image I/O: ``load_image``, ``noise_image``, ``save_image``, ``to_model`` / ``from_model``;
+* the model: ``dream_model`` (InceptionV3 truncated at the deepest chosen layer);
+* the objective and one step: ``dream_loss``, ``gradient_ascent_step``;
+* the loops: ``dream`` (one scale) and ``dream_octaves`` (multi-scale, random-shift tiles);
+* figures: ``plot_comparison``, ``plot_images``, ``plot_loss``.
+
+Images are ``float32`` arrays of shape ``(height, width, 3)`` with values in
+``[0, 1]``; the model sees them in ``[-1, 1]``. The default weights are the real
+ImageNet InceptionV3 weights bundled in ``weights/`` (no network needed);
+``weights="imagenet"`` uses Keras's official download instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import math
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+
+def _import_tensorflow_quietly():
+    """Imports TensorFlow with its native start-up log lines (printed before its
+    log level applies, with timestamps) kept off stderr, where notebooks would save them."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return tensorflow
+
+
+tf = _import_tensorflow_quietly()
+import keras  # noqa: E402  (after TensorFlow, whose Keras it is)
+
+REPO_ROOT = Path(__file__).resolve().parent
+IMAGES_DIR = REPO_ROOT / "images"
+OUTPUTS_DIR = REPO_ROOT / "outputs"
+BUNDLED_WEIGHTS = REPO_ROOT / "weights" / "inception_v3_imagenet_to_mixed7.float16.npz"
+BUNDLED_LAST_LAYER = "mixed7"  # the bundled file covers every layer up to this one
+WEIGHT_SOURCES = ("bundled", "imagenet")
+SAVE_SUFFIXES = (".jpg", ".jpeg", ".png")
+CLASSIC_LAYERS = ("mixed3", "mixed5", "conv2d_15", "conv2d_18")
+
+# Auto-named layer families of keras.applications.InceptionV3, renamed to the
+# names a fresh process gives them (conv2d, conv2d_1, ...), so that the course's
+# names mean the same layers however many models were built before.
+_AUTO_NAMED = ("conv2d", "batch_normalization", "activation", "max_pooling2d",
+               "average_pooling2d", "concatenate")
+_INPUT_PATHS: set[Path] = set()  # images read by load_image; save_image never overwrites them
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+    return int(value)
+
+
+def _positive_float(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive number, got {value!r}.") from None
+    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
+        raise ValueError(f"{name} must be a positive, finite number, got {value!r}.")
+    return number
+
+
+def _check_image(image: Any) -> np.ndarray:
+    """Returns ``image`` as float32 (H, W, 3) in [0, 1], or raises a clear ValueError."""
+    array = np.asarray(image, dtype=np.float32)
+    if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
+        raise ValueError(
+            f"Expected an RGB image of shape (height, width, 3), got shape {array.shape}. "
+            "Use load_image() or noise_image() to make one.")
+    if not np.isfinite(array).all():
+        raise ValueError("The image contains NaN or infinite values; start again from load_image().")
+    if array.min() < -1e-3 or array.max() > 1 + 1e-3:
+        raise ValueError(
+            f"Image values must lie in [0, 1], got [{array.min():.3g}, {array.max():.3g}]. "
+            "Use from_model() to convert a [-1, 1] model image back.")
+    return np.clip(array, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------- image I/O
+
+
+def _to_rgb_array(img: Image.Image) -> np.ndarray:
+    """Converts any Pillow image mode to float32 RGB in [0, 1]."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):  # 16-bit (or 32-bit) grayscale
+        gray = np.asarray(img, dtype=np.float32)
+        gray = gray / (65535.0 if gray.max() > 255 else 255.0)
+        return np.repeat(np.clip(gray, 0, 1)[:, :, None], 3, axis=2)
+    if img.mode == "F":
+        gray = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, img.convert("RGBA"))
+    return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+
+
+def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarray:
+    """Loads any image Pillow opens as float32 RGB in [0, 1], shape (H, W, 3).
+
+    Grayscale, palette, RGBA (composited on white), CMYK, 16-bit and EXIF-rotated
+    files are all handled. The file is only read, never changed.
+
+    Args:
+        path: the image file.
+        max_side: if given, shrink the image so that its longest side is at most this.
+    """
+    path = Path(path)
+    if max_side is not None:
+        max_side = _positive_int("max_side", max_side)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No image at '{path}'. Check the path (the suite's images are in {IMAGES_DIR}).")
+    if path.is_dir():
+        raise ValueError(f"'{path}' is a folder, not an image file.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"'{path}' is empty (0 bytes): copy the image again.")
+    try:
+        with Image.open(path) as img:
+            img.load()
+            img = ImageOps.exif_transpose(img)
+            if max_side is not None and max(img.size) > max_side:
+                img = _resized(img, max_side)
+            array = _to_rgb_array(img)
+    except UnidentifiedImageError:
+        raise ValueError(
+            f"'{path}' is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, ...). "
+            "Is it really an image file?") from None
+    except Image.DecompressionBombError as error:
+        raise ValueError(
+            f"'{path}' has too many pixels for Pillow's safety limit ({error}). "
+            "Shrink it with an image editor before dreaming.") from None
+    except (OSError, SyntaxError) as error:
+        raise ValueError(f"'{path}' is truncated or corrupt and cannot be decoded ({error}).") from None
+    _INPUT_PATHS.add(path.resolve())
+    return array
+
+
+def _resized(img: Image.Image, max_side: int) -> Image.Image:
+    scale = max_side / max(img.size)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    if img.mode not in ("RGB", "RGBA", "L", "LA"):
+        img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+    return img.resize(size, Image.LANCZOS)
+
+
+def noise_image(width: int, height: int, seed: int = 0, contrast: float = 0.1) -> np.ndarray:
+    """Seeded grey noise: 0.5 plus uniform noise of +-``contrast``, float32 (H, W, 3)."""
+    width, height = _positive_int("width", width), _positive_int("height", height)
+    contrast = _positive_float("contrast", contrast)
+    rng = np.random.default_rng(seed)
+    noise = rng.uniform(-contrast, contrast, size=(height, width, 3))
+    return np.clip(0.5 + noise, 0.0, 1.0).astype(np.float32)
+
+
+def to_model(image: np.ndarray) -> np.ndarray:
+    """Maps a [0, 1] image to the model's [-1, 1] range."""
+    return (np.asarray(image, dtype=np.float32) * 2.0 - 1.0).astype(np.float32)
+
+
+def from_model(x: np.ndarray | tf.Tensor) -> np.ndarray:
+    """Maps a model image in [-1, 1] back to [0, 1]."""
+    return np.clip((np.asarray(x, dtype=np.float32) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Bilinear (antialiased) resize of a float image to (height, width)."""
+    resized = tf.image.resize(image, (int(height), int(width)), method="bilinear", antialias=True)
+    return resized.numpy().astype(np.float32)
+
+
+def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 90) -> Path:
+    """Saves a [0, 1] image as JPEG or PNG (chosen by suffix) and returns the path.
+
+    The folder is created if needed. The file is written to a temporary name in
+    the same folder and then renamed, so a failed save never leaves a truncated
+    picture. An image read by ``load_image`` is never overwritten.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in SAVE_SUFFIXES:
+        raise ValueError(f"Cannot save '{path}': use one of the suffixes {', '.join(SAVE_SUFFIXES)}.")
+    if path.resolve() in _INPUT_PATHS:
+        raise ValueError(
+            f"Refusing to overwrite '{path}': it is an input image. Save the result under another name.")
+    pixels = np.round(_check_image(image) * 255.0).astype(np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            if path.suffix.lower() == ".png":
+                Image.fromarray(pixels).save(file, format="PNG", optimize=True)
+            else:
+                Image.fromarray(pixels).save(file, format="JPEG", quality=quality, optimize=True)
+        os.replace(temp_name, path)
+    except OSError as error:
+        Path(temp_name).unlink(missing_ok=True)
+        raise OSError(f"Could not save '{path}': {error.strerror or error}.") from error
+    return path
+
+
+# --------------------------------------------------------------------------- model
+
+
+def _canonical_names(model: keras.Model) -> None:
+    """Renames auto-named layers to the names a fresh Keras process gives them."""
+    families: dict[str, list[tuple[int, keras.layers.Layer]]] = {}
+    for layer in model.layers:
+        match = re.fullmatch(r"([a-z_0-9]+?)(?:_(\d+))?", layer.name)
+        if match and match.group(1) in _AUTO_NAMED:
+            number = int(match.group(2)) if match.group(2) else 0
+            families.setdefault(match.group(1), []).append((number, layer))
+    for family, members in families.items():
+        for index, (_, layer) in enumerate(sorted(members, key=lambda item: item[0])):
+            layer.name = family if index == 0 else f"{family}_{index}"
+
+
+def _load_bundled_weights(model: keras.Model, path: Path = BUNDLED_WEIGHTS) -> None:
+    if not path.exists():
+        raise FileNotFoundError(
+            f"The bundled weights '{path}' are missing. Restore them with `git checkout -- weights/` "
+            "or rebuild them with tools/convert_inception_weights.py.")
+    with np.load(path) as stored:
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.Conv2D):
+                keys = ("kernel",)
+            elif isinstance(layer, keras.layers.BatchNormalization):
+                keys = ("beta", "moving_mean", "moving_variance")
+            else:
+                continue
+            layer.set_weights([stored[f"{layer.name}/{key}"].astype(np.float32) for key in keys])
+
+
+@functools.lru_cache(maxsize=2)
+def inception_trunk(weights: str = "bundled") -> keras.Model:
+    """InceptionV3 without its classifier, canonically named, for any image size.
+
+    Args:
+        weights: ``"bundled"`` (the repository's ImageNet weights, layers up to
+            ``mixed7``, no network) or ``"imagenet"`` (Keras's download, all layers).
+    """
+    if weights not in WEIGHT_SOURCES:
+        raise ValueError(f"weights must be one of {WEIGHT_SOURCES}, got {weights!r}.")
+    full = keras.applications.InceptionV3(
+        include_top=False, weights=None if weights == "bundled" else "imagenet",
+        input_shape=(None, None, 3))
+    _canonical_names(full)
+    if weights == "imagenet":
+        return full
+    trunk = keras.Model(full.input, full.get_layer(BUNDLED_LAST_LAYER).output, name="inception_v3_trunk")
+    _load_bundled_weights(trunk)
+    return trunk
+
+
+def layer_names(weights: str = "bundled") -> list[str]:
+    """Names of the layers a dream can use with these weights (``mixed*`` first)."""
+    names = [layer.name for layer in inception_trunk(weights).layers[1:]]
+    return sorted(names, key=lambda name: not name.startswith("mixed"))
+
+
+def _unknown_layer_message(name: str, weights: str) -> str:
+    valid = layer_names(weights)
+    hint = ""
+    if weights == "bundled" and name in layer_names_imagenet_only():
+        hint = f" The bundled weights stop at {BUNDLED_LAST_LAYER}; use weights='imagenet' (needs internet)."
+    close = difflib.get_close_matches(name, valid, n=3)
+    if close:
+        hint += f" Did you mean {', '.join(close)}?"
+    return f"Unknown layer {name!r}.{hint} Valid layers: {', '.join(valid)}."
+
+
+@functools.cache
+def layer_names_imagenet_only() -> tuple[str, ...]:
+    """Layers that exist in InceptionV3 after ``mixed7`` (need ``weights='imagenet'``)."""
+    return ("mixed8", "mixed9", "mixed9_0", "mixed9_1", "mixed10") + tuple(
+        f"conv2d_{i}" for i in range(70, 94))
+
+
+@dataclasses.dataclass(frozen=True)
+class DreamModel:
+    """A model that maps an image to the chosen layers' activations, and its objective.
+
+    Made by ``dream_model``; holds what the loss and the compiled step need.
+    """
+
+    model: keras.Model  # [-1, 1] image batch -> list of activations
+    layer_weights: dict[str, float]  # layer name -> weight in the loss
+    channel: int | None  # if set, only this channel of the (single) layer counts
+    weights: str  # "bundled" or "imagenet"
+    min_side: int  # smallest image side that reaches the deepest layer
+    step: Any  # the compiled gradient-ascent step (see gradient_ascent_step)
+
+
+def dream_model(layers: str | Sequence[str] | Mapping[str, float], weights: str = "bundled",
+                channel: int | None = None) -> DreamModel:
+    """Builds the dream model for some layers, computing only up to the deepest one.
+
+    Args:
+        layers: one name, a list of names (equal weights), or a ``{name: weight}`` dict.
+            Keras names such as ``"mixed3"``, ``"mixed5"``, ``"conv2d_15"``.
+        weights: ``"bundled"`` (default, offline) or ``"imagenet"`` (Keras's download).
+        channel: dream only this channel of the layer (needs exactly one layer).
+    """
+    if isinstance(layers, str):
+        layers = [layers]
+    if isinstance(layers, Mapping):
+        layer_weights = {str(k): float(v) for k, v in layers.items()}
+    else:
+        layer_weights = {str(name): 1.0 for name in layers}
+    if not layer_weights:
+        raise ValueError("Choose at least one layer, for example ['mixed3', 'mixed5'].")
+    for name, weight in layer_weights.items():
+        if not math.isfinite(weight):
+            raise ValueError(f"The weight of layer {name!r} must be finite, got {weight!r}.")
+    trunk = inception_trunk(weights)
+    known = {layer.name for layer in trunk.layers[1:]}
+    for name in layer_weights:
+        if name not in known:
+            raise ValueError(_unknown_layer_message(name, weights))
+    outputs = [trunk.get_layer(name).output for name in layer_weights]
+    model = keras.Model(trunk.input, outputs, name="dream_" + "_".join(layer_weights))
+    if channel is not None:
+        if len(layer_weights) != 1:
+            raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
+        depth = outputs[0].shape[-1]
+        if isinstance(channel, bool) or not isinstance(channel, (int, np.integer)) or not 0 <= channel < depth:
+            raise ValueError(f"channel must be a whole number from 0 to {depth - 1} for this layer, "
+                             f"got {channel!r}.")
+        channel = int(channel)
+    return DreamModel(model=model, layer_weights=layer_weights, channel=channel, weights=weights,
+                      min_side=_min_side(model),
+                      step=_compiled_step(model, tuple(layer_weights.values()), channel))
+
+
+def _min_side(model: keras.Model, limit: int = 1024) -> int:
+    """Smallest square input side for which every output of ``model`` is at least 1x1."""
+
+    def fits(side: int) -> bool:
+        try:
+            model.compute_output_shape((1, side, side, 3))
+        except ValueError:
+            return False
+        return True
+
+    low, high = 1, limit
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if fits(middle) else (middle + 1, high)
+    return low
+
+
+# --------------------------------------------------------------------------- loss and step
+
+
+def _loss_from_activations(activations: Sequence[tf.Tensor], weights: Sequence[float],
+                           channel: int | None) -> tf.Tensor:
+    losses = [tf.reduce_mean(a[..., channel] if channel is not None else a) for a in activations]
+    return tf.add_n([w * loss for w, loss in zip(weights, losses)])
+
+
+def dream_loss(dm: DreamModel, image: np.ndarray) -> float:
+    """The dream objective for a [0, 1] image: weighted mean activation of the chosen layers."""
+    image = _check_image(image)
+    _check_size(dm, image.shape[:2])
+    activations = dm.model(to_model(image)[None], training=False)
+    if not isinstance(activations, (list, tuple)):
+        activations = [activations]
+    return float(_loss_from_activations(activations, tuple(dm.layer_weights.values()), dm.channel))
+
+
+def _compiled_step(model: keras.Model, weights: tuple[float, ...], channel: int | None):
+    """One tf.function doing one gradient-ascent step on tiles; serves every image size."""
+
+    def loss_of(x: tf.Tensor) -> tf.Tensor:
+        activations = model(x[None], training=False)
+        if not isinstance(activations, (list, tuple)):
+            activations = [activations]
+        return _loss_from_activations(activations, weights, channel)
+
+    @tf.function(reduce_retracing=True, input_signature=[
+        tf.TensorSpec([None, None, 3], tf.float32),  # image in [-1, 1]
+        tf.TensorSpec([None], tf.int32),  # row edges of the tiles
+        tf.TensorSpec([None], tf.int32),  # column edges of the tiles
+        tf.TensorSpec([2], tf.int32),  # random shift (rows, columns)
+        tf.TensorSpec([], tf.float32),  # step size
+    ])
+    def step(image, y_edges, x_edges, shift, step_size):
+        rolled = tf.roll(image, shift=shift, axis=[0, 1])
+        gradients = tf.zeros_like(rolled)
+        total = tf.constant(0.0)
+        for i in tf.range(tf.size(y_edges) - 1):
+            for j in tf.range(tf.size(x_edges) - 1):
+                with tf.GradientTape() as tape:
+                    tape.watch(rolled)
+                    tile = rolled[y_edges[i]:y_edges[i + 1], x_edges[j]:x_edges[j + 1]]
+                    loss = loss_of(tile)
+                gradients += tape.gradient(loss, rolled)
+                total += loss
+        gradients = tf.roll(gradients, shift=-shift, axis=[0, 1])
+        n_tiles = tf.cast((tf.size(y_edges) - 1) * (tf.size(x_edges) - 1), tf.float32)
+        std = tf.math.reduce_std(gradients)
+        image = tf.clip_by_value(image + step_size * gradients / (std + 1e-8), -1.0, 1.0)
+        return image, total / n_tiles, std
+
+    return step
+
+
+def tile_edges(length: int, tile_size: int | None) -> np.ndarray:
+    """Edges of ``max(1, length // tile_size)`` near-equal tiles covering ``length`` pixels.
+
+    Every tile is at least ``min(tile_size, length)`` long, so each reaches the layer.
+    """
+    count = 1 if tile_size is None else max(1, length // tile_size)
+    return np.round(np.linspace(0, length, count + 1)).astype(np.int32)
+
+
+def gradient_ascent_step(dm: DreamModel, x: np.ndarray | tf.Tensor, step_size: float,
+                         tile_size: int | None = None,
+                         rng: np.random.Generator | None = None) -> tuple[tf.Tensor, float]:
+    """One step on a model image ``x`` in [-1, 1]: x + step_size * gradient / std, clipped.
+
+    With ``tile_size``, the gradient is summed over tiles of about that size after a
+    random shift of the whole image (so tile seams move every step); memory is then
+    bounded by the tile. Returns the new image and the loss (mean over tiles).
+    """
+    height, width = int(x.shape[0]), int(x.shape[1])
+    y_edges, x_edges = tile_edges(height, tile_size), tile_edges(width, tile_size)
+    rng = rng or np.random.default_rng(0)
+    shift = [0, 0]
+    if len(y_edges) > 2:
+        shift[0] = int(rng.integers(-(tile_size // 2), tile_size // 2 + 1))
+    if len(x_edges) > 2:
+        shift[1] = int(rng.integers(-(tile_size // 2), tile_size // 2 + 1))
+    new_x, loss, std = dm.step(tf.convert_to_tensor(x, tf.float32), y_edges, x_edges,
+                               tf.constant(shift, tf.int32), tf.constant(step_size, tf.float32))
+    loss, std = float(loss), float(std)
+    if not (math.isfinite(loss) and math.isfinite(std)):
+        raise FloatingPointError(f"The loss or its gradient became non-finite ({loss}, {std}).")
+    return new_x, loss
+
+
+# --------------------------------------------------------------------------- loops
+
+
+def _check_size(dm: DreamModel, shape: Sequence[int]) -> None:
+    if min(shape) < dm.min_side:
+        raise ValueError(
+            f"The image is {shape[1]}x{shape[0]} pixels, but layer(s) {', '.join(dm.layer_weights)} "
+            f"need at least {dm.min_side} pixels on each side. Use a larger image or a shallower layer.")
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stdout, mininterval=1.0,
+                ascii=False, dynamic_ncols=False, ncols=90)
+
+
+def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, tile_size: int | None,
+            rng: np.random.Generator, bar, history: list[float]) -> tuple[tf.Tensor, bool]:
+    """Runs ``steps`` steps; returns the image and whether the user interrupted."""
+    for _ in range(steps):
+        try:
+            x, loss = gradient_ascent_step(dm, x, step_size, tile_size, rng)
+        except KeyboardInterrupt:
+            bar.write(f"Interrupted after {len(history)} steps: returning the image as far as it got.")
+            return x, True
+        except FloatingPointError as error:
+            raise FloatingPointError(f"Step {len(history) + 1}: {error} Try a smaller step_size.") from None
+        history.append(loss)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+    return x, False
+
+
+def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float = 0.01,
+          tile_size: int | None = None, seed: int = 0,
+          progress: bool = True) -> tuple[np.ndarray, list[float]]:
+    """Plain DeepDream at one scale: ``steps`` gradient-ascent steps on ``image``.
+
+    Args:
+        dm: from ``dream_model``.
+        image: start image, float (H, W, 3) in [0, 1].
+        steps: number of gradient-ascent steps.
+        step_size: change per step, in units of the gradient's standard deviation
+            (the model's range is [-1, 1]).
+        tile_size: if set, use random-shift tiled gradients with tiles of about this size.
+        seed: seeds the random tile shifts.
+        progress: show a progress bar.
+
+    Returns:
+        The dreamed image in [0, 1] and the loss after each step. Interrupting
+        (Ctrl-C or the notebook's stop button) returns the image as far as it got.
+    """
+    image = _check_image(image)
+    steps, step_size = _positive_int("steps", steps), _positive_float("step_size", step_size)
+    if tile_size is not None:
+        tile_size = max(_positive_int("tile_size", tile_size), dm.min_side)
+    _check_size(dm, image.shape[:2])
+    rng = np.random.default_rng(seed)
+    history: list[float] = []
+    with _progress(steps, "dreaming", progress) as bar:
+        x, _ = _ascend(dm, tf.constant(to_model(image)), steps, step_size, tile_size, rng, bar, history)
+    return from_model(x), history
+
+
+def octave_shapes(shape: Sequence[int], octaves: int, octave_scale: float,
+                  min_side: int = 1) -> list[tuple[int, int]]:
+    """Image sizes (height, width) from smallest to ``shape``, each ``octave_scale`` apart.
+
+    Sizes whose shorter side would fall below ``min_side`` are left out.
+    """
+    height, width = int(shape[0]), int(shape[1])
+    sizes = []
+    for k in range(octaves - 1, -1, -1):
+        size = (round(height / octave_scale**k), round(width / octave_scale**k))
+        if min(size) >= min_side:
+            sizes.append(size)
+    return sizes
+
+
+def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_scale: float = 1.4,
+                  steps_per_octave: int | Sequence[int] = 25, step_size: float = 0.01,
+                  tile_size: int | None = 512, reinject_detail: bool = True, seed: int = 0,
+                  progress: bool = True) -> tuple[np.ndarray, list[float]]:
+    """Multi-scale DeepDream: dream small, upscale, dream again, up to full size.
+
+    Args:
+        dm: from ``dream_model``.
+        image: start image, float (H, W, 3) in [0, 1]; the result has its size.
+        octaves: number of scales; the smallest is ``octave_scale ** (octaves - 1)`` times smaller.
+        octave_scale: size ratio between neighbouring octaves (> 1).
+        steps_per_octave: steps at each octave, one number or one per octave (small to large).
+        step_size: change per step, in units of the gradient's standard deviation.
+        tile_size: random-shift tiled gradients with tiles of about this size (None: whole image).
+        reinject_detail: after each upscale, add back the detail the downscaling removed
+            (as in the Keras example), so the result stays sharp.
+        seed: seeds the random tile shifts.
+        progress: show a progress bar.
+
+    Returns:
+        The dreamed image in [0, 1] and the loss after each step (all octaves).
+        Octaves too small for the layers are skipped, with a message.
+    """
+    image = _check_image(image)
+    octaves = _positive_int("octaves", octaves)
+    octave_scale = _positive_float("octave_scale", octave_scale)
+    if octave_scale <= 1:
+        raise ValueError(f"octave_scale must be greater than 1, got {octave_scale!r}.")
+    step_size = _positive_float("step_size", step_size)
+    if tile_size is not None:
+        tile_size = max(_positive_int("tile_size", tile_size), dm.min_side)
+    per_octave = ([steps_per_octave] * octaves if isinstance(steps_per_octave, (int, np.integer))
+                  else list(steps_per_octave))
+    if len(per_octave) != octaves:
+        raise ValueError(f"steps_per_octave has {len(per_octave)} entries for {octaves} octaves.")
+    per_octave = [_positive_int("steps_per_octave", s) for s in per_octave]
+    _check_size(dm, image.shape[:2])
+    shapes = octave_shapes(image.shape[:2], octaves, octave_scale, dm.min_side)
+    if len(shapes) < octaves:
+        print(f"Skipping the {octaves - len(shapes)} smallest octave(s): too small for the layers "
+              f"(at least {dm.min_side} pixels a side).")
+        per_octave = per_octave[octaves - len(shapes):]
+    rng = np.random.default_rng(seed)
+    history: list[float] = []
+    original = to_model(image)
+    previous_base = resize_image(original, *shapes[0])
+    x = tf.constant(previous_base)
+    with _progress(sum(per_octave), "dreaming", progress) as bar:
+        for index, (shape, steps) in enumerate(zip(shapes, per_octave)):
+            if index > 0:
+                x = tf.image.resize(x, shape, method="bilinear")
+                if reinject_detail:
+                    base = resize_image(original, *shape)
+                    x = x + (base - tf.image.resize(previous_base, shape, method="bilinear"))
+                    previous_base = base
+                x = tf.clip_by_value(x, -1.0, 1.0)
+            x, interrupted = _ascend(dm, x, steps, step_size, tile_size, rng, bar, history)
+            if interrupted:
+                x = tf.image.resize(x, image.shape[:2], method="bilinear")
+                break
+    return from_model(x), history
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def format_params(params: Mapping[str, Any]) -> str:
+    """``{'steps': 100, 'step_size': 0.01}`` -> ``'steps=100, step_size=0.01'``."""
+    return ", ".join(f"{key}={value}" for key, value in params.items())
+
+
+def _wrap(text: str, width: int = 100) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))
+
+
+def plot_images(images: Sequence[np.ndarray], titles: Sequence[str], suptitle: str | None = None,
+                columns: int | None = None, size: float = 4.0):
+    """A grid of images with titles; returns the matplotlib Figure."""
+    import matplotlib.pyplot as plt
+
+    columns = columns or len(images)
+    rows = math.ceil(len(images) / columns)
+    aspect = images[0].shape[0] / images[0].shape[1]
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * aspect * rows + 0.8),
+                             squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, img, title in zip(axes.flat, images, titles):
+        ax.imshow(np.clip(img, 0, 1))
+        ax.set_title(title, fontsize=10)
+    if suptitle:
+        fig.suptitle(_wrap(suptitle, int(20 * columns * size / 4)), fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_comparison(start: np.ndarray, result: np.ndarray, params: Mapping[str, Any],
+                    title: str = "DeepDream", size: float = 6.0):
+    """Start and result side by side, with every parameter in the title."""
+    return plot_images([start, result], ["start", "result"], f"{title}: {format_params(params)}",
+                       columns=2, size=size)
+
+
+def plot_loss(history: Sequence[float], title: str = "Dream loss per step"):
+    """The loss curve of a dream; returns the Figure."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.plot(np.arange(1, len(history) + 1), history)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss (weighted mean activation)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def timed(function, *args, **kwargs) -> tuple[Any, float]:
+    """Calls ``function`` and returns its result and the wall time in seconds."""
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start

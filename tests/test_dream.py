@@ -1,0 +1,315 @@
+"""The model, the objective, the gradient-ascent step, the loops and the figures."""
+
+import dataclasses
+import hashlib
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import deepdream_utils as dd
+import keras
+from tools.convert_inception_weights import reference_input
+
+
+@pytest.fixture(scope="module")
+def mixed3():
+    return dd.dream_model("mixed3")
+
+
+@pytest.fixture(scope="module")
+def conv15():
+    return dd.dream_model(["conv2d_15"])
+
+
+# ----------------------------------------------------------------------------- weights and model
+
+
+def test_bundled_weights_reproduce_the_reference_fixture():
+    reference = np.load(dd.REPO_ROOT / "tests" / "fixtures" / "inception_reference.npz")
+    picture = reference_input().astype(np.float32) / 255.0
+    for layer in ("mixed2", "mixed5", "mixed7"):
+        activation = np.asarray(dd.dream_model(layer).model(dd.to_model(picture)))
+        for kind, ours in (("channel_means", activation.mean(axis=(0, 1, 2))),
+                           ("spatial_map", activation.mean(axis=(0, 3)))):
+            theirs = reference[f"{layer}/{kind}"]
+            error = np.linalg.norm(ours - theirs) / np.linalg.norm(theirs)
+            assert error < 1e-2, f"{layer} {kind}: relative error {error:.3g}"
+
+
+def test_weights_are_pretrained_not_random():
+    kernel = dd.inception_trunk().get_layer("conv2d").get_weights()[0]
+    stored = np.load(dd.BUNDLED_WEIGHTS)["conv2d/kernel"].astype(np.float32)
+    assert np.array_equal(kernel, stored)
+
+
+def test_course_layer_names_survive_models_built_earlier():
+    for _ in range(2):  # shift Keras's automatic name counters
+        keras.applications.InceptionV3(include_top=False, weights=None, input_shape=(75, 75, 3))
+    fresh = dd.inception_trunk.__wrapped__("bundled")
+    stored = np.load(dd.BUNDLED_WEIGHTS)
+    for name in ("conv2d", "conv2d_15", "conv2d_18", "conv2d_69"):
+        assert np.array_equal(fresh.get_layer(name).get_weights()[0],
+                              stored[f"{name}/kernel"].astype(np.float32)), name
+    assert fresh.get_layer("batch_normalization_15").get_weights()[0].shape == (64,)
+
+
+def test_list_and_dict_layers_with_weights(mixed3):
+    assert mixed3.layer_weights == {"mixed3": 1.0}
+    dm = dd.dream_model({"mixed3": 0.5, "conv2d_15": 2})
+    assert dm.layer_weights == {"mixed3": 0.5, "conv2d_15": 2.0}
+    assert len(dm.model.outputs) == 2
+
+
+def test_model_stops_at_the_deepest_chosen_layer(mixed3):
+    names = {layer.name for layer in mixed3.model.layers}
+    assert "mixed3" in names and "mixed2" in names
+    assert not names & {"mixed4", "mixed5", "mixed7"}
+
+
+def test_unknown_layer_lists_the_valid_names():
+    with pytest.raises(ValueError, match=r"Unknown layer 'mixed33'.*Did you mean mixed3.*Valid layers: mixed0, "
+                                         r"mixed1.*conv2d_15"):
+        dd.dream_model(["mixed33"])
+
+
+def test_layer_beyond_the_bundled_weights_points_to_imagenet():
+    with pytest.raises(ValueError, match="weights='imagenet'"):
+        dd.dream_model("mixed9")
+
+
+@pytest.mark.parametrize("layers,message", [([], "at least one layer"), ({"mixed3": float("nan")}, "finite")])
+def test_bad_layer_choices_give_clear_errors(layers, message):
+    with pytest.raises(ValueError, match=message):
+        dd.dream_model(layers)
+
+
+def test_unknown_weight_source_gives_clear_error():
+    with pytest.raises(ValueError, match="weights must be one of"):
+        dd.dream_model("mixed3", weights="random")
+
+
+def test_channel_needs_one_layer_and_a_valid_index():
+    with pytest.raises(ValueError, match="exactly one layer"):
+        dd.dream_model(["mixed3", "mixed5"], channel=3)
+    with pytest.raises(ValueError, match="from 0 to 767"):
+        dd.dream_model("mixed3", channel=768)
+
+
+def test_min_side_is_the_smallest_image_that_reaches_the_layer(mixed3):
+    assert mixed3.min_side == 43
+    mixed3.model.compute_output_shape((1, 43, 43, 3))
+    with pytest.raises(ValueError):
+        mixed3.model.compute_output_shape((1, 42, 42, 3))
+
+
+# ----------------------------------------------------------------------------- loss and step
+
+
+def test_loss_is_the_weighted_mean_activation():
+    image = dd.noise_image(80, 80, seed=4)
+    dm = dd.dream_model({"mixed3": 0.5, "conv2d_15": 2.0})
+    a3, a15 = dm.model(dd.to_model(image)[None])
+    expected = 0.5 * float(tf.reduce_mean(a3)) + 2.0 * float(tf.reduce_mean(a15))
+    assert dd.dream_loss(dm, image) == pytest.approx(expected, rel=1e-5)
+
+
+def test_channel_loss_is_that_channels_mean():
+    image = dd.noise_image(80, 80, seed=4)
+    dm = dd.dream_model("mixed3", channel=7)
+    activation = dm.model(dd.to_model(image)[None])
+    assert dd.dream_loss(dm, image) == pytest.approx(float(tf.reduce_mean(activation[..., 7])), rel=1e-5)
+
+
+def test_step_moves_by_step_size_times_gradient_over_its_std(conv15):
+    x = tf.constant(dd.to_model(dd.noise_image(64, 48, seed=5)) * 0.5)  # far from the clip limits
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_mean(conv15.model(x[None]))
+    gradient = tape.gradient(loss, x).numpy()
+    new_x, reported = dd.gradient_ascent_step(conv15, x, step_size=0.01)
+    expected = x.numpy() + 0.01 * gradient / gradient.std()
+    assert np.allclose(new_x.numpy(), np.clip(expected, -1, 1), atol=1e-5)
+    assert reported == pytest.approx(float(loss), rel=1e-5)
+
+
+def test_step_clips_to_the_valid_range(conv15):
+    x = tf.constant(dd.to_model(dd.noise_image(64, 64, seed=6)))
+    new_x, _ = dd.gradient_ascent_step(conv15, x, step_size=5.0)
+    assert new_x.numpy().min() >= -1.0 and new_x.numpy().max() <= 1.0
+    assert np.isclose(np.abs(new_x.numpy()), 1.0).mean() > 0.3
+
+
+def test_single_tile_covering_the_image_gives_the_full_image_gradient(conv15):
+    x = tf.constant(dd.to_model(dd.noise_image(96, 64, seed=7)))
+    whole, _ = dd.gradient_ascent_step(conv15, x, 0.01, tile_size=None)
+    tiled, _ = dd.gradient_ascent_step(conv15, x, 0.01, tile_size=96, rng=np.random.default_rng(3))
+    assert np.allclose(whole.numpy(), tiled.numpy(), atol=1e-6)
+
+
+def test_tiled_step_covers_the_whole_image(conv15):
+    x = tf.constant(dd.to_model(dd.noise_image(150, 130, seed=8)) * 0.5)
+    new_x, _ = dd.gradient_ascent_step(conv15, x, 0.01, tile_size=50, rng=np.random.default_rng(1))
+    moved = np.abs(new_x.numpy() - x.numpy()).max(axis=-1) > 0
+    blocks = moved.reshape(13, 10, 15, 10).mean(axis=(1, 3))  # 10x10-pixel blocks
+    assert blocks.min() > 0.25  # no region is left out (valid convolutions skip a few edge pixels)
+
+
+def test_tile_edges_cover_the_length_with_tiles_at_least_tile_size():
+    for length, tile in [(1024, 512), (576, 512), (1000, 300), (300, None), (4000, 512)]:
+        edges = tile_edges = dd.tile_edges(length, tile)
+        assert tile_edges[0] == 0 and tile_edges[-1] == length
+        sizes = np.diff(edges)
+        assert sizes.min() >= min(tile or length, length)
+        assert tile is None or sizes.max() < 2 * tile
+
+
+def test_one_trace_serves_every_image_size():
+    dm = dd.dream_model("conv2d_18")
+    for width, height in [(64, 64), (90, 70), (130, 60)]:
+        dd.dream(dm, dd.noise_image(width, height), steps=2, progress=False)
+    dd.dream_octaves(dm, dd.noise_image(150, 120), octaves=3, steps_per_octave=1, tile_size=64, progress=False)
+    assert dm.step.experimental_get_tracing_count() == 1
+
+
+# ----------------------------------------------------------------------------- loops
+
+
+def test_gradient_ascent_raises_the_loss(mixed3):
+    image = dd.noise_image(100, 100, seed=9)
+    result, history = dd.dream(mixed3, image, steps=10, step_size=0.02, progress=False)
+    assert len(history) == 10
+    assert dd.dream_loss(mixed3, result) > dd.dream_loss(mixed3, image) + 0.1
+    assert history[-1] > history[0]
+
+
+def test_same_seed_gives_the_same_image(conv15):
+    image = dd.noise_image(120, 100, seed=1)
+    runs = [dd.dream(conv15, image, steps=3, tile_size=50, seed=seed, progress=False)[0] for seed in (4, 4, 5)]
+    assert np.array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+def test_dream_does_not_change_its_input(conv15):
+    image = dd.noise_image(64, 64, seed=2)
+    before = hashlib.sha256(image.tobytes()).hexdigest()
+    dd.dream(conv15, image, steps=2, progress=False)
+    assert hashlib.sha256(image.tobytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize("steps", [0, -3, 2.5, True, "10"])
+def test_non_positive_or_fractional_steps_give_clear_errors(conv15, steps):
+    with pytest.raises(ValueError, match="steps must be a positive whole number"):
+        dd.dream(conv15, dd.noise_image(64, 64), steps=steps, progress=False)
+
+
+@pytest.mark.parametrize("step_size", [0, -0.01, float("nan"), float("inf"), "big"])
+def test_bad_step_size_gives_clear_error(conv15, step_size):
+    with pytest.raises(ValueError, match="step_size must be a positive"):
+        dd.dream(conv15, dd.noise_image(64, 64), steps=1, step_size=step_size, progress=False)
+
+
+def test_non_finite_image_gives_clear_error(conv15):
+    image = dd.noise_image(64, 64)
+    image[3, 3, 1] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        dd.dream(conv15, image, steps=1, progress=False)
+
+
+def test_image_too_small_for_the_layer_gives_clear_error(mixed3):
+    with pytest.raises(ValueError, match=r"image is 40x30 pixels.*mixed3 need at least 43 pixels"):
+        dd.dream(mixed3, dd.noise_image(40, 30), steps=1, progress=False)
+
+
+def test_loss_turning_non_finite_stops_with_the_step_named(conv15):
+    calls = []
+
+    def failing_step(image, *args):
+        calls.append(1)
+        loss = np.nan if len(calls) == 3 else 1.0
+        return image, tf.constant(loss), tf.constant(1.0)
+
+    broken = dataclasses.replace(conv15, step=failing_step)
+    with pytest.raises(FloatingPointError, match="Step 3: .*non-finite"):
+        dd.dream(broken, dd.noise_image(64, 64), steps=5, progress=False)
+
+
+def test_interrupt_returns_the_image_so_far(conv15, capsys):
+    calls = []
+
+    def interrupted_step(image, *args):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return image + 0.01, tf.constant(1.0), tf.constant(1.0)
+
+    start = dd.noise_image(64, 64, seed=3)
+    result, history = dd.dream(dataclasses.replace(conv15, step=interrupted_step), start, steps=10)
+    assert len(history) == 3
+    assert np.allclose(result, np.clip(start + 0.015, 0, 1), atol=1e-5)
+    assert "Interrupted after 3 steps" in capsys.readouterr().out
+
+
+def test_progress_bar_shows_and_can_be_silenced(conv15, capsys):
+    dd.dream(conv15, dd.noise_image(64, 64), steps=2, progress=False)
+    assert capsys.readouterr().out == ""
+    dd.dream(conv15, dd.noise_image(64, 64), steps=2, progress=True)
+    assert "2/2" in capsys.readouterr().out
+
+
+def test_octave_shapes_grow_to_the_original_size():
+    assert dd.octave_shapes((576, 1024), 3, 2.0) == [(144, 256), (288, 512), (576, 1024)]
+    assert dd.octave_shapes((100, 100), 4, 2.0, min_side=43) == [(50, 50), (100, 100)]
+
+
+def test_octaves_return_the_original_size_and_one_loss_per_step(conv15):
+    image = dd.noise_image(120, 90, seed=2)
+    result, history = dd.dream_octaves(conv15, image, octaves=3, octave_scale=1.3, steps_per_octave=[2, 3, 4],
+                                       tile_size=64, progress=False)
+    assert result.shape == image.shape
+    assert len(history) == 9
+
+
+def test_detail_reinjection_keeps_the_start_image_sharper(conv15):
+    image = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=200)
+    kwargs = dict(octaves=3, octave_scale=1.5, steps_per_octave=1, step_size=1e-4, tile_size=None, progress=False)
+    with_detail, _ = dd.dream_octaves(conv15, image, reinject_detail=True, **kwargs)
+    without, _ = dd.dream_octaves(conv15, image, reinject_detail=False, **kwargs)
+    assert np.abs(with_detail - image).mean() < 0.5 * np.abs(without - image).mean()
+
+
+def test_octaves_too_small_for_the_layer_are_skipped_with_a_message(mixed3, capsys):
+    result, history = dd.dream_octaves(mixed3, dd.noise_image(90, 90), octaves=4, octave_scale=2.0,
+                                       steps_per_octave=1, progress=False)
+    assert "Skipping the 2 smallest octave(s)" in capsys.readouterr().out
+    assert len(history) == 2 and result.shape == (90, 90, 3)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(octaves=0), "octaves must be"), (dict(octave_scale=1.0), "greater than 1"),
+    (dict(steps_per_octave=[1, 2]), "2 entries for 3 octaves"), (dict(steps_per_octave=0), "steps_per_octave"),
+    (dict(tile_size=-1), "tile_size"),
+])
+def test_bad_octave_settings_give_clear_errors(conv15, kwargs, message):
+    settings = dict(octaves=3, progress=False) | kwargs
+    with pytest.raises(ValueError, match=message):
+        dd.dream_octaves(conv15, dd.noise_image(100, 100), **settings)
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def test_comparison_figure_shows_both_images_and_the_parameters():
+    params = {"layers": {"mixed3": 1.0}, "steps": 100, "step_size": 0.01, "seed": 0}
+    fig = dd.plot_comparison(dd.noise_image(40, 30), dd.noise_image(40, 30, seed=1), params)
+    title = fig._suptitle.get_text().replace("\n", " ")
+    for text in ("layers={'mixed3': 1.0}", "steps=100", "step_size=0.01", "seed=0"):
+        assert text in title
+    assert [ax.get_title() for ax in fig.axes] == ["start", "result"]
+    assert all(len(ax.images) == 1 for ax in fig.axes)
+
+
+def test_loss_figure_plots_every_step():
+    fig = dd.plot_loss([0.1, 0.5, 0.9])
+    (line,) = fig.axes[0].lines
+    assert list(line.get_xdata()) == [1, 2, 3] and list(line.get_ydata()) == [0.1, 0.5, 0.9]

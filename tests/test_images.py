@@ -1,0 +1,184 @@
+"""Image I/O: loading every kind of file, noise, conversions, saving, and bad input."""
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import deepdream_utils as dd
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _gradient_rgb(width: int = 40, height: int = 30) -> np.ndarray:
+    y, x = np.mgrid[0:height, 0:width]
+    return np.stack([x * 255 // (width - 1), y * 255 // (height - 1), np.full_like(x, 128)],
+                    axis=-1).astype(np.uint8)
+
+
+@pytest.mark.parametrize("suffix,fmt", [(".jpg", "JPEG"), (".png", "PNG"), (".webp", "WEBP"),
+                                        (".bmp", "BMP"), (".tiff", "TIFF")])
+def test_common_formats_load_as_rgb_float_in_unit_range(tmp_path, suffix, fmt):
+    path = tmp_path / f"picture{suffix}"
+    Image.fromarray(_gradient_rgb()).save(path, format=fmt)
+    image = dd.load_image(path)
+    assert image.shape == (30, 40, 3) and image.dtype == np.float32
+    assert 0.0 <= image.min() and image.max() <= 1.0
+    assert image[0, -1, 0] > 0.9 and image[0, 0, 0] < 0.1  # red grows to the right
+
+
+@pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK", "LA"])
+def test_other_modes_load_as_rgb(tmp_path, mode):
+    path = tmp_path / ("picture.jpg" if mode == "CMYK" else "picture.png")
+    Image.fromarray(_gradient_rgb()).convert(mode).save(path)
+    image = dd.load_image(path)
+    assert image.shape == (30, 40, 3)
+    assert image.std() > 0.05
+
+
+def test_transparent_pixels_become_white(tmp_path):
+    rgba = np.zeros((10, 10, 4), np.uint8)  # fully transparent black
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "clear.png")
+    assert np.allclose(dd.load_image(tmp_path / "clear.png"), 1.0)
+
+
+def test_sixteen_bit_grayscale_keeps_its_range(tmp_path):
+    values = np.linspace(0, 65535, 20 * 20).reshape(20, 20).astype(np.uint16)
+    Image.fromarray(values).save(tmp_path / "deep.png")
+    image = dd.load_image(tmp_path / "deep.png")
+    assert image.shape == (20, 20, 3)
+    assert image.min() == pytest.approx(0.0, abs=1e-3) and image.max() == pytest.approx(1.0, abs=1e-3)
+    assert 0.4 < image.mean() < 0.6  # not saturated to white by an 8-bit conversion
+
+
+def test_exif_rotation_is_applied(tmp_path):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
+    Image.fromarray(_gradient_rgb(40, 30)).save(tmp_path / "rotated.jpg", exif=exif)
+    assert dd.load_image(tmp_path / "rotated.jpg").shape == (40, 30, 3)
+
+
+def test_max_side_shrinks_keeping_aspect(tmp_path):
+    Image.fromarray(_gradient_rgb(400, 200)).save(tmp_path / "wide.png")
+    assert dd.load_image(tmp_path / "wide.png", max_side=100).shape == (50, 100, 3)
+    assert dd.load_image(tmp_path / "wide.png", max_side=1000).shape == (200, 400, 3)
+
+
+def test_the_bundled_mountain_loads_at_full_size():
+    assert dd.load_image(dd.IMAGES_DIR / "mountain.jpg").shape == (576, 1024, 3)
+
+
+def test_same_seed_gives_same_noise_and_another_seed_differs():
+    a, b, c = dd.noise_image(64, 32, seed=1), dd.noise_image(64, 32, seed=1), dd.noise_image(64, 32, seed=2)
+    assert a.shape == (32, 64, 3) and a.dtype == np.float32
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    assert 0.39 <= a.min() and a.max() <= 0.61
+
+
+def test_model_range_round_trip():
+    image = dd.noise_image(8, 8)
+    x = dd.to_model(image)
+    assert x.min() >= -1 and x.max() <= 1
+    assert np.allclose(dd.from_model(x), image, atol=1e-6)
+    assert dd.to_model(np.zeros((1, 1, 3)))[0, 0, 0] == -1 and dd.to_model(np.ones((1, 1, 3)))[0, 0, 0] == 1
+
+
+@pytest.mark.parametrize("name", ["out.jpg", "out.jpeg", "out.png", "OUT.PNG"])
+def test_save_writes_format_by_suffix_and_creates_folders(tmp_path, name):
+    target = tmp_path / "new" / "folder" / name
+    image = dd.noise_image(32, 24, seed=3)
+    assert dd.save_image(image, target) == target
+    with Image.open(target) as saved:
+        assert saved.format == ("PNG" if name.lower().endswith("png") else "JPEG")
+        assert saved.size == (32, 24)
+    if name.endswith("png"):
+        assert np.abs(dd.load_image(target) - image).max() <= 0.5 / 255 + 1e-6
+    assert [p.name for p in target.parent.iterdir()] == [name]  # no temporary file left behind
+
+
+def test_save_refuses_unknown_suffix(tmp_path):
+    with pytest.raises(ValueError, match=r"\.jpg"):
+        dd.save_image(dd.noise_image(8, 8), tmp_path / "out.gif")
+
+
+def test_save_refuses_to_overwrite_the_input_image(tmp_path):
+    source = tmp_path / "input.jpg"
+    Image.fromarray(_gradient_rgb()).save(source)
+    before = _digest(source)
+    image = dd.load_image(source)
+    with pytest.raises(ValueError, match="Refusing to overwrite"):
+        dd.save_image(image, source)
+    with pytest.raises(ValueError, match="Refusing to overwrite"):
+        dd.save_image(image, tmp_path / "." / "input.jpg")
+    assert _digest(source) == before
+
+
+def test_failed_save_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypatch):
+    target = tmp_path / "result.png"
+    dd.save_image(dd.noise_image(16, 16, seed=1), target)
+    before = _digest(target)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", disk_full)
+    with pytest.raises(OSError, match="Could not save .*No space left on device"):
+        dd.save_image(dd.noise_image(16, 16, seed=2), target)
+    assert _digest(target) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["result.png"]
+
+
+def test_save_rejects_non_finite_values(tmp_path):
+    image = dd.noise_image(8, 8)
+    image[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        dd.save_image(image, tmp_path / "nan.png")
+    assert not (tmp_path / "nan.png").exists()
+
+
+def test_missing_image_gives_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No image at .*missing.jpg.*Check the path"):
+        dd.load_image(tmp_path / "missing.jpg")
+
+
+def test_folder_instead_of_image_gives_clear_error(tmp_path):
+    with pytest.raises(ValueError, match="is a folder"):
+        dd.load_image(tmp_path)
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "is empty"),
+    (b"this is a text file, not a picture\n", "is not an image"),
+])
+def test_non_images_give_clear_errors_and_stay_unchanged(tmp_path, content, message):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        dd.load_image(path)
+    assert path.read_bytes() == content
+
+
+def test_truncated_jpeg_gives_clear_error_and_stays_unchanged(tmp_path):
+    path = tmp_path / "cut.jpg"
+    Image.fromarray(_gradient_rgb(200, 200)).save(path, quality=95)
+    path.write_bytes(path.read_bytes()[:600])
+    before = _digest(path)
+    with pytest.raises(ValueError, match="truncated or corrupt"):
+        dd.load_image(path)
+    assert _digest(path) == before
+
+
+@pytest.mark.parametrize("max_side", [0, -5, 2.5, True])
+def test_bad_max_side_gives_clear_error(max_side):
+    with pytest.raises(ValueError, match="max_side must be a positive whole number"):
+        dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=max_side)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((4, 4)), np.zeros((4, 4, 4)), np.full((4, 4, 3), 2.0)])
+def test_malformed_image_arrays_give_clear_errors(bad, tmp_path):
+    with pytest.raises(ValueError, match="Expected an RGB image|must lie in"):
+        dd.save_image(bad, tmp_path / "bad.png")
