@@ -221,11 +221,18 @@ def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 90) ->
                 Image.fromarray(pixels).save(file, format="PNG", optimize=True)
             else:
                 Image.fromarray(pixels).save(file, format="JPEG", quality=quality, optimize=True)
+        os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes it private; use the usual mode
         os.replace(temp_name, path)
     except OSError as error:
         Path(temp_name).unlink(missing_ok=True)
         raise OSError(f"Could not save '{path}': {error.strerror or error}.") from error
     return path
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 # --------------------------------------------------------------------------- model
@@ -387,14 +394,20 @@ def _loss_from_activations(activations: Sequence[tf.Tensor], weights: Sequence[f
     return tf.add_n([w * loss for w, loss in zip(weights, losses)])
 
 
-def dream_loss(dm: DreamModel, image: np.ndarray) -> float:
-    """The dream objective for a [0, 1] image: weighted mean activation of the chosen layers."""
+def layer_losses(dm: DreamModel, image: np.ndarray) -> dict[str, float]:
+    """Mean activation of each chosen layer (or of the chosen channel) for a [0, 1] image."""
     image = _check_image(image)
     _check_size(dm, image.shape[:2])
     activations = dm.model(to_model(image)[None], training=False)
     if not isinstance(activations, (list, tuple)):
         activations = [activations]
-    return float(_loss_from_activations(activations, tuple(dm.layer_weights.values()), dm.channel))
+    return {name: float(_loss_from_activations([a], [1.0], dm.channel))
+            for name, a in zip(dm.layer_weights, activations)}
+
+
+def dream_loss(dm: DreamModel, image: np.ndarray) -> float:
+    """The dream objective for a [0, 1] image: weighted mean activation of the chosen layers."""
+    return sum(dm.layer_weights[name] * loss for name, loss in layer_losses(dm, image).items())
 
 
 def _compiled_step(model: keras.Model, weights: tuple[float, ...], channel: int | None):
@@ -479,7 +492,7 @@ def _check_size(dm: DreamModel, shape: Sequence[int]) -> None:
 
 
 def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm  # plain text: shows in terminals and notebooks, and is saved with them
 
     return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stdout, mininterval=1.0,
                 ascii=False, dynamic_ncols=False, ncols=90)
@@ -641,7 +654,7 @@ def plot_images(images: Sequence[np.ndarray], titles: Sequence[str], suptitle: s
         ax.imshow(np.clip(img, 0, 1))
         ax.set_title(title, fontsize=10)
     if suptitle:
-        fig.suptitle(_wrap(suptitle, int(20 * columns * size / 4)), fontsize=10)
+        fig.suptitle(_wrap(suptitle, int(14 * columns * size)), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -665,6 +678,20 @@ def plot_loss(history: Sequence[float], title: str = "Dream loss per step"):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def high_frequency_share(image: np.ndarray, cutoff: float = 0.5) -> float:
+    """Share of the image's spectral energy above ``cutoff`` times the Nyquist frequency.
+
+    Measured on the grey levels, mean removed. Fine, noisy texture scores high; smooth,
+    large-scale patterns score low. A quality indicator for comparing dreams of one image.
+    """
+    gray = _check_image(image).mean(axis=2)
+    power = np.abs(np.fft.fft2(gray - gray.mean())) ** 2
+    fy = np.fft.fftfreq(gray.shape[0])[:, None] / 0.5  # 1.0 = Nyquist
+    fx = np.fft.fftfreq(gray.shape[1])[None, :] / 0.5
+    high = np.sqrt(fy**2 + fx**2) > cutoff
+    return float(power[high].sum() / max(power.sum(), 1e-12))
 
 
 def timed(function, *args, **kwargs) -> tuple[Any, float]:

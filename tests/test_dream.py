@@ -114,6 +114,14 @@ def test_loss_is_the_weighted_mean_activation():
     assert dd.dream_loss(dm, image) == pytest.approx(expected, rel=1e-5)
 
 
+def test_layer_losses_are_each_layers_mean_activation():
+    image = dd.noise_image(80, 80, seed=4)
+    dm = dd.dream_model({"mixed3": 0.5, "conv2d_15": 2.0})
+    a3, a15 = dm.model(dd.to_model(image)[None])
+    assert dd.layer_losses(dm, image) == pytest.approx({"mixed3": float(tf.reduce_mean(a3)),
+                                                        "conv2d_15": float(tf.reduce_mean(a15))}, rel=1e-5)
+
+
 def test_channel_loss_is_that_channels_mean():
     image = dd.noise_image(80, 80, seed=4)
     dm = dd.dream_model("mixed3", channel=7)
@@ -296,7 +304,16 @@ def test_bad_octave_settings_give_clear_errors(conv15, kwargs, message):
         dd.dream_octaves(conv15, dd.noise_image(100, 100), **settings)
 
 
-# ----------------------------------------------------------------------------- figures
+# ----------------------------------------------------------------------------- figures and indicators
+
+
+def test_high_frequency_share_tells_fine_from_coarse_texture():
+    y, x = np.mgrid[0:64, 0:64]
+    coarse = np.repeat((0.5 + 0.4 * np.sin(2 * np.pi * x / 32))[:, :, None], 3, axis=2)
+    fine = np.repeat((0.5 + 0.4 * np.sin(2 * np.pi * x / 2.5))[:, :, None], 3, axis=2)
+    assert dd.high_frequency_share(coarse) < 0.01
+    assert dd.high_frequency_share(fine) > 0.99
+    assert 0.0 <= dd.high_frequency_share(dd.noise_image(64, 64)) <= 1.0
 
 
 def test_comparison_figure_shows_both_images_and_the_parameters():
