@@ -60,6 +60,7 @@ BUNDLED_WEIGHTS = REPO_ROOT / "weights" / "inception_v3_imagenet_to_mixed7.float
 BUNDLED_LAST_LAYER = "mixed7"  # the bundled file covers every layer up to this one
 WEIGHT_SOURCES = ("bundled", "imagenet")
 SAVE_SUFFIXES = (".jpg", ".jpeg", ".png")
+LARGEST_UNSCALED_PIXELS = 40_000_000  # larger images need load_image(..., max_side=...)
 CLASSIC_LAYERS = ("mixed3", "mixed5", "conv2d_15", "conv2d_18")
 
 # Auto-named layer families of keras.applications.InceptionV3, renamed to the
@@ -147,6 +148,14 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
         raise ValueError(f"'{path}' is empty (0 bytes): copy the image again.")
     try:
         with Image.open(path) as img:
+            pixels = img.width * img.height
+            if max_side is None and pixels > LARGEST_UNSCALED_PIXELS:
+                raise MemoryError(
+                    f"'{path}' is {img.width}x{img.height} pixels ({pixels / 1e6:.0f} M): too large to dream "
+                    f"in memory at full size (about {pixels * 12 / 1e9:.1f} GB as float32 before any dreaming). "
+                    "Pass a longest side, for example load_image(path, max_side=4000).")
+            if max_side is not None and img.format == "JPEG":
+                img.draft(None, (max_side, max_side))  # decode at a reduced scale: far less memory
             img.load()
             img = ImageOps.exif_transpose(img)
             if max_side is not None and max(img.size) > max_side:
@@ -158,8 +167,9 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
             "Is it really an image file?") from None
     except Image.DecompressionBombError as error:
         raise ValueError(
-            f"'{path}' has too many pixels for Pillow's safety limit ({error}). "
-            "Shrink it with an image editor before dreaming.") from None
+            f"'{path}' has more pixels than Pillow's decompression-bomb limit allows ({error}). "
+            "Such a file may be an attack, so the limit stays on: if you trust it, shrink it with an "
+            "image editor first (to at most 8000 pixels a side, say), then load it here.") from None
     except (OSError, SyntaxError) as error:
         raise ValueError(f"'{path}' is truncated or corrupt and cannot be decoded ({error}).") from None
     _INPUT_PATHS.add(path.resolve())

@@ -182,3 +182,18 @@ def test_bad_max_side_gives_clear_error(max_side):
 def test_malformed_image_arrays_give_clear_errors(bad, tmp_path):
     with pytest.raises(ValueError, match="Expected an RGB image|must lie in"):
         dd.save_image(bad, tmp_path / "bad.png")
+
+
+def test_image_too_large_for_memory_asks_for_a_longest_side(tmp_path, monkeypatch):
+    Image.fromarray(_gradient_rgb(400, 300)).save(tmp_path / "big.jpg")
+    monkeypatch.setattr(dd, "LARGEST_UNSCALED_PIXELS", 100_000)
+    with pytest.raises(MemoryError, match=r"400x300 pixels.*max_side="):
+        dd.load_image(tmp_path / "big.jpg")
+    assert dd.load_image(tmp_path / "big.jpg", max_side=200).shape == (150, 200, 3)
+
+
+def test_decompression_bomb_limit_stays_on_with_a_clear_error(tmp_path, monkeypatch):
+    Image.fromarray(_gradient_rgb(400, 300)).save(tmp_path / "bomb.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # the file is now 12x over the limit
+    with pytest.raises(ValueError, match="decompression-bomb limit"):
+        dd.load_image(tmp_path / "bomb.png", max_side=100)
