@@ -38,6 +38,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 def _import_tensorflow_quietly():
     """Imports TensorFlow with its native start-up log lines (printed before its
     log level applies, with timestamps) kept off stderr, where notebooks would save them."""
+    if __name__ == "__main__":  # the command line: TensorFlow's later C++ log lines are noise too
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -209,34 +211,57 @@ def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return resized.numpy().astype(np.float32)
 
 
-def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 90) -> Path:
-    """Saves a [0, 1] image as JPEG or PNG (chosen by suffix) and returns the path.
+def _write_atomically(path: Path, write) -> Path:
+    """Calls ``write(file)`` on a temporary file beside ``path``, then renames it to ``path``.
 
-    The folder is created if needed. The file is written to a temporary name in
-    the same folder and then renamed, so a failed save never leaves a truncated
-    picture. An image read by ``load_image`` is never overwritten.
+    A crash or a full disk never leaves a truncated file; an input image is never overwritten.
     """
-    path = Path(path)
-    if path.suffix.lower() not in SAVE_SUFFIXES:
-        raise ValueError(f"Cannot save '{path}': use one of the suffixes {', '.join(SAVE_SUFFIXES)}.")
     if path.resolve() in _INPUT_PATHS:
         raise ValueError(
             f"Refusing to overwrite '{path}': it is an input image. Save the result under another name.")
-    pixels = np.round(_check_image(image) * 255.0).astype(np.uint8)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as file:
-            if path.suffix.lower() == ".png":
-                Image.fromarray(pixels).save(file, format="PNG", optimize=True)
-            else:
-                Image.fromarray(pixels).save(file, format="JPEG", quality=quality, optimize=True)
+            write(file)
         os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes it private; use the usual mode
         os.replace(temp_name, path)
     except OSError as error:
         Path(temp_name).unlink(missing_ok=True)
         raise OSError(f"Could not save '{path}': {error.strerror or error}.") from error
     return path
+
+
+def _to_pixels(image: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.round(_check_image(image) * 255.0).astype(np.uint8))
+
+
+def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 90) -> Path:
+    """Saves a [0, 1] image as JPEG or PNG (chosen by suffix) and returns the path.
+
+    The folder is created if needed; the write is atomic (see ``_write_atomically``)
+    and an image read by ``load_image`` is never overwritten.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in SAVE_SUFFIXES:
+        raise ValueError(f"Cannot save '{path}': use one of the suffixes {', '.join(SAVE_SUFFIXES)}.")
+    picture = _to_pixels(image)
+    if path.suffix.lower() == ".png":
+        return _write_atomically(path, lambda file: picture.save(file, format="PNG", optimize=True))
+    return _write_atomically(path, lambda file: picture.save(file, format="JPEG", quality=quality, optimize=True))
+
+
+def save_animation(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 12.0) -> Path:
+    """Saves [0, 1] frames as a looping, 64-colour animated GIF (atomically); returns the path."""
+    path = Path(path)
+    if path.suffix.lower() != ".gif":
+        raise ValueError(f"Cannot save '{path}' as an animation: use the suffix .gif.")
+    if not frames:
+        raise ValueError("No frames to save.")
+    pictures = [_to_pixels(frame).quantize(colors=64, method=Image.Quantize.MEDIANCUT) for frame in frames]
+    duration = round(1000 / _positive_float("fps", fps))
+    return _write_atomically(path, lambda file: pictures[0].save(
+        file, format="GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0, optimize=True))
 
 
 def _current_umask() -> int:
@@ -287,9 +312,13 @@ def inception_trunk(weights: str = "bundled") -> keras.Model:
     """
     if weights not in WEIGHT_SOURCES:
         raise ValueError(f"weights must be one of {WEIGHT_SOURCES}, got {weights!r}.")
-    full = keras.applications.InceptionV3(
-        include_top=False, weights=None if weights == "bundled" else "imagenet",
-        input_shape=(None, None, 3))
+    try:
+        full = keras.applications.InceptionV3(
+            include_top=False, weights=None if weights == "bundled" else "imagenet", input_shape=(None, None, 3))
+    except Exception as error:  # Keras reports a failed download with a plain Exception
+        raise ConnectionError(
+            f"Could not get Keras's ImageNet weights ({error}). They need internet access; "
+            "weights='bundled' works offline (layers up to mixed7).") from None
     _canonical_names(full)
     if weights == "imagenet":
         return full
@@ -312,7 +341,15 @@ def _unknown_layer_message(name: str, weights: str) -> str:
     close = difflib.get_close_matches(name, valid, n=3)
     if close:
         hint += f" Did you mean {', '.join(close)}?"
-    return f"Unknown layer {name!r}.{hint} Valid layers: {', '.join(valid)}."
+    mixed = [layer for layer in valid if layer.startswith("mixed")]
+    families = []
+    for family in _AUTO_NAMED:
+        count = sum(1 for layer in valid if re.fullmatch(rf"{family}(_\d+)?", layer))
+        if count:
+            families.append(family if count == 1 else f"{family}, {family}_1 ... {family}_{count - 1}")
+    return (f"Unknown layer {name!r}.{hint} Valid layers: {', '.join(mixed)}; and the auto-named "
+            f"{'; '.join(families)} (the course's conv2d_15, conv2d_18 among them). "
+            f"dd.layer_names() lists all {len(valid)}.")
 
 
 @functools.cache
@@ -332,13 +369,14 @@ class DreamModel:
     model: keras.Model  # [-1, 1] image batch -> list of activations
     layer_weights: dict[str, float]  # layer name -> weight in the loss
     channel: int | None  # if set, only this channel of the (single) layer counts
+    guide: Any  # if set, the guide image's features (positions x channels) to resemble
     weights: str  # "bundled" or "imagenet"
     min_side: int  # smallest image side that reaches the deepest layer
     step: Any  # the compiled gradient-ascent step (see gradient_ascent_step)
 
 
 def dream_model(layers: str | Sequence[str] | Mapping[str, float], weights: str = "bundled",
-                channel: int | None = None) -> DreamModel:
+                channel: int | None = None, guide: np.ndarray | None = None) -> DreamModel:
     """Builds the dream model for some layers, computing only up to the deepest one.
 
     Args:
@@ -346,6 +384,9 @@ def dream_model(layers: str | Sequence[str] | Mapping[str, float], weights: str 
             Keras names such as ``"mixed3"``, ``"mixed5"``, ``"conv2d_15"``.
         weights: ``"bundled"`` (default, offline) or ``"imagenet"`` (Keras's download).
         channel: dream only this channel of the layer (needs exactly one layer).
+        guide: a [0, 1] guide image (needs exactly one layer): instead of making the
+            layer fire more, make each position's features resemble the guide feature
+            they match best (the "guided" dream of the original DeepDream release).
     """
     if isinstance(layers, str):
         layers = [layers]
@@ -373,9 +414,20 @@ def dream_model(layers: str | Sequence[str] | Mapping[str, float], weights: str 
             raise ValueError(f"channel must be a whole number from 0 to {depth - 1} for this layer, "
                              f"got {channel!r}.")
         channel = int(channel)
-    return DreamModel(model=model, layer_weights=layer_weights, channel=channel, weights=weights,
-                      min_side=_min_side(model),
-                      step=_compiled_step(model, tuple(layer_weights.values()), channel))
+    min_side = _min_side(model)
+    guide_features = None
+    if guide is not None:
+        if len(layer_weights) != 1 or channel is not None:
+            raise ValueError("guide= needs exactly one layer and no channel.")
+        guide = _check_image(guide)
+        if min(guide.shape[:2]) < min_side:
+            raise ValueError(f"The guide image is {guide.shape[1]}x{guide.shape[0]} pixels; layer "
+                             f"{next(iter(layer_weights))} needs at least {min_side} on each side.")
+        features = model(to_model(guide)[None], training=False)
+        guide_features = tf.reshape(features, (-1, features.shape[-1]))
+    return DreamModel(model=model, layer_weights=layer_weights, channel=channel, guide=guide_features,
+                      weights=weights, min_side=min_side,
+                      step=_compiled_step(model, tuple(layer_weights.values()), channel, guide_features))
 
 
 def _min_side(model: keras.Model, limit: int = 1024) -> int:
@@ -398,20 +450,27 @@ def _min_side(model: keras.Model, limit: int = 1024) -> int:
 # --------------------------------------------------------------------------- loss and step
 
 
+def _layer_objective(activation: tf.Tensor, channel: int | None, guide: tf.Tensor | None) -> tf.Tensor:
+    """Mean activation; or one channel's mean; or the mean best match with the guide's features."""
+    if guide is not None:
+        features = tf.reshape(activation, (-1, activation.shape[-1]))
+        return tf.reduce_mean(tf.reduce_max(tf.matmul(features, guide, transpose_b=True), axis=1))
+    return tf.reduce_mean(activation[..., channel] if channel is not None else activation)
+
+
 def _loss_from_activations(activations: Sequence[tf.Tensor], weights: Sequence[float],
-                           channel: int | None) -> tf.Tensor:
-    losses = [tf.reduce_mean(a[..., channel] if channel is not None else a) for a in activations]
-    return tf.add_n([w * loss for w, loss in zip(weights, losses)])
+                           channel: int | None, guide: tf.Tensor | None = None) -> tf.Tensor:
+    return tf.add_n([w * _layer_objective(a, channel, guide) for w, a in zip(weights, activations)])
 
 
 def layer_losses(dm: DreamModel, image: np.ndarray) -> dict[str, float]:
-    """Mean activation of each chosen layer (or of the chosen channel) for a [0, 1] image."""
+    """Each chosen layer's objective (mean activation, channel mean or guide match) for a [0, 1] image."""
     image = _check_image(image)
     _check_size(dm, image.shape[:2])
     activations = dm.model(to_model(image)[None], training=False)
     if not isinstance(activations, (list, tuple)):
         activations = [activations]
-    return {name: float(_loss_from_activations([a], [1.0], dm.channel))
+    return {name: float(_layer_objective(a, dm.channel, dm.guide))
             for name, a in zip(dm.layer_weights, activations)}
 
 
@@ -420,14 +479,15 @@ def dream_loss(dm: DreamModel, image: np.ndarray) -> float:
     return sum(dm.layer_weights[name] * loss for name, loss in layer_losses(dm, image).items())
 
 
-def _compiled_step(model: keras.Model, weights: tuple[float, ...], channel: int | None):
+def _compiled_step(model: keras.Model, weights: tuple[float, ...], channel: int | None,
+                   guide: tf.Tensor | None = None):
     """One tf.function doing one gradient-ascent step on tiles; serves every image size."""
 
     def loss_of(x: tf.Tensor) -> tf.Tensor:
         activations = model(x[None], training=False)
         if not isinstance(activations, (list, tuple)):
             activations = [activations]
-        return _loss_from_activations(activations, weights, channel)
+        return _loss_from_activations(activations, weights, channel, guide)
 
     @tf.function(reduce_retracing=True, input_signature=[
         tf.TensorSpec([None, None, 3], tf.float32),  # image in [-1, 1]
@@ -634,6 +694,45 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
     return from_model(x), history
 
 
+def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float = 1.05, steps: int = 10,
+               step_size: float = 0.015, seed: int = 0, progress: bool = True) -> list[np.ndarray]:
+    """A zoom-dream animation: dream a few steps, zoom into the centre a little, repeat.
+
+    Args:
+        dm: from ``dream_model``.
+        image: first frame's start, float (H, W, 3) in [0, 1]; every frame has its size.
+        frames: number of frames.
+        zoom: magnification between frames (> 1).
+        steps: gradient-ascent steps per frame.
+        step_size: change per step, in units of the gradient's standard deviation.
+        seed: seeds the random tile shifts (tiles are only used for images over 512 pixels).
+        progress: show a progress bar.
+
+    Returns:
+        The frames, each a float (H, W, 3) image in [0, 1] (fewer if interrupted).
+    """
+    image = _check_image(image)
+    frames, steps = _positive_int("frames", frames), _positive_int("steps", steps)
+    step_size, zoom = _positive_float("step_size", step_size), _positive_float("zoom", zoom)
+    if zoom <= 1:
+        raise ValueError(f"zoom must be greater than 1, got {zoom!r}.")
+    _check_size(dm, image.shape[:2])
+    height, width = image.shape[:2]
+    crop_h, crop_w = max(1, round(height / zoom)), max(1, round(width / zoom))
+    top, left = (height - crop_h) // 2, (width - crop_w) // 2
+    rng = np.random.default_rng(seed)
+    x = tf.constant(to_model(image))
+    result: list[np.ndarray] = []
+    with _progress(frames * steps, "zoom-dreaming", progress) as bar:
+        for _ in range(frames):
+            x, interrupted = _ascend(dm, x, steps, step_size, 512, rng, bar, [])
+            if interrupted:
+                break
+            result.append(from_model(x))
+            x = tf.image.resize(x[top:top + crop_h, left:left + crop_w], (height, width), method="bilinear")
+    return result
+
+
 # --------------------------------------------------------------------------- figures
 
 
@@ -667,6 +766,16 @@ def plot_images(images: Sequence[np.ndarray], titles: Sequence[str], suptitle: s
         fig.suptitle(_wrap(suptitle, int(14 * columns * size)), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def save_figure(fig, path: str | os.PathLike, dpi: int = 80) -> Path:
+    """Saves a matplotlib Figure as JPEG or PNG (by suffix, atomically); returns the path."""
+    path = Path(path)
+    if path.suffix.lower() not in SAVE_SUFFIXES:
+        raise ValueError(f"Cannot save '{path}': use one of the suffixes {', '.join(SAVE_SUFFIXES)}.")
+    fmt = "png" if path.suffix.lower() == ".png" else "jpeg"
+    extra = {} if fmt == "png" else {"pil_kwargs": {"quality": 85, "optimize": True}}
+    return _write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=dpi, **extra))
 
 
 def plot_comparison(start: np.ndarray, result: np.ndarray, params: Mapping[str, Any],
@@ -709,3 +818,9 @@ def timed(function, *args, **kwargs) -> tuple[Any, float]:
     start = time.perf_counter()
     result = function(*args, **kwargs)
     return result, time.perf_counter() - start
+
+
+if __name__ == "__main__":  # python -m deepdream_utils IMAGE [options]: the command-line dreamer
+    from deepdream_cli import main
+
+    sys.exit(main())

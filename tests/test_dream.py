@@ -69,7 +69,7 @@ def test_model_stops_at_the_deepest_chosen_layer(mixed3):
 
 def test_unknown_layer_lists_the_valid_names():
     with pytest.raises(ValueError, match=r"Unknown layer 'mixed33'.*Did you mean mixed3.*Valid layers: mixed0, "
-                                         r"mixed1.*conv2d_15"):
+                                         r"mixed1, .*mixed7; .*conv2d, conv2d_1 \.\.\. conv2d_69.*lists all 228"):
         dd.dream_model(["mixed33"])
 
 
@@ -330,3 +330,78 @@ def test_loss_figure_plots_every_step():
     fig = dd.plot_loss([0.1, 0.5, 0.9])
     (line,) = fig.axes[0].lines
     assert list(line.get_xdata()) == [1, 2, 3] and list(line.get_ydata()) == [0.1, 0.5, 0.9]
+
+
+# ----------------------------------------------------------------------------- beyond the course
+
+
+def test_guided_loss_is_the_mean_best_match_with_the_guide_features():
+    guide, image = dd.noise_image(60, 60, seed=1), dd.noise_image(70, 50, seed=2)
+    dm = dd.dream_model("conv2d_15", guide=guide)
+    g = dm.model(dd.to_model(guide)[None]).numpy().reshape(-1, dm.guide.shape[-1])
+    x = dm.model(dd.to_model(image)[None]).numpy().reshape(-1, g.shape[-1])
+    assert np.allclose(dm.guide.numpy(), g, atol=1e-5)
+    assert dd.dream_loss(dm, image) == pytest.approx(float((x @ g.T).max(axis=1).mean()), rel=1e-4)
+
+
+def test_guided_dream_raises_the_match_with_the_guide():
+    guide = dd.dream(dd.dream_model("mixed3", channel=5), dd.noise_image(80, 80, seed=3), steps=10,
+                     step_size=0.03, progress=False)[0]
+    dm = dd.dream_model("mixed3", guide=guide)
+    start = dd.noise_image(90, 90, seed=4)
+    result, history = dd.dream(dm, start, steps=8, step_size=0.02, progress=False)
+    assert dd.dream_loss(dm, result) > dd.dream_loss(dm, start) and history[-1] > history[0]
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(layers=["mixed3", "mixed5"]), "exactly one layer"), (dict(layers="mixed3", channel=2), "no channel"),
+    (dict(layers="mixed3", guide_side=30), "guide image is 30x30"),
+])
+def test_bad_guides_give_clear_errors(kwargs, message):
+    side = kwargs.pop("guide_side", 80)
+    with pytest.raises(ValueError, match=message):
+        dd.dream_model(kwargs.pop("layers"), guide=dd.noise_image(side, side), **kwargs)
+
+
+def test_zoom_dream_makes_frames_of_the_start_size_that_zoom_in(conv15):
+    start = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=96)
+    frames = dd.zoom_dream(conv15, start, frames=4, zoom=1.5, steps=1, step_size=1e-4, progress=False)
+    assert len(frames) == 4 and all(frame.shape == start.shape for frame in frames)
+    # frame 2 starts from frame 1's central 64x36 crop, magnified 1.5x: it resembles that crop more than frame 1
+    assert start.shape == (54, 96, 3)
+    crop = dd.resize_image(frames[0][9:45, 16:80], *start.shape[:2])
+    assert np.abs(frames[1] - crop).mean() < np.abs(frames[1] - frames[0]).mean()
+
+
+def test_zoom_must_magnify(conv15):
+    with pytest.raises(ValueError, match="zoom must be greater than 1"):
+        dd.zoom_dream(conv15, dd.noise_image(64, 64), frames=2, zoom=1.0, progress=False)
+
+
+def test_animation_is_a_looping_gif_with_every_frame(tmp_path):
+    from PIL import Image
+
+    frames = [dd.noise_image(40, 30, seed=i) for i in range(5)]
+    path = dd.save_animation(frames, tmp_path / "zoom.gif", fps=10)
+    with Image.open(path) as gif:
+        assert gif.format == "GIF" and gif.n_frames == 5 and gif.size == (40, 30)
+        assert gif.info["duration"] == 100 and gif.info["loop"] == 0
+    with pytest.raises(ValueError, match=r"\.gif"):
+        dd.save_animation(frames, tmp_path / "zoom.mp4")
+
+
+def test_figure_saves_as_jpeg(tmp_path):
+    from PIL import Image
+
+    path = dd.save_figure(dd.plot_loss([1.0, 2.0]), tmp_path / "loss.jpg")
+    with Image.open(path) as saved:
+        assert saved.format == "JPEG"
+
+
+def test_imagenet_weights_offline_give_a_clear_error(monkeypatch):
+    def no_internet(*args, **kwargs):
+        raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3]")
+
+    monkeypatch.setattr(keras.applications, "InceptionV3", no_internet)
+    with pytest.raises(ConnectionError, match="need internet access; weights='bundled' works offline"):
+        dd.inception_trunk.__wrapped__("imagenet")

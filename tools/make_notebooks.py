@@ -1,4 +1,4 @@
-"""Writes the five graded notebooks' sources (cells without outputs) into notebooks/.
+"""Writes the notebooks' sources (the five graded ones and the layer atlas) (cells without outputs) into notebooks/.
 
 The notebooks share their opening, setup and closing cells; this script keeps those
 identical and lets each notebook differ only where its lesson differs. After editing,
@@ -53,7 +53,8 @@ def header(number: str, title: str, points: int, rubric: str, summary: str, lear
     name = NOTEBOOKS[number]
     badge = (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
              f"(https://colab.research.google.com/github/{GITHUB_REPO}/blob/main/notebooks/{name})")
-    text = (f"# {number} · {title}\n\n**Grading line: {points} points — {rubric}.**\n\n{summary}\n\n{badge}\n\n"
+    grading = f"**Grading line: {points} points — {rubric}.**" if points else f"**{rubric}**"
+    text = (f"# {number} · {title}\n\n{grading}\n\n{summary}\n\n{badge}\n\n"
             "**What you will learn**\n\n" + "\n".join(f"- {item}" for item in learn)
             + "\n\n**What you will see**\n\n" + "\n".join(f"- {item}" for item in see)
             + "\n\nRuns top to bottom on a 2-core CPU in a few minutes, with the real ImageNet "
@@ -80,6 +81,7 @@ NOTEBOOKS = {
     "03": "03_mountain_single_layer.ipynb",
     "04": "04_mountain_multi_layer.ipynb",
     "05": "05_mountain_octaves_tiled.ipynb",
+    "06": "06_layer_atlas.ipynb",
 }
 
 SAVE = '''\
@@ -446,7 +448,108 @@ fig = dd.plot_comparison(start, result, settings, title="05 · mountain, octaves
     ]
 
 
-BUILDERS = {"01": nb01, "02": nb02, "03": nb03, "04": nb04, "05": nb05}
+def nb06() -> list:
+    return [
+        *header("06", "Layer atlas: what each layer dreams", 0,
+                "Not graded: a map for choosing layers, and three more kinds of dream",
+                "One dream per layer from the same noise and from the mountain, then single-channel, "
+                "guided and zoom dreams.",
+                ["how features grow with depth, from edges to textures to object parts",
+                 "what a single channel of a layer responds to",
+                 "how a guide image steers a dream (the original DeepDream release's guided objective)",
+                 "how a zoom-dream animation is made"],
+                ["a labelled grid of layers from noise and one from the mountain; a grid of channels of one "
+                 "layer; a guided dream beside an unguided one; frames of the zoom animation saved to "
+                 "`outputs/zoom_dream.gif`"]),
+        *params('''\
+LAYERS = ["mixed0", "conv2d_15", "conv2d_18"] + [f"mixed{i}" for i in range(1, 8)]  # shallow to deep
+WEIGHTS = "bundled"       # "imagenet" (needs internet) also allows mixed8 and mixed9
+ONLINE_LAYERS = ["mixed8", "mixed9"]  # added to the atlas only with WEIGHTS = "imagenet"
+NOISE_SIZE = 200          # side of the noise start, pixels
+MOUNTAIN_SIDE = 320       # longest side of the mountain start, pixels
+OCTAVES = 3               # each atlas dream: octaves...
+STEPS_PER_OCTAVE = 15     # ...of this many gradient steps
+STEP_SIZE = 0.03          # change per step, in gradient standard deviations (halved on the mountain)
+SEED = 0                  # seeds the noise
+CHANNEL_LAYER = "mixed4"  # the layer whose single channels we dream
+CHANNELS = [3, 97, 144, 233, 318, 421, 565, 610]  # which channels (0-767 for mixed4)
+GUIDE_CHANNEL = 144       # the channel dream used as the guide image below
+ZOOM_FRAMES = 36          # frames of the zoom animation
+ZOOM_SIDE = 400           # longest side of the animation, pixels
+ZOOM = 1.05               # magnification between frames
+ZOOM_STEPS = 10           # gradient steps per frame'''),
+        md("## Start images\n\n" + MOUNTAIN_CREDIT),
+        code('''\
+layers = LAYERS + (ONLINE_LAYERS if WEIGHTS == "imagenet" else [])
+noise = dd.noise_image(NOISE_SIZE, NOISE_SIZE, seed=SEED)
+mountain = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=MOUNTAIN_SIDE)
+print(f"{len(layers)} layers; noise {NOISE_SIZE}x{NOISE_SIZE}; mountain {mountain.shape[1]}x{mountain.shape[0]}")'''),
+        md("## The atlas from noise\n\n"
+           "Same noise, same octaves and steps, only the layer changes, shallow to deep (`conv2d_15` and "
+           "`conv2d_18` are two convolutions inside the `mixed1` block). The early layers dream edges, stripes "
+           "and fine grids; `mixed3`-`mixed4` curls, eyes and scales; `mixed5`-`mixed7` larger, busier parts "
+           "whose meaning needs more steps and larger octaves to come out."),
+        code('''\
+octaves = dict(octaves=OCTAVES, steps_per_octave=STEPS_PER_OCTAVE, tile_size=None, progress=False)
+atlas_noise = [dd.dream_octaves(dd.dream_model(name, weights=WEIGHTS), noise, step_size=STEP_SIZE, **octaves)[0]
+               for name in layers]
+fig = dd.plot_images(atlas_noise, layers, columns=5, size=2.6,
+                     suptitle=f"What each layer dreams from noise: {OCTAVES} octaves x {STEPS_PER_OCTAVE} steps, "
+                              f"step_size={STEP_SIZE}, seed={SEED}")
+saved = dd.save_figure(fig, dd.OUTPUTS_DIR / "06_atlas_noise.jpg")'''),
+        md("## The atlas from the mountain"),
+        code('''\
+atlas_mountain = [dd.dream_octaves(dd.dream_model(name, weights=WEIGHTS), mountain, step_size=STEP_SIZE / 2,
+                                   **octaves)[0] for name in layers]
+fig = dd.plot_images(atlas_mountain, layers, columns=5, size=2.6,
+                     suptitle=f"What each layer dreams into the mountain: {OCTAVES} octaves x {STEPS_PER_OCTAVE} "
+                              f"steps, step_size={STEP_SIZE / 2}")
+saved = dd.save_figure(fig, dd.OUTPUTS_DIR / "06_atlas_mountain.jpg")'''),
+        md("## Single channels\n\n"
+           "A layer is a stack of channels, each a feature detector. `dream_model(layer, channel=c)` makes the "
+           "objective the mean of one channel only, the classic way to see what one unit has learned. "
+           "Each channel of `mixed4` below grows its own motif from the same noise."),
+        code('''\
+channel_dreams = [dd.dream_octaves(dd.dream_model(CHANNEL_LAYER, channel=c, weights=WEIGHTS), noise,
+                                   step_size=STEP_SIZE, **octaves)[0] for c in CHANNELS]
+fig = dd.plot_images(channel_dreams, [f"{CHANNEL_LAYER}, channel {c}" for c in CHANNELS], columns=4, size=2.6,
+                     suptitle=f"Single-channel dreams from the same noise: {OCTAVES} octaves x {STEPS_PER_OCTAVE} steps")'''),
+        md("## Guided dreams\n\n"
+           "A guided dream does not make a layer fire *more*; it makes the image's features *resemble* a guide "
+           "image's. For every position, the objective takes the guide feature vector it matches best (largest "
+           "dot product) and increases that match, so the guide's motifs appear where the image already "
+           "looks a little like them. Our guide is the dream of channel 144 above (spiky, flower-like tufts), and "
+           "we dream the mountain at three octaves with the same layer, guided and unguided."),
+        code('''\
+guide = channel_dreams[CHANNELS.index(GUIDE_CHANNEL)]
+settings = dict(octaves=3, steps_per_octave=20, step_size=0.015, tile_size=None, progress=False)
+guided = dd.dream_octaves(dd.dream_model(CHANNEL_LAYER, guide=guide, weights=WEIGHTS), mountain, **settings)[0]
+unguided = dd.dream_octaves(dd.dream_model(CHANNEL_LAYER, weights=WEIGHTS), mountain, **settings)[0]
+fig = dd.plot_images([guide, unguided, guided], [f"guide: channel {GUIDE_CHANNEL}'s dream",
+                                                 f"{CHANNEL_LAYER}, unguided", f"{CHANNEL_LAYER}, guided"], size=3.5)'''),
+        md("## A zoom-dream animation\n\n"
+           "Dream a few steps, zoom into the centre by a few percent, dream again: each frame starts from the "
+           "last, so the patterns keep growing out of the picture as we fly in."),
+        code('''\
+zoom_start = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=ZOOM_SIDE)
+frames = dd.zoom_dream(dd.dream_model({"mixed3": 1.0, "mixed5": 1.0}, weights=WEIGHTS), zoom_start,
+                       frames=ZOOM_FRAMES, zoom=ZOOM, steps=ZOOM_STEPS, seed=SEED)''', ignore_output=True),
+        code('''\
+saved = dd.save_animation(frames, dd.OUTPUTS_DIR / "zoom_dream.gif", fps=10)
+print("saved", saved.relative_to(dd.REPO_ROOT).as_posix(), f"({len(frames)} frames)")
+picks = [0, len(frames) // 3, 2 * len(frames) // 3, len(frames) - 1]
+fig = dd.plot_images([frames[i] for i in picks], [f"frame {i + 1}" for i in picks], size=3.5)'''),
+        md("## What the atlas shows\n\n"
+           "Depth decides the size and meaning of what grows: the early layers repeat edges and stripes at "
+           "the scale of a few pixels, the middle ones (`mixed3`, `mixed4`) weave curls, eyes and scales, and the "
+           "deepest bundled layers produce larger but busier parts. Single channels are far more specific than "
+           "whole layers, and a guide image replaces the layer's own taste with the guide's motifs. "
+           "That is why the graded notebooks mix `mixed3` with `mixed5`: texture and shape at once.\n\n"
+           + MOUNTAIN_CREDIT),
+    ]
+
+
+BUILDERS = {"01": nb01, "02": nb02, "03": nb03, "04": nb04, "05": nb05, "06": nb06}
 
 
 def main() -> None:

@@ -1,0 +1,72 @@
+"""The command-line dreamer, driven as a user would: through subprocesses."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "deepdream_utils", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_help_explains_every_option_with_its_default():
+    result = _run("--help")
+    assert result.returncode == 0
+    for option in ("--layers", "--steps", "--step-size", "--octaves", "--octave-scale", "--tile-size", "--seed",
+                   "--max-side", "--noise", "--weights", "--from-sidecar", "--output"):
+        assert option in result.stdout
+    assert "(default: 25)" in result.stdout and "(default: 512)" in result.stdout
+
+
+def test_noise_dream_writes_picture_and_sidecar_and_reruns_identically(tmp_path):
+    first = tmp_path / "noise.png"
+    result = _run("--noise", "120x100", "--layers", "mixed3,conv2d_15=0.5", "--steps", "3", "--octaves", "2",
+                  "--seed", "7", "-o", first)
+    assert result.returncode == 0, result.stderr
+    assert "saved" in result.stdout and "dreaming" in result.stdout  # the progress bar
+    sidecar = json.loads(first.with_suffix(".json").read_text())
+    assert sidecar["parameters"]["layers"] == {"mixed3": 1.0, "conv2d_15": 0.5}
+    assert sidecar["parameters"]["noise"] == [120, 100] and sidecar["parameters"]["seed"] == 7
+    assert sidecar["steps_done"] == 6 and sidecar["size"] == [120, 100]
+    assert {"tensorflow", "keras", "numpy", "pillow", "python"} <= set(sidecar["versions"])
+    assert "bundled" in sidecar["weights"]
+
+    again = tmp_path / "again.png"
+    result = _run("--from-sidecar", first.with_suffix(".json"), "-q", "-o", again)
+    assert result.returncode == 0, result.stderr
+    assert again.read_bytes() == first.read_bytes()
+
+
+def test_image_dream_records_the_input_and_leaves_it_unchanged(tmp_path):
+    source = ROOT / "images" / "mountain.jpg"
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+    output = tmp_path / "mountain_small.jpg"
+    result = _run(source, "--max-side", "160", "--octaves", "1", "--steps", "2", "-q", "-o", output)
+    assert result.returncode == 0, result.stderr
+    sidecar = json.loads(output.with_suffix(".json").read_text())
+    assert sidecar["input_sha256"] == before and sidecar["size"] == [160, 90]
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize("args,status,message", [
+    (["images/mountain.jpg", "--layers", "mixed33"], 1, "Unknown layer 'mixed33'"),
+    (["images/no_such_file.jpg"], 1, "No image at"),
+    (["images/mountain.jpg", "--steps", "0"], 1, "steps_per_octave must be a positive whole number"),
+    (["images/mountain.jpg", "-o", "images/mountain.jpg"], 1, "Refusing to overwrite"),
+    (["--noise", "10by10"], 2, "is not WIDTHxHEIGHT"),
+    (["--steps", "abc", "--noise", "50x50"], 2, "invalid int value"),
+    ([], 2, "give a start IMAGE or --noise"),
+    (["--from-sidecar", "missing.json"], 1, "No sidecar at"),
+])
+def test_bad_arguments_give_one_clear_line_and_a_non_zero_status(args, status, message):
+    result = _run(*args, "-q")
+    assert result.returncode == status
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("deepdream: error:") and message in lines[0], result.stderr
