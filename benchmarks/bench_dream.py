@@ -12,7 +12,8 @@ Prints, for the layers mixed3 + mixed5:
     tile 512), per pixel-step as well;
   * the peak resident memory of a 1024x576 dream and of a 4000x3000 tiled dream (each in a
     fresh process);
-  * how many times the compiled step was traced.
+  * how many times the compiled step was traced;
+  * an upper bound on the Python loop's per-step overhead (a whole step on a 48x48 image).
 """
 
 from __future__ import annotations
@@ -139,6 +140,10 @@ def main() -> None:
         fractions[(height, width)] = flops / seconds / 1e9 / rate
         print(f"{width:>5d}x{height:<4d} {seconds:8.3f} {flops / 1e9:11.1f} {flops / seconds / 1e9:8.1f} "
               f"{fractions[(height, width)]:10.2f}")
+
+    tiny = seconds_per_step(dm, 48, 48, steps=50)
+    print(f"per-call overhead bound (a whole step at 48x48): {tiny * 1000:.1f} ms, "
+          f"{tiny / seconds_per_step(dm, 512, 512) * 100:.1f} % of a 512x512 step")
 
     mountain = dd.load_image(dd.IMAGES_DIR / "mountain.jpg")
     dm = dd.dream_model(LAYERS)  # a fresh compiled step, to count its traces over the runs below
