@@ -7,8 +7,13 @@ pieces every notebook needs, and nothing else:
 * image I/O: ``load_image``, ``noise_image``, ``save_image``, ``to_model`` / ``from_model``;
 * the model: ``dream_model`` (InceptionV3 truncated at the deepest chosen layer);
 * the objective and one step: ``dream_loss``, ``gradient_ascent_step``;
-* the loops: ``dream`` (one scale) and ``dream_octaves`` (multi-scale, random-shift tiles);
-* figures: ``plot_comparison``, ``plot_images``, ``plot_loss``.
+* the loops: ``dream`` (one scale), ``dream_octaves`` (multi-scale, random-shift tiles)
+  and ``zoom_dream`` (frames of a zoom animation, saved by ``save_animation``);
+* objectives beyond the course: one channel (``channel=``) or a guide image (``guide=``);
+* figures and indicators: ``plot_comparison``, ``plot_images``, ``plot_loss``, ``save_figure``,
+  ``high_frequency_share``.
+
+``python -m deepdream_utils IMAGE [options]`` runs the command-line dreamer (deepdream_cli.py).
 
 Images are ``float32`` arrays of shape ``(height, width, 3)`` with values in
 ``[0, 1]``; the model sees them in ``[-1, 1]``. The default weights are the real
@@ -63,7 +68,6 @@ BUNDLED_LAST_LAYER = "mixed7"  # the bundled file covers every layer up to this 
 WEIGHT_SOURCES = ("bundled", "imagenet")
 SAVE_SUFFIXES = (".jpg", ".jpeg", ".png")
 LARGEST_UNSCALED_PIXELS = 40_000_000  # larger images need load_image(..., max_side=...)
-CLASSIC_LAYERS = ("mixed3", "mixed5", "conv2d_15", "conv2d_18")
 
 # Auto-named layer families of keras.applications.InceptionV3, renamed to the
 # names a fresh process gives them (conv2d, conv2d_1, ...), so that the course's
@@ -115,7 +119,8 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
     """Converts any Pillow image mode to float32 RGB in [0, 1]."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):  # 16-bit (or 32-bit) grayscale
         gray = np.asarray(img, dtype=np.float32)
-        gray = gray / (65535.0 if gray.max() > 255 else 255.0)
+        # Pillow opens 16-bit PNGs as "I": treat them as 16-bit unless every value fits 8 bits
+        gray = gray / (65535.0 if img.mode != "I" or gray.max() > 255 else 255.0)
         return np.repeat(np.clip(gray, 0, 1)[:, :, None], 3, axis=2)
     if img.mode == "F":
         gray = np.clip(np.asarray(img, dtype=np.float32), 0, 1)

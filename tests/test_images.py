@@ -197,3 +197,9 @@ def test_decompression_bomb_limit_stays_on_with_a_clear_error(tmp_path, monkeypa
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # the file is now 12x over the limit
     with pytest.raises(ValueError, match="decompression-bomb limit"):
         dd.load_image(tmp_path / "bomb.png", max_side=100)
+
+
+def test_dark_sixteen_bit_grayscale_is_not_mistaken_for_eight_bit(tmp_path):
+    values = np.full((8, 8), 200, dtype=np.uint16)  # 200 / 65535: almost black
+    Image.fromarray(values).save(tmp_path / "dark.tiff")  # mode I;16
+    assert dd.load_image(tmp_path / "dark.tiff").max() < 0.01
