@@ -1,4 +1,4 @@
-# Two commands on a fresh machine:  `make dreams` (set up, run the five notebooks, make the gallery)
+# Two commands on a fresh machine:  `make dreams` (set up, run the six notebooks, make the gallery)
 # and `make test` (set up, run the unit tests and re-execute every notebook with nbval).
 PYTHON ?= python3
 VENV   ?= .venv
