@@ -757,6 +757,8 @@ def plot_images(images: Sequence[np.ndarray], titles: Sequence[str], suptitle: s
     """A grid of images with titles; returns the matplotlib Figure."""
     import matplotlib.pyplot as plt
 
+    if len(images) != len(titles) or not images:
+        raise ValueError(f"Give one title per image: {len(images)} images, {len(titles)} titles.")
     columns = columns or len(images)
     rows = math.ceil(len(images) / columns)
     aspect = images[0].shape[0] / images[0].shape[1]

@@ -405,3 +405,8 @@ def test_imagenet_weights_offline_give_a_clear_error(monkeypatch):
     monkeypatch.setattr(keras.applications, "InceptionV3", no_internet)
     with pytest.raises(ConnectionError, match="need internet access; weights='bundled' works offline"):
         dd.inception_trunk.__wrapped__("imagenet")
+
+
+def test_figure_grid_needs_one_title_per_image():
+    with pytest.raises(ValueError, match="one title per image: 2 images, 1 titles"):
+        dd.plot_images([dd.noise_image(8, 8), dd.noise_image(8, 8)], ["only one"])

@@ -34,7 +34,7 @@ def test_notebook_opens_with_title_grading_line_colab_badge_and_goals(name):
     first = _source(_cells(name)[0])
     assert first.startswith(f"# {name[:2]} ")
     assert (f"Grading line: {POINTS[name[:2]]} points" in first) if name in GRADED else "Not graded" in first
-    assert f"colab.research.google.com/github/" in first and f"notebooks/{name}" in first
+    assert "colab.research.google.com/github/" in first and f"notebooks/{name}" in first
     assert "What you will learn" in first and "What you will see" in first
 
 

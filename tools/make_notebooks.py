@@ -155,7 +155,7 @@ preview_start = dd.noise_image(PREVIEW_SIZE, PREVIEW_SIZE, seed=SEED)
 previews = [dd.dream(dd.dream_model(name), preview_start, steps=PREVIEW_STEPS, step_size=STEP_SIZE,
                      progress=False)[0] for name in CANDIDATES]
 fig = dd.plot_images(previews, CANDIDATES, suptitle=f"Same noise, {PREVIEW_STEPS} steps each", size=3)'''),
-        md(f"We dream `mixed3`: it gives the clearest, most structured pattern from noise — curls and eyes "
+        md("We dream `mixed3`: it gives the clearest, most structured pattern from noise — curls and eyes "
            "at full contrast — while the conv layers give only fine stripes and `mixed5` stays busy at one scale."),
         md("## Dream"),
         code("result, history = dd.dream(dm, start, steps=STEPS, step_size=STEP_SIZE, seed=SEED)",
