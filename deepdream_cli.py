@@ -140,9 +140,7 @@ def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bo
     """Runs one recorded dream, saves the picture and its sidecar; returns the sidecar."""
     import deepdream_utils as dd
 
-    output = Path(output)
-    if output.suffix.lower() not in dd.SAVE_SUFFIXES:
-        raise ValueError(f"Cannot save '{output}': use one of the suffixes {', '.join(dd.SAVE_SUFFIXES)}.")
+    output = dd.check_save_suffix(output)  # before the dream, not after it
     if parameters["image"]:
         source = Path(parameters["image"])
         if output.resolve() == source.resolve():

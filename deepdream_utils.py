@@ -237,6 +237,14 @@ def _write_atomically(path: Path, write) -> Path:
     return path
 
 
+def check_save_suffix(path: str | os.PathLike) -> Path:
+    """Returns ``path`` as a Path if it ends in a suffix ``save_image`` writes, else raises ValueError."""
+    path = Path(path)
+    if path.suffix.lower() not in SAVE_SUFFIXES:
+        raise ValueError(f"Cannot save '{path}': use one of the suffixes {', '.join(SAVE_SUFFIXES)}.")
+    return path
+
+
 def _to_pixels(image: np.ndarray) -> Image.Image:
     return Image.fromarray(np.round(_check_image(image) * 255.0).astype(np.uint8))
 
@@ -247,9 +255,7 @@ def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 90) ->
     The folder is created if needed; the write is atomic (see ``_write_atomically``)
     and an image read by ``load_image`` is never overwritten.
     """
-    path = Path(path)
-    if path.suffix.lower() not in SAVE_SUFFIXES:
-        raise ValueError(f"Cannot save '{path}': use one of the suffixes {', '.join(SAVE_SUFFIXES)}.")
+    path = check_save_suffix(path)
     picture = _to_pixels(image)
     if path.suffix.lower() == ".png":
         return _write_atomically(path, lambda file: picture.save(file, format="PNG", optimize=True))
@@ -468,13 +474,17 @@ def _loss_from_activations(activations: Sequence[tf.Tensor], weights: Sequence[f
     return tf.add_n([w * _layer_objective(a, channel, guide) for w, a in zip(weights, activations)])
 
 
+def _activations(model: keras.Model, batch: tf.Tensor) -> list[tf.Tensor]:
+    """The model's outputs for a batch, always as a list (Keras returns one tensor for one layer)."""
+    activations = model(batch, training=False)
+    return list(activations) if isinstance(activations, (list, tuple)) else [activations]
+
+
 def layer_losses(dm: DreamModel, image: np.ndarray) -> dict[str, float]:
     """Each chosen layer's objective (mean activation, channel mean or guide match) for a [0, 1] image."""
     image = _check_image(image)
     _check_size(dm, image.shape[:2])
-    activations = dm.model(to_model(image)[None], training=False)
-    if not isinstance(activations, (list, tuple)):
-        activations = [activations]
+    activations = _activations(dm.model, to_model(image)[None])
     return {name: float(_layer_objective(a, dm.channel, dm.guide))
             for name, a in zip(dm.layer_weights, activations)}
 
@@ -489,10 +499,7 @@ def _compiled_step(model: keras.Model, weights: tuple[float, ...], channel: int 
     """One tf.function doing one gradient-ascent step on tiles; serves every image size."""
 
     def loss_of(x: tf.Tensor) -> tf.Tensor:
-        activations = model(x[None], training=False)
-        if not isinstance(activations, (list, tuple)):
-            activations = [activations]
-        return _loss_from_activations(activations, weights, channel, guide)
+        return _loss_from_activations(_activations(model, x[None]), weights, channel, guide)
 
     @tf.function(reduce_retracing=True, input_signature=[
         tf.TensorSpec([None, None, 3], tf.float32),  # image in [-1, 1]
@@ -566,6 +573,11 @@ def _check_size(dm: DreamModel, shape: Sequence[int]) -> None:
             f"need at least {dm.min_side} pixels on each side. Use a larger image or a shallower layer.")
 
 
+def _tile_size(dm: DreamModel, tile_size: int | None) -> int | None:
+    """A valid tile size (never below what reaches the layers), or None for whole-image gradients."""
+    return None if tile_size is None else max(_positive_int("tile_size", tile_size), dm.min_side)
+
+
 def _progress(total: int, desc: str, enabled: bool):
     from tqdm.std import tqdm  # plain text: shows in terminals and notebooks, and is saved with them
 
@@ -611,8 +623,7 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
     """
     image = _check_image(image)
     steps, step_size = _positive_int("steps", steps), _positive_float("step_size", step_size)
-    if tile_size is not None:
-        tile_size = max(_positive_int("tile_size", tile_size), dm.min_side)
+    tile_size = _tile_size(dm, tile_size)
     _check_size(dm, image.shape[:2])
     rng = np.random.default_rng(seed)
     history: list[float] = []
@@ -665,8 +676,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
     if octave_scale <= 1:
         raise ValueError(f"octave_scale must be greater than 1, got {octave_scale!r}.")
     step_size = _positive_float("step_size", step_size)
-    if tile_size is not None:
-        tile_size = max(_positive_int("tile_size", tile_size), dm.min_side)
+    tile_size = _tile_size(dm, tile_size)
     per_octave = ([steps_per_octave] * octaves if isinstance(steps_per_octave, (int, np.integer))
                   else list(steps_per_octave))
     if len(per_octave) != octaves:
@@ -777,9 +787,7 @@ def plot_images(images: Sequence[np.ndarray], titles: Sequence[str], suptitle: s
 
 def save_figure(fig, path: str | os.PathLike, dpi: int = 80) -> Path:
     """Saves a matplotlib Figure as JPEG or PNG (by suffix, atomically); returns the path."""
-    path = Path(path)
-    if path.suffix.lower() not in SAVE_SUFFIXES:
-        raise ValueError(f"Cannot save '{path}': use one of the suffixes {', '.join(SAVE_SUFFIXES)}.")
+    path = check_save_suffix(path)
     fmt = "png" if path.suffix.lower() == ".png" else "jpeg"
     extra = {} if fmt == "png" else {"pil_kwargs": {"quality": 85, "optimize": True}}
     return _write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=dpi, **extra))
