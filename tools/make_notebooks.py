@@ -90,6 +90,16 @@ SAVE = '''\
 saved = dd.save_image(result, dd.OUTPUTS_DIR / RESULT_NAME)
 print("saved", saved.relative_to(dd.REPO_ROOT).as_posix())'''
 
+WEIGHTED_LOSSES = '''\
+dm = dd.dream_model(LAYERS)
+for name, value in dd.layer_losses(dm, start).items():
+    print(f"{name} (weight {LAYERS[name]}): loss = {value:.3f}")
+print(f"weighted sum: loss = {dd.dream_loss(dm, start):.3f}")'''
+
+LOSSES_AFTER = '''\
+for name, value in dd.layer_losses(dm, result).items():
+    print(f"after the dream, {name}: loss = {value:.3f}")'''
+
 LOSS_FIGURE = 'fig = dd.plot_loss(history, title=f"Loss per step ({RUN_LABEL})")'
 
 MODEL_EXPLAINED = md(
@@ -201,11 +211,7 @@ fig = dd.plot_images([start], ["start: seeded grey noise"], size=3)'''),
            "With several layers the model returns one activation per layer, and the objective is "
            "their weighted sum of means: `loss = Σ weight × mean(activation)`. "
            "`dd.layer_losses` shows each layer's part for the start image:"),
-        code('''\
-dm = dd.dream_model(LAYERS)
-for name, value in dd.layer_losses(dm, start).items():
-    print(f"{name} (weight {LAYERS[name]}): loss = {value:.3f}")
-print(f"weighted sum: loss = {dd.dream_loss(dm, start):.3f}")'''),
+        code(WEIGHTED_LOSSES),
         STEP_EXPLAINED,
         code(STEP_SMALL),
         md("## Each layer alone, and together\n\n"
@@ -225,9 +231,7 @@ fig = dd.plot_images(previews, titles, suptitle=f"Same noise, {PREVIEW_STEPS} st
         code('''\
 settings = {"layers": LAYERS, "steps": STEPS, "step_size": STEP_SIZE, "seed": SEED, "size": f"{SIZE}x{SIZE}"}
 fig = dd.plot_comparison(start, result, settings, title="02 · noise, several layers")'''),
-        code('''\
-for name, value in dd.layer_losses(dm, result).items():
-    print(f"after the dream, {name}: loss = {value:.3f}")'''),
+        code(LOSSES_AFTER),
         code(LOSS_FIGURE),
         code(SAVE),
         md("## What the picture shows\n\n"
@@ -312,11 +316,7 @@ RUN_LABEL = "mountain, " + " + ".join(LAYERS)  # names the run in figure titles'
         md("## The model and a weighted objective\n\n"
            "With several layers, the objective is `Σ weight × mean(activation)`. Each layer's part for the "
            "start image:"),
-        code('''\
-dm = dd.dream_model(LAYERS)
-for name, value in dd.layer_losses(dm, start).items():
-    print(f"{name} (weight {LAYERS[name]}): loss = {value:.3f}")
-print(f"weighted sum: loss = {dd.dream_loss(dm, start):.3f}")'''),
+        code(WEIGHTED_LOSSES),
         STEP_EXPLAINED,
         code(STEP_SMALL),
         md("## Each layer alone, and together\n\n"
@@ -336,9 +336,7 @@ fig = dd.plot_images(previews, titles, suptitle=f"{PREVIEW_SIDE}-pixel copy, {PR
 settings = {"layers": LAYERS, "steps": STEPS, "step_size": STEP_SIZE, "seed": SEED,
             "size": f"{start.shape[1]}x{start.shape[0]}"}
 fig = dd.plot_comparison(start, result, settings, title="04 · mountain, several layers")'''),
-        code('''\
-for name, value in dd.layer_losses(dm, result).items():
-    print(f"after the dream, {name}: loss = {value:.3f}")'''),
+        code(LOSSES_AFTER),
         code(LOSS_FIGURE),
         code(SAVE),
         md("## What the picture shows\n\n"
