@@ -6,7 +6,7 @@ versions, so that ``--from-sidecar`` can make the same picture again.
 
     python -m deepdream_utils images/mountain.jpg -o outputs/my_dream.jpg
     python -m deepdream_utils --noise 400x400 --layers mixed3 --octaves 1 --steps 200 --step-size 0.02
-    python -m deepdream_utils --from-sidecar outputs/my_dream.json -o outputs/again.jpg
+    python -m deepdream_utils --from-sidecar outputs/my_dream.jpg.json -o outputs/again.jpg
 """
 
 from __future__ import annotations
@@ -16,8 +16,11 @@ import hashlib
 import json
 import os
 import platform
+import signal
 import sys
+import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("image", nargs="?", help="start image (any format Pillow reads); or use --noise")
     parser.add_argument("-o", "--output", type=Path,
                         help="result path, .jpg or .png (default: outputs/<name>_dream.jpg); "
-                             "the sidecar is written beside it with the suffix .json")
+                             "the sidecar is written beside it, named after it plus .json")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output that this tool did not write (never the start image)")
     parser.add_argument("--noise", type=parse_size, metavar="WxH", help="start from seeded noise of this size")
     parser.add_argument("--layers", type=parse_layers, metavar="L[=W],...",
-                        help=f"layers and weights (default: {','.join(DEFAULTS['layers'])}, weight 1)")
+                        help=f"layers and weights (default: {','.join(DEFAULTS['layers'])}, weight 1); "
+                             "a negative weight suppresses that layer, 0 is refused")
     parser.add_argument("--steps", type=int, help=f"gradient steps per octave (default: {DEFAULTS['steps']})")
     parser.add_argument("--step-size", type=float,
                         help=f"change per step, in gradient standard deviations (default: {DEFAULTS['step_size']})")
@@ -94,9 +100,86 @@ def build_parser() -> argparse.ArgumentParser:
                         help="bundled: offline ImageNet weights up to mixed7; imagenet: Keras's download "
                              "(default: bundled)")
     parser.add_argument("--from-sidecar", type=Path, metavar="FILE",
-                        help="re-run the dream recorded in this JSON sidecar (only -o and --quiet may be added)")
+                        help="re-run the dream recorded in this JSON sidecar (only -o, --overwrite, "
+                             "--allow-changed-input and --quiet may be added)")
+    parser.add_argument("--allow-changed-input", action="store_true",
+                        help="with --from-sidecar: dream even if the start image changed since")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def sidecar_path(output: Path) -> Path:
+    """The sidecar of a result: its full file name plus ``.json`` (``dream.jpg`` -> ``dream.jpg.json``)."""
+    return output.with_name(output.name + ".json")
+
+
+def _check_recorded(key: str, value: Any) -> None:
+    """Checks one recorded parameter with the command line's own parsers; raises ValueError."""
+    if key in ("image", "noise", "max_side", "channel", "tile_size") and value is None:
+        return
+    if key == "image":
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"image must be a file name (or null), got {value!r}")
+    elif key == "detail":
+        if not isinstance(value, bool):
+            raise ValueError(f"detail must be true or false, got {value!r}")
+    elif key == "weights":
+        if value not in ("bundled", "imagenet"):
+            raise ValueError(f"weights must be 'bundled' or 'imagenet', got {value!r}")
+    elif key == "noise":
+        if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)):
+            raise ValueError(f"noise must be [width, height] (or null), got {value!r}")
+        parse_size(f"{value[0]}x{value[1]}")
+    elif key == "layers":
+        if not (isinstance(value, dict) and value and all(
+                isinstance(w, (int, float)) and not isinstance(w, bool) for w in value.values())):
+            raise ValueError(f"layers must be a non-empty object of layer names and numbers, got {value!r}")
+    elif key in ("steps", "octaves", "seed", "max_side", "channel", "tile_size"):
+        if type(value) is not int:
+            raise ValueError(f"{key} must be a whole number, got {value!r}")
+    elif key in ("step_size", "octave_scale"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{key} must be a number, got {value!r}")
+
+
+def read_sidecar(path: Path, allow_changed_input: bool = False) -> dict[str, Any]:
+    """The parameters recorded in a sidecar, checked as the command line checks its arguments.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        ValueError: not a sidecar, a parameter missing, unknown or of the wrong kind, or the
+            start image changed since (unless ``allow_changed_input``).
+    """
+    if not path.is_file():
+        raise FileNotFoundError(f"No sidecar at '{path}'." if not path.exists() else f"'{path}' is a folder.")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"'{path}' is not a JSON sidecar written by this tool (it is not JSON text). "
+                         "Pass the .json file written beside a result.") from None
+    parameters = record.get("parameters") if isinstance(record, dict) else None
+    if not isinstance(parameters, dict):
+        raise ValueError(f"'{path}' is not a sidecar written by this tool: it has no \"parameters\" object.")
+    missing = [key for key in DREAM_OPTIONS if key not in parameters]
+    unknown = sorted(set(parameters) - set(DREAM_OPTIONS))
+    if missing or unknown:
+        raise ValueError(f"Sidecar '{path}': " + "; ".join(
+            filter(None, [missing and f"missing {', '.join(missing)}", unknown and f"unknown {', '.join(unknown)}"]))
+            + ". Edit it back, or dream again with the command-line options.")
+    for key in DREAM_OPTIONS:
+        try:
+            _check_recorded(key, parameters[key])
+        except (ValueError, argparse.ArgumentTypeError) as error:
+            raise ValueError(f"Sidecar '{path}': {error}.") from None
+    if (parameters["image"] is None) == (parameters["noise"] is None):
+        raise ValueError(f"Sidecar '{path}': give exactly one of image and noise (the other null).")
+    recorded = record.get("input_sha256")
+    if parameters["image"] and recorded and Path(parameters["image"]).is_file() and not allow_changed_input:
+        if hashlib.sha256(Path(parameters["image"]).read_bytes()).hexdigest() != recorded:
+            raise ValueError(f"The start image '{parameters['image']}' has changed since '{path}' was written "
+                             "(its SHA-256 differs), so the dream would not be the same. "
+                             "Pass --allow-changed-input to dream it anyway.")
+    return parameters
 
 
 def _parameters(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
@@ -104,12 +187,7 @@ def _parameters(args: argparse.Namespace, parser: argparse.ArgumentParser) -> di
     if args.from_sidecar is not None:
         if given:
             parser.error(f"--from-sidecar re-runs a recorded dream; drop {', '.join(sorted(given))}")
-        try:
-            return json.loads(args.from_sidecar.read_text())["parameters"]
-        except FileNotFoundError:
-            raise FileNotFoundError(f"No sidecar at '{args.from_sidecar}'.") from None
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise ValueError(f"'{args.from_sidecar}' is not a sidecar written by this tool.") from None
+        return read_sidecar(args.from_sidecar, args.allow_changed_input)
     if ("image" in given) == ("noise" in given):
         parser.error("give a start IMAGE or --noise WxH (one of them)")
     return {"image": given.get("image"), "noise": given.get("noise")} | DEFAULTS | given
@@ -119,7 +197,8 @@ def _default_output(parameters: dict[str, Any], from_sidecar: Path | None) -> Pa
     import deepdream_utils as dd
 
     if from_sidecar is not None:
-        return from_sidecar.with_name(from_sidecar.stem + "_rerun.jpg")
+        stem = Path(from_sidecar.name.removesuffix(".json")).stem
+        return from_sidecar.with_name(stem + "_rerun.jpg")
     if parameters["image"]:
         return dd.OUTPUTS_DIR / f"{Path(parameters['image']).stem}_dream.jpg"
     width, height = parameters["noise"]
@@ -136,15 +215,22 @@ def _versions() -> dict[str, str]:
             "keras": dd.keras.__version__, "numpy": numpy.__version__, "pillow": PIL.__version__}
 
 
-def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bool = True) -> dict[str, Any]:
-    """Runs one recorded dream, saves the picture and its sidecar; returns the sidecar."""
+def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bool = True,
+                          overwrite: bool = False) -> dict[str, Any]:
+    """Runs one recorded dream, saves the picture and its sidecar; returns the sidecar.
+
+    Everything that can be checked is checked before the dream: the output and sidecar paths,
+    the start image, the layers. Ctrl-C during the dream saves the picture as far as it got
+    (the sidecar then says ``"interrupted": true``).
+    """
     import deepdream_utils as dd
 
-    output = dd.check_save_suffix(output)  # before the dream, not after it
-    if parameters["image"]:
-        source = Path(parameters["image"])
-        if output.resolve() == source.resolve():
-            raise ValueError(f"Refusing to overwrite the start image '{source}': choose another -o.")
+    source = Path(parameters["image"]) if parameters["image"] else None
+    if source is not None and output.resolve() == source.resolve():
+        raise ValueError(f"Refusing to overwrite the start image '{source}': choose another -o.")
+    output = dd.check_output_path(output, overwrite=overwrite)  # before the dream, not after it
+    dd.check_output_path(sidecar_path(output), (".json",), overwrite)
+    if source is not None:
         start = dd.load_image(source, max_side=parameters["max_side"])
     else:
         width, height = parameters["noise"]
@@ -156,37 +242,71 @@ def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bo
         steps_per_octave=parameters["steps"], step_size=parameters["step_size"], tile_size=parameters["tile_size"],
         reinject_detail=parameters["detail"], seed=parameters["seed"], progress=progress)
     seconds = time.perf_counter() - started
-    dd.save_image(result, output)
     sidecar = {
         "parameters": parameters,
-        "input_sha256": hashlib.sha256(Path(parameters["image"]).read_bytes()).hexdigest()
-        if parameters["image"] else None,
+        "input_sha256": hashlib.sha256(source.read_bytes()).hexdigest() if source is not None else None,
         "weights": "bundled ImageNet InceptionV3, float16, up to mixed7 (" + dd.BUNDLED_WEIGHTS.name + ")"
         if parameters["weights"] == "bundled" else "Keras's ImageNet InceptionV3 download",
         "versions": _versions(),
         "output": str(output),
         "size": [int(result.shape[1]), int(result.shape[0])],
         "steps_done": len(history),
+        "interrupted": history.interrupted,
         "final_loss": history[-1] if history else None,
         "seconds": round(seconds, 2),
     }
-    text = json.dumps(sidecar, indent=2) + "\n"
-    dd._write_atomically(output.with_suffix(".json"), lambda file: file.write(text.encode()))
+    with dd.signals_held():  # Ctrl-C here waits until both files are complete
+        dd.save_image(result, output, overwrite=overwrite)
+        dd.save_sidecar(sidecar, sidecar_path(output), overwrite=overwrite)
     return sidecar
 
 
+_STOP = {"signal": signal.SIGINT}  # the signal that stopped the run (SIGTERM is handled as Ctrl-C is)
+
+
+def _on_sigterm(signum, frame) -> None:
+    _STOP["signal"] = signal.SIGTERM
+    raise KeyboardInterrupt
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"deepdream: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (0, 1 bad input, 2 bad arguments, 130/143 stopped)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = (warnings.showwarning, signal.getsignal(signal.SIGTERM) if in_main_thread else None)
+    warnings.showwarning = _show_warning
+    if in_main_thread:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return _run(args, parser)
+    finally:  # leave the caller's process as it was (the tests call main() in-process)
+        warnings.showwarning = previous[0]
+        if in_main_thread and previous[1] is not None:
+            signal.signal(signal.SIGTERM, previous[1])
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _STOP["signal"] = signal.SIGINT
     try:
         parameters = _parameters(args, parser)
         output = args.output or _default_output(parameters, args.from_sidecar)
-        sidecar = dream_from_parameters(parameters, output, progress=not args.quiet)
+        sidecar = dream_from_parameters(parameters, output, progress=not args.quiet, overwrite=args.overwrite)
     except (ValueError, FileNotFoundError, MemoryError, OSError, FloatingPointError) as error:
         print(f"deepdream: error: {error}", file=sys.stderr)
         return 1
-    print(f"saved {output} and {output.with_suffix('.json')} ({sidecar['steps_done']} steps, "
+    except KeyboardInterrupt:
+        print("deepdream: stopped. Any file saved above is complete; nothing is half-written.", file=sys.stderr)
+        return 128 + _STOP["signal"]
+    print(f"saved {output} and {sidecar_path(output)} ({sidecar['steps_done']} steps, "
           f"{sidecar['seconds']:.1f} s)")
+    if sidecar["interrupted"]:
+        print("deepdream: interrupted: the picture above is the dream as far as it got.", file=sys.stderr)
+        return 128 + _STOP["signal"]
     return 0
 
 

@@ -4,7 +4,8 @@ DeepDream changes an *input image* by gradient ascent so that chosen layers of
 an ImageNet-trained InceptionV3 respond more strongly. This module holds the
 pieces every notebook needs, and nothing else:
 
-* image I/O: ``load_image``, ``noise_image``, ``save_image``, ``to_model`` / ``from_model``;
+* image I/O: ``load_image``, ``noise_image``, ``save_image`` (atomic; never replaces an input or
+  a file this suite did not write), ``check_output_path``, ``save_sidecar``, ``to_model`` / ``from_model``;
 * the model: ``dream_model`` (InceptionV3 truncated at the deepest chosen layer);
 * the objective and one step: ``dream_loss``, ``gradient_ascent_step``;
 * the loops: ``dream`` (one scale), ``dream_octaves`` (multi-scale, random-shift tiles)
@@ -23,21 +24,26 @@ ImageNet InceptionV3 weights bundled in ``weights/`` (no network needed);
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 import functools
+import json
 import math
 import os
 import re
+import signal
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 
 def _import_tensorflow_quietly():
@@ -68,6 +74,11 @@ BUNDLED_LAST_LAYER = "mixed7"  # the bundled file covers every layer up to this 
 WEIGHT_SOURCES = ("bundled", "imagenet")
 SAVE_SUFFIXES = (".jpg", ".jpeg", ".png")
 LARGEST_UNSCALED_PIXELS = 40_000_000  # larger images need load_image(..., max_side=...)
+LARGEST_SENSIBLE_STEP_SIZE = 0.1  # larger steps clip most pixels to black or white: warned about
+SUITE_MARK = "deepdream-suite"  # written into every picture and sidecar this suite saves
+_HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # Pillow modes beyond 8 bits
+_IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"),
+                     (b"GIF89a", "GIF"), (b"BM", "BMP"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
 
 # Auto-named layer families of keras.applications.InceptionV3, renamed to the
 # names a fresh process gives them (conv2d, conv2d_1, ...), so that the course's
@@ -96,6 +107,22 @@ def _positive_float(name: str, value: Any) -> float:
     return number
 
 
+def _seed(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"seed must be a whole number of at least 0, got {value!r}.")
+    return int(value)
+
+
+def _step_size(value: Any) -> float:
+    """A valid step size; warns when it is so large that most pixels would be clipped."""
+    step_size = _positive_float("step_size", value)
+    if step_size > LARGEST_SENSIBLE_STEP_SIZE:
+        warnings.warn(
+            f"step_size={step_size:g} is very large: most pixels will be clipped to black or white. "
+            f"Sensible values lie between 0.005 and {LARGEST_SENSIBLE_STEP_SIZE:g}.", UserWarning, stacklevel=3)
+    return step_size
+
+
 def _check_image(image: Any) -> np.ndarray:
     """Returns ``image`` as float32 (H, W, 3) in [0, 1], or raises a clear ValueError."""
     array = np.asarray(image, dtype=np.float32)
@@ -105,26 +132,32 @@ def _check_image(image: Any) -> np.ndarray:
             "Use load_image() or noise_image() to make one.")
     if not np.isfinite(array).all():
         raise ValueError("The image contains NaN or infinite values; start again from load_image().")
-    if array.min() < -1e-3 or array.max() > 1 + 1e-3:
-        raise ValueError(
-            f"Image values must lie in [0, 1], got [{array.min():.3g}, {array.max():.3g}]. "
-            "Use from_model() to convert a [-1, 1] model image back.")
+    low, high = float(array.min()), float(array.max())
+    if low < -1e-3 or high > 1 + 1e-3:
+        if low >= -1 - 1e-3 and high <= 1 + 1e-3:
+            hint = "It looks like a model image in [-1, 1]: use from_model() to convert it back."
+        elif low >= 0 and high <= 255:
+            hint = "It looks like 0-255 pixel values: divide it by 255."
+        else:
+            hint = "Rescale it to [0, 1]."
+        raise ValueError(f"Image values must lie in [0, 1], got [{low:.3g}, {high:.3g}]. {hint}")
     return np.clip(array, 0.0, 1.0)
 
 
 # --------------------------------------------------------------------------- image I/O
 
 
-def _to_rgb_array(img: Image.Image) -> np.ndarray:
-    """Converts any Pillow image mode to float32 RGB in [0, 1]."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):  # 16-bit (or 32-bit) grayscale
-        gray = np.asarray(img, dtype=np.float32)
-        # Pillow opens 16-bit PNGs as "I": treat them as 16-bit unless every value fits 8 bits
-        gray = gray / (65535.0 if img.mode != "I" or gray.max() > 255 else 255.0)
-        return np.repeat(np.clip(gray, 0, 1)[:, :, None], 3, axis=2)
+def _gray_unit_range(img: Image.Image) -> np.ndarray:
+    """A high-bit-depth grey image (16-bit, 32-bit integer or float) as float32 in [0, 1]."""
+    gray = np.asarray(img, dtype=np.float32)
     if img.mode == "F":
-        gray = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
-        return np.repeat(gray[:, :, None], 3, axis=2)
+        return np.clip(gray, 0.0, 1.0)
+    # Pillow opens 16-bit PNGs as "I": treat them as 16-bit unless every value fits 8 bits
+    return np.clip(gray / (65535.0 if img.mode != "I" or gray.max() > 255 else 255.0), 0.0, 1.0)
+
+
+def _rgb_array(img: Image.Image) -> np.ndarray:
+    """Converts an 8-bit Pillow image of any mode to float32 RGB in [0, 1] (alpha on white)."""
     if img.mode == "P":
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -133,11 +166,40 @@ def _to_rgb_array(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
 
 
+def _decoded(img: Image.Image, max_side: int | None) -> np.ndarray:
+    """The pixels of a loaded image as float32 RGB in [0, 1], shrunk to ``max_side`` if given.
+
+    High-bit-depth images are shrunk as floats, so they keep their full range.
+    """
+    scale = 1.0 if max_side is None else min(1.0, max_side / max(img.size))
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    if img.mode in _HIGH_DEPTH_MODES:
+        gray = _gray_unit_range(img)
+        if size != img.size:
+            gray = np.clip(np.asarray(Image.fromarray(gray).resize(size, Image.LANCZOS)), 0.0, 1.0)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if size != img.size:
+        if img.mode not in ("RGB", "RGBA", "L", "LA"):
+            img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
+        img = img.resize(size, Image.LANCZOS)
+    return _rgb_array(img)
+
+
+def _image_kind(path: Path) -> str | None:
+    """The image format a file's first bytes announce (``"PNG"``, ``"JPEG"``...), or None."""
+    with open(path, "rb") as file:
+        head = file.read(16)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    return next((kind for signature, kind in _IMAGE_SIGNATURES if head.startswith(signature)), None)
+
+
 def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarray:
     """Loads any image Pillow opens as float32 RGB in [0, 1], shape (H, W, 3).
 
-    Grayscale, palette, RGBA (composited on white), CMYK, 16-bit and EXIF-rotated
-    files are all handled. The file is only read, never changed.
+    Grayscale, palette, RGBA (composited on white), CMYK, 16-bit, float and EXIF-rotated
+    files are all handled. The file is only read, never changed, and ``save_image``
+    refuses to overwrite it for the rest of the session.
 
     Args:
         path: the image file.
@@ -164,11 +226,12 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
             if max_side is not None and img.format == "JPEG":
                 img.draft(None, (max_side, max_side))  # decode at a reduced scale: far less memory
             img.load()
-            img = ImageOps.exif_transpose(img)
-            if max_side is not None and max(img.size) > max_side:
-                img = _resized(img, max_side)
-            array = _to_rgb_array(img)
+            array = _decoded(ImageOps.exif_transpose(img), max_side)
     except UnidentifiedImageError:
+        kind = _image_kind(path)
+        if kind:
+            raise ValueError(f"'{path}' starts like a {kind} file but is corrupt and cannot be decoded: "
+                             "export or copy it again.") from None
         raise ValueError(
             f"'{path}' is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, ...). "
             "Is it really an image file?") from None
@@ -183,19 +246,11 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
     return array
 
 
-def _resized(img: Image.Image, max_side: int) -> Image.Image:
-    scale = max_side / max(img.size)
-    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    if img.mode not in ("RGB", "RGBA", "L", "LA"):
-        img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
-    return img.resize(size, Image.LANCZOS)
-
-
 def noise_image(width: int, height: int, seed: int = 0, contrast: float = 0.1) -> np.ndarray:
     """Seeded grey noise: 0.5 plus uniform noise of +-``contrast``, float32 (H, W, 3)."""
     width, height = _positive_int("width", width), _positive_int("height", height)
     contrast = _positive_float("contrast", contrast)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
     noise = rng.uniform(-contrast, contrast, size=(height, width, 3))
     return np.clip(0.5 + noise, 0.0, 1.0).astype(np.float32)
 
@@ -216,32 +271,113 @@ def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
     return resized.numpy().astype(np.float32)
 
 
-def _write_atomically(path: Path, write) -> Path:
-    """Calls ``write(file)`` on a temporary file beside ``path``, then renames it to ``path``.
+def _made_by_suite(path: Path) -> bool:
+    """Whether ``path`` is a picture or sidecar this suite wrote (it carries ``SUITE_MARK``)."""
+    try:
+        if path.suffix.lower() == ".json":
+            return json.loads(path.read_text(encoding="utf-8")).get("written_by") == SUITE_MARK
+        with Image.open(path) as img:
+            mark = img.info.get("comment") or img.info.get("Software") or ""
+    except (OSError, ValueError, SyntaxError, AttributeError):
+        return False
+    return (mark.decode("utf-8", "replace") if isinstance(mark, bytes) else str(mark)) == SUITE_MARK
 
-    A crash or a full disk never leaves a truncated file; an input image is never overwritten.
+
+def check_output_path(path: str | os.PathLike, suffixes: Sequence[str] = SAVE_SUFFIXES,
+                      overwrite: bool = False) -> Path:
+    """Checks that a result can be saved at ``path`` before any work is done; returns it as a Path.
+
+    Never allowed: an image read by ``load_image`` in this session, or an existing file in
+    ``images/``. An existing file that this suite did not write needs ``overwrite=True``.
+
+    Args:
+        path: where the result will go.
+        suffixes: the suffixes allowed (lower case, with the dot).
+        overwrite: replace an existing file even if this suite did not write it.
+
+    Raises:
+        ValueError: wrong suffix, an input or course image, or a folder at ``path``.
+        FileExistsError: ``path`` exists, was not written by this suite, and ``overwrite`` is False.
+        NotADirectoryError, PermissionError: the folder cannot be made or written.
     """
-    if path.resolve() in _INPUT_PATHS:
+    path = Path(path)
+    if path.suffix.lower() not in suffixes:
+        raise ValueError(f"Cannot save '{path}': use one of the suffixes {', '.join(suffixes)}.")
+    resolved = path.resolve()
+    if resolved in _INPUT_PATHS:
         raise ValueError(
             f"Refusing to overwrite '{path}': it is an input image. Save the result under another name.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            write(file)
-        os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes it private; use the usual mode
-        os.replace(temp_name, path)
-    except OSError as error:
-        Path(temp_name).unlink(missing_ok=True)
-        raise OSError(f"Could not save '{path}': {error.strerror or error}.") from error
+    if resolved.is_relative_to(IMAGES_DIR.resolve()) and resolved.exists():
+        raise ValueError(f"Refusing to overwrite '{path}': it is one of the course's images. "
+                         "Save results in outputs/ or another folder.")
+    if path.is_dir():
+        raise ValueError(f"Cannot save '{path}': it is a folder. Give a file name, for example '{path / 'dream.jpg'}'.")
+    if path.exists() and not overwrite and not _made_by_suite(path):
+        raise FileExistsError(
+            f"'{path}' already exists and was not written by this suite: choose another name, or pass "
+            "overwrite=True (--overwrite on the command line) to replace it.")
+    folder = next(p for p in (resolved.parent, *resolved.parent.parents) if p.exists())
+    if not folder.is_dir():
+        raise NotADirectoryError(f"Cannot save '{path}': '{folder}' is a file, not a folder.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise PermissionError(f"Cannot save '{path}': the folder '{folder}' cannot be written "
+                              "(read-only, or not yours). Choose another folder.")
     return path
 
 
-def check_save_suffix(path: str | os.PathLike) -> Path:
-    """Returns ``path`` as a Path if it ends in a suffix ``save_image`` writes, else raises ValueError."""
-    path = Path(path)
-    if path.suffix.lower() not in SAVE_SUFFIXES:
-        raise ValueError(f"Cannot save '{path}': use one of the suffixes {', '.join(SAVE_SUFFIXES)}.")
+@contextlib.contextmanager
+def signals_held():
+    """Holds back Ctrl-C and SIGTERM while a file is written, and delivers them once it is complete.
+
+    A second signal does not wait: it aborts the write at once (the caller removes the partial file).
+    Only the main thread can handle signals; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def hold(signum, frame):
+        if received:
+            raise KeyboardInterrupt if signum == signal.SIGINT else SystemExit(128 + signum)
+        received.append(signum)
+
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        handler = signal.getsignal(signum)
+        if handler is not None:  # None: installed outside Python, cannot be restored
+            previous[signum] = signal.signal(signum, hold)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if received:
+        signal.raise_signal(received[0])  # now, to the handler that was there before
+
+
+def _write_atomically(path: str | os.PathLike, write: Callable[[Any], None], overwrite: bool = False,
+                      suffixes: Sequence[str] = SAVE_SUFFIXES) -> Path:
+    """Calls ``write(file)`` on a hidden temporary file beside ``path``, then renames it to ``path``.
+
+    Checked first by ``check_output_path``. Whatever goes wrong (an error, a full disk, Ctrl-C,
+    SIGTERM), no temporary file and no half-written file is left under ``path``; a signal that
+    arrives during the write takes effect once the file is complete.
+    """
+    path = check_output_path(path, suffixes, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with signals_held():
+        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                write(file)
+            os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes it private; use the usual mode
+            os.replace(temp_name, path)
+        except BaseException as error:
+            Path(temp_name).unlink(missing_ok=True)
+            if isinstance(error, OSError):
+                raise OSError(f"Could not save '{path}': {error.strerror or error}.") from error
+            raise
     return path
 
 
@@ -249,30 +385,47 @@ def _to_pixels(image: np.ndarray) -> Image.Image:
     return Image.fromarray(np.round(_check_image(image) * 255.0).astype(np.uint8))
 
 
-def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 90) -> Path:
+def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 90, overwrite: bool = False) -> Path:
     """Saves a [0, 1] image as JPEG or PNG (chosen by suffix) and returns the path.
 
-    The folder is created if needed; the write is atomic (see ``_write_atomically``)
-    and an image read by ``load_image`` is never overwritten.
+    The folder is created if needed and the write is atomic (see ``_write_atomically``).
+    The file is marked as written by this suite, so a later run may replace it; any other
+    existing file needs ``overwrite=True``, and input and course images are never replaced.
+
+    Args:
+        image: float (H, W, 3) in [0, 1].
+        path: ends in .jpg, .jpeg or .png.
+        quality: JPEG quality, 1 to 100.
+        overwrite: replace an existing file that this suite did not write.
     """
-    path = check_save_suffix(path)
+    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
+        raise ValueError(f"quality must be a whole number from 1 to 100, got {quality!r}.")
     picture = _to_pixels(image)
-    if path.suffix.lower() == ".png":
-        return _write_atomically(path, lambda file: picture.save(file, format="PNG", optimize=True))
-    return _write_atomically(path, lambda file: picture.save(file, format="JPEG", quality=quality, optimize=True))
+    if Path(path).suffix.lower() == ".png":
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Software", SUITE_MARK)
+        return _write_atomically(path, lambda file: picture.save(file, format="PNG", optimize=True, pnginfo=info),
+                                 overwrite)
+    return _write_atomically(path, lambda file: picture.save(
+        file, format="JPEG", quality=int(quality), optimize=True, comment=SUITE_MARK), overwrite)
 
 
-def save_animation(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 12.0) -> Path:
+def save_sidecar(data: Mapping[str, Any], path: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Saves a JSON sidecar (a result's record) atomically, marked as written by this suite."""
+    text = json.dumps({"written_by": SUITE_MARK, **data}, indent=2) + "\n"
+    return _write_atomically(path, lambda file: file.write(text.encode("utf-8")), overwrite, (".json",))
+
+
+def save_animation(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 12.0,
+                   overwrite: bool = False) -> Path:
     """Saves [0, 1] frames as a looping, 64-colour animated GIF (atomically); returns the path."""
-    path = Path(path)
-    if path.suffix.lower() != ".gif":
-        raise ValueError(f"Cannot save '{path}' as an animation: use the suffix .gif.")
     if not frames:
         raise ValueError("No frames to save.")
     pictures = [_to_pixels(frame).quantize(colors=64, method=Image.Quantize.MEDIANCUT) for frame in frames]
     duration = round(1000 / _positive_float("fps", fps))
     return _write_atomically(path, lambda file: pictures[0].save(
-        file, format="GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0, optimize=True))
+        file, format="GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0, optimize=True,
+        comment=SUITE_MARK), overwrite, (".gif",))
 
 
 def _current_umask() -> int:
@@ -392,24 +545,16 @@ def dream_model(layers: str | Sequence[str] | Mapping[str, float], weights: str 
 
     Args:
         layers: one name, a list of names (equal weights), or a ``{name: weight}`` dict.
-            Keras names such as ``"mixed3"``, ``"mixed5"``, ``"conv2d_15"``.
+            Keras names such as ``"mixed3"``, ``"mixed5"``, ``"conv2d_15"``. A weight of 0 is
+            refused (the layer would do nothing); a negative weight makes the dream *suppress*
+            that layer, pushing its activation down while the others grow.
         weights: ``"bundled"`` (default, offline) or ``"imagenet"`` (Keras's download).
         channel: dream only this channel of the layer (needs exactly one layer).
         guide: a [0, 1] guide image (needs exactly one layer): instead of making the
             layer fire more, make each position's features resemble the guide feature
             they match best (the "guided" dream of the original DeepDream release).
     """
-    if isinstance(layers, str):
-        layers = [layers]
-    if isinstance(layers, Mapping):
-        layer_weights = {str(k): float(v) for k, v in layers.items()}
-    else:
-        layer_weights = {str(name): 1.0 for name in layers}
-    if not layer_weights:
-        raise ValueError("Choose at least one layer, for example ['mixed3', 'mixed5'].")
-    for name, weight in layer_weights.items():
-        if not math.isfinite(weight):
-            raise ValueError(f"The weight of layer {name!r} must be finite, got {weight!r}.")
+    layer_weights = _layer_weights(layers)
     trunk = inception_trunk(weights)
     known = {layer.name for layer in trunk.layers[1:]}
     for name in layer_weights:
@@ -439,6 +584,33 @@ def dream_model(layers: str | Sequence[str] | Mapping[str, float], weights: str 
     return DreamModel(model=model, layer_weights=layer_weights, channel=channel, guide=guide_features,
                       weights=weights, min_side=min_side,
                       step=_compiled_step(model, tuple(layer_weights.values()), channel, guide_features))
+
+
+def _layer_weights(layers: Any) -> dict[str, float]:
+    """``layers`` as given to ``dream_model``, checked, as ``{name: weight}``."""
+    example = "for example 'mixed3', ['mixed3', 'mixed5'] or {'mixed3': 1.0, 'mixed5': 0.5}"
+    if isinstance(layers, str):
+        layers = [layers]
+    if isinstance(layers, Mapping):
+        items = list(layers.items())
+    elif isinstance(layers, Sequence):
+        items = [(name, 1.0) for name in layers]
+    else:
+        raise ValueError(f"layers must be a layer name, a list of names or a dict of weights ({example}), "
+                         f"got {layers!r}.")
+    if not items:
+        raise ValueError(f"Choose at least one layer, {example}.")
+    layer_weights = {}
+    for name, weight in items:
+        if not isinstance(name, str):
+            raise ValueError(f"Layer names are strings such as 'mixed3', got {name!r}.")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)) or not math.isfinite(weight):
+            raise ValueError(f"The weight of layer {name!r} must be a finite number, got {weight!r}.")
+        if weight == 0:
+            raise ValueError(f"The weight of layer {name!r} is 0, so it would do nothing: "
+                             "leave the layer out, or give it a weight.")
+        layer_weights[name] = float(weight)
+    return layer_weights
 
 
 def _min_side(model: keras.Model, limit: int = 1024) -> int:
@@ -585,26 +757,37 @@ def _progress(total: int, desc: str, enabled: bool):
                 ascii=False, dynamic_ncols=False, ncols=90)
 
 
+class DreamHistory(list):
+    """The loss after each step of a dream, a list of floats.
+
+    ``interrupted`` is True when Ctrl-C (or the notebook's stop button) cut the dream short.
+    """
+
+    interrupted: bool = False
+
+
 def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, tile_size: int | None,
-            rng: np.random.Generator, bar, history: list[float]) -> tuple[tf.Tensor, bool]:
+            rng: np.random.Generator, bar, history: DreamHistory) -> tuple[tf.Tensor, bool]:
     """Runs ``steps`` steps; returns the image and whether the user interrupted."""
-    for _ in range(steps):
-        try:
-            x, loss = gradient_ascent_step(dm, x, step_size, tile_size, rng)
-        except KeyboardInterrupt:
-            bar.write(f"Interrupted after {len(history)} steps: returning the image as far as it got.")
-            return x, True
-        except FloatingPointError as error:
-            raise FloatingPointError(f"Step {len(history) + 1}: {error} Try a smaller step_size.") from None
-        history.append(loss)
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+    try:
+        for _ in range(steps):
+            try:
+                x, loss = gradient_ascent_step(dm, x, step_size, tile_size, rng)
+            except FloatingPointError as error:
+                raise FloatingPointError(f"Step {len(history) + 1}: {error} Try a smaller step_size.") from None
+            history.append(loss)
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+    except KeyboardInterrupt:  # wherever it lands in the loop, x is a complete image
+        bar.write(f"Interrupted after {len(history)} steps: returning the image as far as it got.")
+        history.interrupted = True
+        return x, True
     return x, False
 
 
 def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float = 0.01,
           tile_size: int | None = None, seed: int = 0,
-          progress: bool = True) -> tuple[np.ndarray, list[float]]:
+          progress: bool = True) -> tuple[np.ndarray, DreamHistory]:
     """Plain DeepDream at one scale: ``steps`` gradient-ascent steps on ``image``.
 
     Args:
@@ -618,15 +801,16 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
         progress: show a progress bar.
 
     Returns:
-        The dreamed image in [0, 1] and the loss after each step. Interrupting
-        (Ctrl-C or the notebook's stop button) returns the image as far as it got.
+        The dreamed image in [0, 1] and the loss after each step (a ``DreamHistory``).
+        Interrupting (Ctrl-C or the notebook's stop button) returns the image as far as
+        it got, with ``history.interrupted`` set.
     """
     image = _check_image(image)
-    steps, step_size = _positive_int("steps", steps), _positive_float("step_size", step_size)
+    steps, step_size = _positive_int("steps", steps), _step_size(step_size)
     tile_size = _tile_size(dm, tile_size)
     _check_size(dm, image.shape[:2])
-    rng = np.random.default_rng(seed)
-    history: list[float] = []
+    rng = np.random.default_rng(_seed(seed))
+    history = DreamHistory()
     with _progress(steps, "dreaming", progress) as bar:
         x, _ = _ascend(dm, tf.constant(to_model(image)), steps, step_size, tile_size, rng, bar, history)
     return from_model(x), history
@@ -650,7 +834,7 @@ def octave_shapes(shape: Sequence[int], octaves: int, octave_scale: float,
 def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_scale: float = 1.4,
                   steps_per_octave: int | Sequence[int] = 25, step_size: float = 0.01,
                   tile_size: int | None = 512, reinject_detail: bool = True, seed: int = 0,
-                  progress: bool = True) -> tuple[np.ndarray, list[float]]:
+                  progress: bool = True) -> tuple[np.ndarray, DreamHistory]:
     """Multi-scale DeepDream: dream small, upscale, dream again, up to full size.
 
     Args:
@@ -667,7 +851,8 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
         progress: show a progress bar.
 
     Returns:
-        The dreamed image in [0, 1] and the loss after each step (all octaves).
+        The dreamed image in [0, 1] and the loss after each step, all octaves (a
+        ``DreamHistory``; ``history.interrupted`` is set when Ctrl-C cut it short).
         Octaves too small for the layers are skipped, with a message.
     """
     image = _check_image(image)
@@ -675,10 +860,10 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
     octave_scale = _positive_float("octave_scale", octave_scale)
     if octave_scale <= 1:
         raise ValueError(f"octave_scale must be greater than 1, got {octave_scale!r}.")
-    step_size = _positive_float("step_size", step_size)
+    step_size = _step_size(step_size)
     tile_size = _tile_size(dm, tile_size)
-    per_octave = ([steps_per_octave] * octaves if isinstance(steps_per_octave, (int, np.integer))
-                  else list(steps_per_octave))
+    per_octave = (list(steps_per_octave) if isinstance(steps_per_octave, Sequence)
+                  and not isinstance(steps_per_octave, str) else [steps_per_octave] * octaves)
     if len(per_octave) != octaves:
         raise ValueError(f"steps_per_octave has {len(per_octave)} entries for {octaves} octaves.")
     per_octave = [_positive_int("steps_per_octave", s) for s in per_octave]
@@ -688,8 +873,8 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
         print(f"Skipping the {octaves - len(shapes)} smallest octave(s): too small for the layers "
               f"(at least {dm.min_side} pixels a side).")
         per_octave = per_octave[octaves - len(shapes):]
-    rng = np.random.default_rng(seed)
-    history: list[float] = []
+    rng = np.random.default_rng(_seed(seed))
+    history = DreamHistory()
     original = to_model(image)
     previous_base = resize_image(original, *shapes[0])
     x = tf.constant(previous_base)
@@ -728,19 +913,19 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
     """
     image = _check_image(image)
     frames, steps = _positive_int("frames", frames), _positive_int("steps", steps)
-    step_size, zoom = _positive_float("step_size", step_size), _positive_float("zoom", zoom)
+    step_size, zoom = _step_size(step_size), _positive_float("zoom", zoom)
     if zoom <= 1:
         raise ValueError(f"zoom must be greater than 1, got {zoom!r}.")
     _check_size(dm, image.shape[:2])
     height, width = image.shape[:2]
     crop_h, crop_w = max(1, round(height / zoom)), max(1, round(width / zoom))
     top, left = (height - crop_h) // 2, (width - crop_w) // 2
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_seed(seed))
     x = tf.constant(to_model(image))
     result: list[np.ndarray] = []
     with _progress(frames * steps, "zoom-dreaming", progress) as bar:
         for _ in range(frames):
-            x, interrupted = _ascend(dm, x, steps, step_size, 512, rng, bar, [])
+            x, interrupted = _ascend(dm, x, steps, step_size, 512, rng, bar, DreamHistory())
             if interrupted:
                 break
             result.append(from_model(x))
@@ -785,12 +970,12 @@ def plot_images(images: Sequence[np.ndarray], titles: Sequence[str], suptitle: s
     return fig
 
 
-def save_figure(fig, path: str | os.PathLike, dpi: int = 80) -> Path:
-    """Saves a matplotlib Figure as JPEG or PNG (by suffix, atomically); returns the path."""
-    path = check_save_suffix(path)
-    fmt = "png" if path.suffix.lower() == ".png" else "jpeg"
-    extra = {} if fmt == "png" else {"pil_kwargs": {"quality": 85, "optimize": True}}
-    return _write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=dpi, **extra))
+def save_figure(fig, path: str | os.PathLike, dpi: int = 80, overwrite: bool = False) -> Path:
+    """Saves a matplotlib Figure as JPEG or PNG (by suffix, atomically, as ``save_image``); returns the path."""
+    fmt = "png" if Path(path).suffix.lower() == ".png" else "jpeg"
+    extra = ({"metadata": {"Software": SUITE_MARK}} if fmt == "png"
+             else {"pil_kwargs": {"quality": 85, "optimize": True, "comment": SUITE_MARK}})
+    return _write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=dpi, **extra), overwrite)
 
 
 def plot_comparison(start: np.ndarray, result: np.ndarray, params: Mapping[str, Any],

@@ -31,7 +31,7 @@ def test_noise_dream_writes_picture_and_sidecar_and_reruns_identically(tmp_path)
                   "--seed", "7", "-o", first)
     assert result.returncode == 0, result.stderr
     assert "saved" in result.stdout and "dreaming" in result.stdout  # the progress bar
-    sidecar = json.loads(first.with_suffix(".json").read_text())
+    sidecar = json.loads((tmp_path / "noise.png.json").read_text())
     assert sidecar["parameters"]["layers"] == {"mixed3": 1.0, "conv2d_15": 0.5}
     assert sidecar["parameters"]["noise"] == [120, 100] and sidecar["parameters"]["seed"] == 7
     assert sidecar["steps_done"] == 6 and sidecar["size"] == [120, 100]
@@ -39,7 +39,7 @@ def test_noise_dream_writes_picture_and_sidecar_and_reruns_identically(tmp_path)
     assert "bundled" in sidecar["weights"]
 
     again = tmp_path / "again.png"
-    result = _run("--from-sidecar", first.with_suffix(".json"), "-q", "-o", again)
+    result = _run("--from-sidecar", tmp_path / "noise.png.json", "-q", "-o", again)
     assert result.returncode == 0, result.stderr
     assert again.read_bytes() == first.read_bytes()
 
@@ -50,7 +50,7 @@ def test_image_dream_records_the_input_and_leaves_it_unchanged(tmp_path):
     output = tmp_path / "mountain_small.jpg"
     result = _run(source, "--max-side", "160", "--octaves", "1", "--steps", "2", "-q", "-o", output)
     assert result.returncode == 0, result.stderr
-    sidecar = json.loads(output.with_suffix(".json").read_text())
+    sidecar = json.loads((tmp_path / "mountain_small.jpg.json").read_text())
     assert sidecar["input_sha256"] == before and sidecar["size"] == [160, 90]
     assert hashlib.sha256(source.read_bytes()).hexdigest() == before
 

@@ -51,7 +51,7 @@ def main() -> None:
             ax.axis("off")
         subfig.subplots_adjust(left=0.01, right=0.99, top=0.9, bottom=0.02, wspace=0.04)
     fig.text(0.5, 0.005, CREDIT, ha="center", fontsize=9)
-    fig.savefig(GALLERY, format="jpeg", pil_kwargs={"quality": 85, "optimize": True})
+    dd.save_figure(fig, GALLERY, dpi=100)
     print(f"wrote {GALLERY.relative_to(ROOT)} ({GALLERY.stat().st_size / 1e3:.0f} KB)")
 
 
