@@ -1,27 +1,37 @@
-# Two commands on a fresh machine:  `make dreams` (set up, run the six notebooks, make the gallery)
-# and `make test` (set up, run the unit tests and re-execute every notebook with nbval).
+# Two commands on a fresh machine:  `make dreams` (set up, run the notebooks, make the gallery)
+# and `make test` (set up, lint, run the unit tests and re-execute every notebook with nbval).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup dreams test bench clean
+.PHONY: setup sync lint dreams test bench clean
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+# requirements.txt holds every dependency; the editable install adds the `deepdream` command and
+# makes `import deepdream_utils` work from any folder, the notebooks' included.
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
+
+sync: setup   # bring every notebook and its .py twin in step (the newer one wins)
+	$(BIN)/jupytext --sync --quiet notebooks/[0-9]*.ipynb
+
+lint: setup
+	$(BIN)/ruff check .
 
 dreams: setup
 	$(BIN)/python tools/run_notebooks.py
 	$(BIN)/python tools/make_gallery.py
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench: setup
 	$(BIN)/python benchmarks/bench_dream.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache *.egg-info

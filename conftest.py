@@ -1,15 +1,24 @@
-"""Shared pytest set-up for the unit tests (tests/) and the notebooks (nbval)."""
+"""Shared pytest set-up for the unit tests (tests/) and the notebooks (nbval).
+
+A test run leaves the working tree as it was: everything the notebooks and tests save goes to a
+temporary folder (``DEEPDREAM_OUTPUTS``, read by ``deepdream_io``; the notebooks' kernels inherit
+it), removed at the end. ``make dreams`` is what rewrites ``outputs/``.
+"""
 
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before anything imports TensorFlow
+TEST_OUTPUTS = Path(tempfile.mkdtemp(prefix="deepdream-test-outputs-"))
+os.environ["DEEPDREAM_OUTPUTS"] = str(TEST_OUTPUTS)  # before anything imports deepdream_io
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-SESSION = {"start": time.time(), "notebooks": set()}
+SESSION = {"start": time.time(), "notebooks": set(), "outputs": TEST_OUTPUTS}
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -18,3 +27,7 @@ def pytest_collection_modifyitems(session, config, items):
         path = Path(str(item.fspath))
         if path.suffix == ".ipynb":
             SESSION["notebooks"].add(path.name)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(TEST_OUTPUTS, ignore_errors=True)

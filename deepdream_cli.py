@@ -1,12 +1,12 @@
-"""The command-line dreamer: ``python -m deepdream_utils IMAGE [options]``.
+"""The command-line dreamer: ``deepdream IMAGE [options]`` (or ``python -m deepdream_utils``).
 
 Dreams one picture with octaves and random-shift tiles (notebook 05's method), saves it,
 and writes a JSON sidecar beside it with every parameter, the weights and the library
 versions, so that ``--from-sidecar`` can make the same picture again.
 
-    python -m deepdream_utils images/mountain.jpg -o outputs/my_dream.jpg
-    python -m deepdream_utils --noise 400x400 --layers mixed3 --octaves 1 --steps 200 --step-size 0.02
-    python -m deepdream_utils --from-sidecar outputs/my_dream.jpg.json -o outputs/again.jpg
+    deepdream images/mountain.jpg -o outputs/my_dream.jpg
+    deepdream --noise 400x400 --layers mixed3 --octaves 1 --steps 200 --step-size 0.02
+    deepdream --from-sidecar outputs/my_dream.jpg.json -o outputs/again.jpg
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def parse_size(text: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
-        prog="python -m deepdream_utils",
+        prog="deepdream",
         description="Dream a picture with InceptionV3 (octaves and random-shift tiled gradients), "
                     "save it, and write a JSON sidecar that can re-run it.",
         epilog="Examples:\n" + __doc__.split("\n\n")[2], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -90,7 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--octave-scale", type=float,
                         help=f"size ratio between octaves (default: {DEFAULTS['octave_scale']})")
     parser.add_argument("--tile-size", type=int,
-                        help=f"tile side for the random-shift tiled gradients, pixels (default: {DEFAULTS['tile_size']})")
+                        help="tile side for the random-shift tiled gradients, pixels "
+                             f"(default: {DEFAULTS['tile_size']})")
     parser.add_argument("--no-detail", dest="detail", action="store_false", default=None,
                         help="do not re-inject the detail lost at each upscale (default: re-inject)")
     parser.add_argument("--seed", type=int, help=f"seeds the noise and the tile shifts (default: {DEFAULTS['seed']})")

@@ -4,8 +4,10 @@ DeepDream changes an *input image* by gradient ascent so that chosen layers of
 an ImageNet-trained InceptionV3 respond more strongly. This module holds the
 pieces every notebook needs, and nothing else:
 
-* image I/O: ``load_image``, ``noise_image``, ``save_image`` (atomic; never replaces an input or
-  a file this suite did not write), ``check_output_path``, ``save_sidecar``, ``to_model`` / ``from_model``;
+* image I/O, from ``deepdream_io`` (re-exported here): ``load_image``, ``noise_image``,
+  ``save_image`` (atomic; never replaces an input or a file this suite did not write),
+  ``check_output_path``, ``save_figure``, ``save_animation``, ``save_sidecar``, ``save_result``;
+  and here ``to_model`` / ``from_model`` / ``resize_image``;
 * the model: ``dream_model`` (InceptionV3 truncated at the deepest chosen layer);
 * the objective and one step: ``dream_loss``, ``gradient_ascent_step``;
 * the loops: ``dream`` (one scale), ``dream_octaves`` (multi-scale, random-shift tiles)
@@ -14,7 +16,12 @@ pieces every notebook needs, and nothing else:
 * figures and indicators: ``plot_comparison``, ``plot_images``, ``plot_loss``, ``save_figure``,
   ``high_frequency_share``.
 
-``python -m deepdream_utils IMAGE [options]`` runs the command-line dreamer (deepdream_cli.py).
+``deepdream IMAGE [options]`` (or ``python -m deepdream_utils``) runs the command-line dreamer
+(deepdream_cli.py).
+
+Importing the module sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless it is already set, so that
+TensorFlow's C++ log lines stay out of notebook outputs. Results go to ``outputs/``, or to the
+folder named by the environment variable ``DEEPDREAM_OUTPUTS`` (the tests use a temporary one).
 
 Images are ``float32`` arrays of shape ``(height, width, 3)`` with values in
 ``[0, 1]``; the model sees them in ``[-1, 1]``. The default weights are the real
@@ -24,33 +31,26 @@ ImageNet InceptionV3 weights bundled in ``weights/`` (no network needed);
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
 import functools
-import json
 import math
 import os
 import re
-import signal
 import sys
-import tempfile
-import threading
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 
 def _import_tensorflow_quietly():
     """Imports TensorFlow with its native start-up log lines (printed before its
     log level applies, with timestamps) kept off stderr, where notebooks would save them."""
-    if __name__ == "__main__":  # the command line: TensorFlow's later C++ log lines are noise too
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
     sys.stderr.flush()
     saved = os.dup(2)
     try:
@@ -66,51 +66,44 @@ def _import_tensorflow_quietly():
 tf = _import_tensorflow_quietly()
 import keras  # noqa: E402  (after TensorFlow, whose Keras it is)
 
-REPO_ROOT = Path(__file__).resolve().parent
-IMAGES_DIR = REPO_ROOT / "images"
-OUTPUTS_DIR = REPO_ROOT / "outputs"
+from deepdream_io import (  # noqa: E402, F401  (re-exported: notebooks import only this module)
+    IMAGES_DIR,
+    LARGEST_UNSCALED_PIXELS,
+    OUTPUTS_DIR,
+    REPO_ROOT,
+    SAVE_SUFFIXES,
+    SUITE_MARK,
+    _check_image,
+    _positive_float,
+    _positive_int,
+    _seed,
+    check_output_path,
+    load_image,
+    noise_image,
+    save_animation,
+    save_figure,
+    save_image,
+    save_result,
+    save_sidecar,
+    signals_held,
+)
+
 BUNDLED_WEIGHTS = REPO_ROOT / "weights" / "inception_v3_imagenet_to_mixed7.float16.npz"
 BUNDLED_LAST_LAYER = "mixed7"  # the bundled file covers every layer up to this one
 WEIGHT_SOURCES = ("bundled", "imagenet")
-SAVE_SUFFIXES = (".jpg", ".jpeg", ".png")
-LARGEST_UNSCALED_PIXELS = 40_000_000  # larger images need load_image(..., max_side=...)
+KERAS_WEIGHTS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/inception_v3/"
+                     "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5")  # as keras.applications
+KERAS_WEIGHTS_MD5 = "bcbd6486424b2319ff4ef7d526e38f63"
 LARGEST_SENSIBLE_STEP_SIZE = 0.1  # larger steps clip most pixels to black or white: warned about
-SUITE_MARK = "deepdream-suite"  # written into every picture and sidecar this suite saves
-_HIGH_DEPTH_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # Pillow modes beyond 8 bits
-_IMAGE_SIGNATURES = ((b"\x89PNG\r\n\x1a\n", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"),
-                     (b"GIF89a", "GIF"), (b"BM", "BMP"), (b"II*\x00", "TIFF"), (b"MM\x00*", "TIFF"))
 
 # Auto-named layer families of keras.applications.InceptionV3, renamed to the
 # names a fresh process gives them (conv2d, conv2d_1, ...), so that the course's
 # names mean the same layers however many models were built before.
 _AUTO_NAMED = ("conv2d", "batch_normalization", "activation", "max_pooling2d",
                "average_pooling2d", "concatenate")
-_INPUT_PATHS: set[Path] = set()  # images read by load_image; save_image never overwrites them
 
 
 # --------------------------------------------------------------------------- checks
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
-    return int(value)
-
-
-def _positive_float(name: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}.") from None
-    if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
-        raise ValueError(f"{name} must be a positive, finite number, got {value!r}.")
-    return number
-
-
-def _seed(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"seed must be a whole number of at least 0, got {value!r}.")
-    return int(value)
 
 
 def _step_size(value: Any) -> float:
@@ -121,139 +114,6 @@ def _step_size(value: Any) -> float:
             f"step_size={step_size:g} is very large: most pixels will be clipped to black or white. "
             f"Sensible values lie between 0.005 and {LARGEST_SENSIBLE_STEP_SIZE:g}.", UserWarning, stacklevel=3)
     return step_size
-
-
-def _check_image(image: Any) -> np.ndarray:
-    """Returns ``image`` as float32 (H, W, 3) in [0, 1], or raises a clear ValueError."""
-    array = np.asarray(image, dtype=np.float32)
-    if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
-        raise ValueError(
-            f"Expected an RGB image of shape (height, width, 3), got shape {array.shape}. "
-            "Use load_image() or noise_image() to make one.")
-    if not np.isfinite(array).all():
-        raise ValueError("The image contains NaN or infinite values; start again from load_image().")
-    low, high = float(array.min()), float(array.max())
-    if low < -1e-3 or high > 1 + 1e-3:
-        if low >= -1 - 1e-3 and high <= 1 + 1e-3:
-            hint = "It looks like a model image in [-1, 1]: use from_model() to convert it back."
-        elif low >= 0 and high <= 255:
-            hint = "It looks like 0-255 pixel values: divide it by 255."
-        else:
-            hint = "Rescale it to [0, 1]."
-        raise ValueError(f"Image values must lie in [0, 1], got [{low:.3g}, {high:.3g}]. {hint}")
-    return np.clip(array, 0.0, 1.0)
-
-
-# --------------------------------------------------------------------------- image I/O
-
-
-def _gray_unit_range(img: Image.Image) -> np.ndarray:
-    """A high-bit-depth grey image (16-bit, 32-bit integer or float) as float32 in [0, 1]."""
-    gray = np.asarray(img, dtype=np.float32)
-    if img.mode == "F":
-        return np.clip(gray, 0.0, 1.0)
-    # Pillow opens 16-bit PNGs as "I": treat them as 16-bit unless every value fits 8 bits
-    return np.clip(gray / (65535.0 if img.mode != "I" or gray.max() > 255 else 255.0), 0.0, 1.0)
-
-
-def _rgb_array(img: Image.Image) -> np.ndarray:
-    """Converts an 8-bit Pillow image of any mode to float32 RGB in [0, 1] (alpha on white)."""
-    if img.mode == "P":
-        img = img.convert("RGBA")
-    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
-        background = Image.new("RGBA", img.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(background, img.convert("RGBA"))
-    return np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
-
-
-def _decoded(img: Image.Image, max_side: int | None) -> np.ndarray:
-    """The pixels of a loaded image as float32 RGB in [0, 1], shrunk to ``max_side`` if given.
-
-    High-bit-depth images are shrunk as floats, so they keep their full range.
-    """
-    scale = 1.0 if max_side is None else min(1.0, max_side / max(img.size))
-    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    if img.mode in _HIGH_DEPTH_MODES:
-        gray = _gray_unit_range(img)
-        if size != img.size:
-            gray = np.clip(np.asarray(Image.fromarray(gray).resize(size, Image.LANCZOS)), 0.0, 1.0)
-        return np.repeat(gray[:, :, None], 3, axis=2)
-    if size != img.size:
-        if img.mode not in ("RGB", "RGBA", "L", "LA"):
-            img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
-        img = img.resize(size, Image.LANCZOS)
-    return _rgb_array(img)
-
-
-def _image_kind(path: Path) -> str | None:
-    """The image format a file's first bytes announce (``"PNG"``, ``"JPEG"``...), or None."""
-    with open(path, "rb") as file:
-        head = file.read(16)
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "WebP"
-    return next((kind for signature, kind in _IMAGE_SIGNATURES if head.startswith(signature)), None)
-
-
-def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarray:
-    """Loads any image Pillow opens as float32 RGB in [0, 1], shape (H, W, 3).
-
-    Grayscale, palette, RGBA (composited on white), CMYK, 16-bit, float and EXIF-rotated
-    files are all handled. The file is only read, never changed, and ``save_image``
-    refuses to overwrite it for the rest of the session.
-
-    Args:
-        path: the image file.
-        max_side: if given, shrink the image so that its longest side is at most this.
-    """
-    path = Path(path)
-    if max_side is not None:
-        max_side = _positive_int("max_side", max_side)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"No image at '{path}'. Check the path (the suite's images are in {IMAGES_DIR}).")
-    if path.is_dir():
-        raise ValueError(f"'{path}' is a folder, not an image file.")
-    if path.stat().st_size == 0:
-        raise ValueError(f"'{path}' is empty (0 bytes): copy the image again.")
-    try:
-        with Image.open(path) as img:
-            pixels = img.width * img.height
-            if max_side is None and pixels > LARGEST_UNSCALED_PIXELS:
-                raise MemoryError(
-                    f"'{path}' is {img.width}x{img.height} pixels ({pixels / 1e6:.0f} M): too large to dream "
-                    f"in memory at full size (about {pixels * 12 / 1e9:.1f} GB as float32 before any dreaming). "
-                    "Pass a longest side, for example load_image(path, max_side=4000).")
-            if max_side is not None and img.format == "JPEG":
-                img.draft(None, (max_side, max_side))  # decode at a reduced scale: far less memory
-            img.load()
-            array = _decoded(ImageOps.exif_transpose(img), max_side)
-    except UnidentifiedImageError:
-        kind = _image_kind(path)
-        if kind:
-            raise ValueError(f"'{path}' starts like a {kind} file but is corrupt and cannot be decoded: "
-                             "export or copy it again.") from None
-        raise ValueError(
-            f"'{path}' is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, ...). "
-            "Is it really an image file?") from None
-    except Image.DecompressionBombError as error:
-        raise ValueError(
-            f"'{path}' has more pixels than Pillow's decompression-bomb limit allows ({error}). "
-            "Such a file may be an attack, so the limit stays on: if you trust it, shrink it with an "
-            "image editor first (to at most 8000 pixels a side, say), then load it here.") from None
-    except (OSError, SyntaxError) as error:
-        raise ValueError(f"'{path}' is truncated or corrupt and cannot be decoded ({error}).") from None
-    _INPUT_PATHS.add(path.resolve())
-    return array
-
-
-def noise_image(width: int, height: int, seed: int = 0, contrast: float = 0.1) -> np.ndarray:
-    """Seeded grey noise: 0.5 plus uniform noise of +-``contrast``, float32 (H, W, 3)."""
-    width, height = _positive_int("width", width), _positive_int("height", height)
-    contrast = _positive_float("contrast", contrast)
-    rng = np.random.default_rng(_seed(seed))
-    noise = rng.uniform(-contrast, contrast, size=(height, width, 3))
-    return np.clip(0.5 + noise, 0.0, 1.0).astype(np.float32)
-
 
 def to_model(image: np.ndarray) -> np.ndarray:
     """Maps a [0, 1] image to the model's [-1, 1] range."""
@@ -269,170 +129,6 @@ def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
     """Bilinear (antialiased) resize of a float image to (height, width)."""
     resized = tf.image.resize(image, (int(height), int(width)), method="bilinear", antialias=True)
     return resized.numpy().astype(np.float32)
-
-
-def _made_by_suite(path: Path) -> bool:
-    """Whether ``path`` is a picture or sidecar this suite wrote (it carries ``SUITE_MARK``)."""
-    try:
-        if path.suffix.lower() == ".json":
-            return json.loads(path.read_text(encoding="utf-8")).get("written_by") == SUITE_MARK
-        with Image.open(path) as img:
-            mark = img.info.get("comment") or img.info.get("Software") or ""
-    except (OSError, ValueError, SyntaxError, AttributeError):
-        return False
-    return (mark.decode("utf-8", "replace") if isinstance(mark, bytes) else str(mark)) == SUITE_MARK
-
-
-def check_output_path(path: str | os.PathLike, suffixes: Sequence[str] = SAVE_SUFFIXES,
-                      overwrite: bool = False) -> Path:
-    """Checks that a result can be saved at ``path`` before any work is done; returns it as a Path.
-
-    Never allowed: an image read by ``load_image`` in this session, or an existing file in
-    ``images/``. An existing file that this suite did not write needs ``overwrite=True``.
-
-    Args:
-        path: where the result will go.
-        suffixes: the suffixes allowed (lower case, with the dot).
-        overwrite: replace an existing file even if this suite did not write it.
-
-    Raises:
-        ValueError: wrong suffix, an input or course image, or a folder at ``path``.
-        FileExistsError: ``path`` exists, was not written by this suite, and ``overwrite`` is False.
-        NotADirectoryError, PermissionError: the folder cannot be made or written.
-    """
-    path = Path(path)
-    if path.suffix.lower() not in suffixes:
-        raise ValueError(f"Cannot save '{path}': use one of the suffixes {', '.join(suffixes)}.")
-    resolved = path.resolve()
-    if resolved in _INPUT_PATHS:
-        raise ValueError(
-            f"Refusing to overwrite '{path}': it is an input image. Save the result under another name.")
-    if resolved.is_relative_to(IMAGES_DIR.resolve()) and resolved.exists():
-        raise ValueError(f"Refusing to overwrite '{path}': it is one of the course's images. "
-                         "Save results in outputs/ or another folder.")
-    if path.is_dir():
-        raise ValueError(f"Cannot save '{path}': it is a folder. Give a file name, for example '{path / 'dream.jpg'}'.")
-    if path.exists() and not overwrite and not _made_by_suite(path):
-        raise FileExistsError(
-            f"'{path}' already exists and was not written by this suite: choose another name, or pass "
-            "overwrite=True (--overwrite on the command line) to replace it.")
-    folder = next(p for p in (resolved.parent, *resolved.parent.parents) if p.exists())
-    if not folder.is_dir():
-        raise NotADirectoryError(f"Cannot save '{path}': '{folder}' is a file, not a folder.")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(f"Cannot save '{path}': the folder '{folder}' cannot be written "
-                              "(read-only, or not yours). Choose another folder.")
-    return path
-
-
-@contextlib.contextmanager
-def signals_held():
-    """Holds back Ctrl-C and SIGTERM while a file is written, and delivers them once it is complete.
-
-    A second signal does not wait: it aborts the write at once (the caller removes the partial file).
-    Only the main thread can handle signals; elsewhere this does nothing.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-
-    def hold(signum, frame):
-        if received:
-            raise KeyboardInterrupt if signum == signal.SIGINT else SystemExit(128 + signum)
-        received.append(signum)
-
-    previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        handler = signal.getsignal(signum)
-        if handler is not None:  # None: installed outside Python, cannot be restored
-            previous[signum] = signal.signal(signum, hold)
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-    if received:
-        signal.raise_signal(received[0])  # now, to the handler that was there before
-
-
-def _write_atomically(path: str | os.PathLike, write: Callable[[Any], None], overwrite: bool = False,
-                      suffixes: Sequence[str] = SAVE_SUFFIXES) -> Path:
-    """Calls ``write(file)`` on a hidden temporary file beside ``path``, then renames it to ``path``.
-
-    Checked first by ``check_output_path``. Whatever goes wrong (an error, a full disk, Ctrl-C,
-    SIGTERM), no temporary file and no half-written file is left under ``path``; a signal that
-    arrives during the write takes effect once the file is complete.
-    """
-    path = check_output_path(path, suffixes, overwrite)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with signals_held():
-        handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                write(file)
-            os.chmod(temp_name, 0o666 & ~_current_umask())  # mkstemp makes it private; use the usual mode
-            os.replace(temp_name, path)
-        except BaseException as error:
-            Path(temp_name).unlink(missing_ok=True)
-            if isinstance(error, OSError):
-                raise OSError(f"Could not save '{path}': {error.strerror or error}.") from error
-            raise
-    return path
-
-
-def _to_pixels(image: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.round(_check_image(image) * 255.0).astype(np.uint8))
-
-
-def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 90, overwrite: bool = False) -> Path:
-    """Saves a [0, 1] image as JPEG or PNG (chosen by suffix) and returns the path.
-
-    The folder is created if needed and the write is atomic (see ``_write_atomically``).
-    The file is marked as written by this suite, so a later run may replace it; any other
-    existing file needs ``overwrite=True``, and input and course images are never replaced.
-
-    Args:
-        image: float (H, W, 3) in [0, 1].
-        path: ends in .jpg, .jpeg or .png.
-        quality: JPEG quality, 1 to 100.
-        overwrite: replace an existing file that this suite did not write.
-    """
-    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
-        raise ValueError(f"quality must be a whole number from 1 to 100, got {quality!r}.")
-    picture = _to_pixels(image)
-    if Path(path).suffix.lower() == ".png":
-        info = PngImagePlugin.PngInfo()
-        info.add_text("Software", SUITE_MARK)
-        return _write_atomically(path, lambda file: picture.save(file, format="PNG", optimize=True, pnginfo=info),
-                                 overwrite)
-    return _write_atomically(path, lambda file: picture.save(
-        file, format="JPEG", quality=int(quality), optimize=True, comment=SUITE_MARK), overwrite)
-
-
-def save_sidecar(data: Mapping[str, Any], path: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Saves a JSON sidecar (a result's record) atomically, marked as written by this suite."""
-    text = json.dumps({"written_by": SUITE_MARK, **data}, indent=2) + "\n"
-    return _write_atomically(path, lambda file: file.write(text.encode("utf-8")), overwrite, (".json",))
-
-
-def save_animation(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 12.0,
-                   overwrite: bool = False) -> Path:
-    """Saves [0, 1] frames as a looping, 64-colour animated GIF (atomically); returns the path."""
-    if not frames:
-        raise ValueError("No frames to save.")
-    pictures = [_to_pixels(frame).quantize(colors=64, method=Image.Quantize.MEDIANCUT) for frame in frames]
-    duration = round(1000 / _positive_float("fps", fps))
-    return _write_atomically(path, lambda file: pictures[0].save(
-        file, format="GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0, optimize=True,
-        comment=SUITE_MARK), overwrite, (".gif",))
-
-
-def _current_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
 
 # --------------------------------------------------------------------------- model
 
@@ -466,6 +162,17 @@ def _load_bundled_weights(model: keras.Model, path: Path = BUNDLED_WEIGHTS) -> N
             layer.set_weights([stored[f"{layer.name}/{key}"].astype(np.float32) for key in keys])
 
 
+def _keras_imagenet_weights() -> str:
+    """Keras's official InceptionV3 ImageNet weights (no top): downloaded once, then cached."""
+    try:
+        return keras.utils.get_file(KERAS_WEIGHTS_URL.rsplit("/", 1)[1], KERAS_WEIGHTS_URL,
+                                    cache_subdir="models", file_hash=KERAS_WEIGHTS_MD5)
+    except Exception as error:  # Keras reports a failed download with a plain Exception
+        raise ConnectionError(
+            f"Could not get Keras's ImageNet weights ({error}). They need internet access; "
+            "weights='bundled' works offline (layers up to mixed7).") from None
+
+
 @functools.lru_cache(maxsize=2)
 def inception_trunk(weights: str = "bundled") -> keras.Model:
     """InceptionV3 without its classifier, canonically named, for any image size.
@@ -476,13 +183,9 @@ def inception_trunk(weights: str = "bundled") -> keras.Model:
     """
     if weights not in WEIGHT_SOURCES:
         raise ValueError(f"weights must be one of {WEIGHT_SOURCES}, got {weights!r}.")
-    try:
-        full = keras.applications.InceptionV3(
-            include_top=False, weights=None if weights == "bundled" else "imagenet", input_shape=(None, None, 3))
-    except Exception as error:  # Keras reports a failed download with a plain Exception
-        raise ConnectionError(
-            f"Could not get Keras's ImageNet weights ({error}). They need internet access; "
-            "weights='bundled' works offline (layers up to mixed7).") from None
+    full = keras.applications.InceptionV3(
+        include_top=False, weights=None if weights == "bundled" else _keras_imagenet_weights(),
+        input_shape=(None, None, 3))
     _canonical_names(full)
     if weights == "imagenet":
         return full
@@ -641,15 +344,23 @@ def _layer_objective(activation: tf.Tensor, channel: int | None, guide: tf.Tenso
     return tf.reduce_mean(activation[..., channel] if channel is not None else activation)
 
 
-def _loss_from_activations(activations: Sequence[tf.Tensor], weights: Sequence[float],
+def _loss_from_activations(activations: Sequence[tf.Tensor], layer_weights: Sequence[float],
                            channel: int | None, guide: tf.Tensor | None = None) -> tf.Tensor:
-    return tf.add_n([w * _layer_objective(a, channel, guide) for w, a in zip(weights, activations)])
+    return tf.add_n([w * _layer_objective(a, channel, guide) for w, a in zip(layer_weights, activations)])
 
 
 def _activations(model: keras.Model, batch: tf.Tensor) -> list[tf.Tensor]:
     """The model's outputs for a batch, always as a list (Keras returns one tensor for one layer)."""
     activations = model(batch, training=False)
     return list(activations) if isinstance(activations, (list, tuple)) else [activations]
+
+
+def print_layer_losses(dm: DreamModel, image: np.ndarray, when: str = "start image") -> None:
+    """Prints each chosen layer's loss with its weight, and their weighted sum (the objective)."""
+    for name, value in layer_losses(dm, image).items():
+        print(f"{when}, {name} (weight {dm.layer_weights[name]:g}): loss = {value:.3f}")
+    if len(dm.layer_weights) > 1:
+        print(f"{when}, weighted sum: loss = {dream_loss(dm, image):.3f}")
 
 
 def layer_losses(dm: DreamModel, image: np.ndarray) -> dict[str, float]:
@@ -666,12 +377,12 @@ def dream_loss(dm: DreamModel, image: np.ndarray) -> float:
     return sum(dm.layer_weights[name] * loss for name, loss in layer_losses(dm, image).items())
 
 
-def _compiled_step(model: keras.Model, weights: tuple[float, ...], channel: int | None,
+def _compiled_step(model: keras.Model, layer_weights: tuple[float, ...], channel: int | None,
                    guide: tf.Tensor | None = None):
     """One tf.function doing one gradient-ascent step on tiles; serves every image size."""
 
     def loss_of(x: tf.Tensor) -> tf.Tensor:
-        return _loss_from_activations(_activations(model, x[None]), weights, channel, guide)
+        return _loss_from_activations(_activations(model, x[None]), layer_weights, channel, guide)
 
     @tf.function(reduce_retracing=True, input_signature=[
         tf.TensorSpec([None, None, 3], tf.float32),  # image in [-1, 1]
@@ -735,6 +446,15 @@ def gradient_ascent_step(dm: DreamModel, x: np.ndarray | tf.Tensor, step_size: f
     return new_x, loss
 
 
+def show_one_step(dm: DreamModel, image: np.ndarray, step_size: float) -> np.ndarray:
+    """Runs one ``gradient_ascent_step`` on a [0, 1] image, prints the loss before and after; returns the new image."""
+    x, _ = gradient_ascent_step(dm, to_model(_check_image(image)), _step_size(step_size))
+    after = from_model(x)
+    print(f"before: loss = {dream_loss(dm, image):.3f}")
+    print(f"after one step of size {step_size:g}: loss = {dream_loss(dm, after):.3f}")
+    return after
+
+
 # --------------------------------------------------------------------------- loops
 
 
@@ -751,10 +471,20 @@ def _tile_size(dm: DreamModel, tile_size: int | None) -> int | None:
 
 
 def _progress(total: int, desc: str, enabled: bool):
-    from tqdm.std import tqdm  # plain text: shows in terminals and notebooks, and is saved with them
+    """A plain-text progress bar (it shows in terminals and notebooks, and is saved with them).
 
-    return tqdm(total=total, desc=desc, disable=not enabled, file=sys.stdout, mininterval=1.0,
-                ascii=False, dynamic_ncols=False, ncols=90)
+    While running it shows the time spent and left; its last state leaves the times out, so a
+    notebook saved after a run has the same text on every run.
+    """
+    from tqdm.std import tqdm
+
+    class Bar(tqdm):
+        def close(self) -> None:
+            self.bar_format = "{l_bar}{bar}| {n_fmt}/{total_fmt}{postfix}"
+            super().close()
+
+    return Bar(total=total, desc=desc, disable=not enabled, file=sys.stdout, mininterval=1.0,
+               ascii=False, dynamic_ncols=False, ncols=90)
 
 
 class DreamHistory(list):
@@ -947,11 +677,26 @@ def _wrap(text: str, width: int = 100) -> str:
     return "\n".join(textwrap.wrap(text, width))
 
 
+def _inline_figures_as_jpeg() -> None:
+    """In Jupyter, shows figures as JPEG: dream textures make PNG figures several times larger."""
+    import matplotlib
+
+    if "inline" not in matplotlib.get_backend():
+        return
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("jpeg")
+    except (ImportError, AttributeError):  # an IPython without matplotlib-inline: keep its default
+        pass
+
+
 def plot_images(images: Sequence[np.ndarray], titles: Sequence[str], suptitle: str | None = None,
                 columns: int | None = None, size: float = 4.0):
-    """A grid of images with titles; returns the matplotlib Figure."""
+    """A grid of images with titles; returns the matplotlib Figure (shown as JPEG in Jupyter)."""
     import matplotlib.pyplot as plt
 
+    _inline_figures_as_jpeg()
     if len(images) != len(titles) or not images:
         raise ValueError(f"Give one title per image: {len(images)} images, {len(titles)} titles.")
     columns = columns or len(images)
@@ -969,15 +714,6 @@ def plot_images(images: Sequence[np.ndarray], titles: Sequence[str], suptitle: s
     fig.tight_layout()
     return fig
 
-
-def save_figure(fig, path: str | os.PathLike, dpi: int = 80, overwrite: bool = False) -> Path:
-    """Saves a matplotlib Figure as JPEG or PNG (by suffix, atomically, as ``save_image``); returns the path."""
-    fmt = "png" if Path(path).suffix.lower() == ".png" else "jpeg"
-    extra = ({"metadata": {"Software": SUITE_MARK}} if fmt == "png"
-             else {"pil_kwargs": {"quality": 85, "optimize": True, "comment": SUITE_MARK}})
-    return _write_atomically(path, lambda file: fig.savefig(file, format=fmt, dpi=dpi, **extra), overwrite)
-
-
 def plot_comparison(start: np.ndarray, result: np.ndarray, params: Mapping[str, Any],
                     title: str = "DeepDream", size: float = 6.0):
     """Start and result side by side, with every parameter in the title."""
@@ -986,9 +722,10 @@ def plot_comparison(start: np.ndarray, result: np.ndarray, params: Mapping[str, 
 
 
 def plot_loss(history: Sequence[float], title: str = "Dream loss per step"):
-    """The loss curve of a dream; returns the Figure."""
+    """The loss curve of a dream; returns the Figure (shown as JPEG in Jupyter)."""
     import matplotlib.pyplot as plt
 
+    _inline_figures_as_jpeg()
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.plot(np.arange(1, len(history) + 1), history)
     ax.set_xlabel("step")
@@ -997,7 +734,6 @@ def plot_loss(history: Sequence[float], title: str = "Dream loss per step"):
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
-
 
 def high_frequency_share(image: np.ndarray, cutoff: float = 0.5) -> float:
     """Share of the image's spectral energy above ``cutoff`` times the Nyquist frequency.
@@ -1021,6 +757,7 @@ def timed(function, *args, **kwargs) -> tuple[Any, float]:
 
 
 if __name__ == "__main__":  # python -m deepdream_utils IMAGE [options]: the command-line dreamer
+    sys.modules.setdefault("deepdream_utils", sys.modules["__main__"])  # one module, not two copies
     from deepdream_cli import main
 
     sys.exit(main())

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,19 @@ def test_help_explains_every_option_with_its_default():
                    "--max-side", "--noise", "--weights", "--from-sidecar", "--output"):
         assert option in result.stdout
     assert "(default: 25)" in result.stdout and "(default: 512)" in result.stdout
+
+
+def test_the_deepdream_command_is_installed_beside_python():
+    script = Path(sys.executable).parent / "deepdream"
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("usage: deepdream ")
+
+
+def test_running_the_module_imports_it_once(tmp_path):
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "deepdream_utils", "--noise", "60x60",
+                             "-o", str(tmp_path / "x.gif")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "use one of the suffixes" in result.stderr  # the command line did use the module...
+    assert not re.search(r"\| +deepdream_utils$", result.stderr, re.M)  # ...without importing it a second time
 
 
 def test_noise_dream_writes_picture_and_sidecar_and_reruns_identically(tmp_path):

@@ -3,12 +3,12 @@
 import dataclasses
 import hashlib
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import deepdream_utils as dd
-import keras
 from tools.convert_inception_weights import reference_input
 
 
@@ -402,8 +402,18 @@ def test_imagenet_weights_offline_give_a_clear_error(monkeypatch):
     def no_internet(*args, **kwargs):
         raise Exception("URL fetch failure on https://storage.googleapis.com/...: None -- [Errno -3]")
 
-    monkeypatch.setattr(keras.applications, "InceptionV3", no_internet)
+    monkeypatch.setattr(keras.utils, "get_file", no_internet)
     with pytest.raises(ConnectionError, match="need internet access; weights='bundled' works offline"):
+        dd.inception_trunk.__wrapped__("imagenet")
+
+
+def test_only_the_download_is_reported_as_a_connection_problem(monkeypatch):
+    def broken_model(*args, **kwargs):
+        raise ValueError("a bug in building the model")
+
+    monkeypatch.setattr(keras.utils, "get_file", lambda *args, **kwargs: "/nowhere/weights.h5")
+    monkeypatch.setattr(keras.applications, "InceptionV3", broken_model)
+    with pytest.raises(ValueError, match="a bug in building the model"):
         dd.inception_trunk.__wrapped__("imagenet")
 
 

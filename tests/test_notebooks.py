@@ -1,14 +1,17 @@
-"""The saved notebooks: structure a grader relies on, sizes, and that a run rewrites outputs/."""
+"""The saved notebooks: paired with their text twins, the shape a grader relies on, clean and small."""
 
 import json
 import re
+import shutil
 from pathlib import Path
 
+import jupytext
 import pytest
 
 from conftest import SESSION
 
 ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 RESULTS = {  # notebook -> the picture it saves with its committed parameters
     "01_noise_single_layer.ipynb": "01_noise_mixed3.jpg",
     "02_noise_multi_layer.ipynb": "02_noise_mixed3_mixed5.jpg",
@@ -21,17 +24,65 @@ GRADED = [name for name in RESULTS if name[:2] in ("01", "02", "03", "04", "05")
 POINTS = {"01": 6, "02": 7, "03": 8, "04": 9, "05": 10}
 
 
-def _cells(name):
-    return json.loads((ROOT / "notebooks" / name).read_text())["cells"]
+def _cells(path: Path) -> list:
+    return json.loads(path.read_text())["cells"]
 
 
-def _source(cell):
+def _source(cell) -> str:
     return "".join(cell["source"])
+
+
+def pair_differences(notebook: Path) -> list[str]:
+    """How a notebook and its py:percent twin differ (cell kinds, sources, tags); empty when in step."""
+    twin = notebook.with_suffix(".py")
+    if not twin.exists():
+        return [f"{twin.name} is missing"]
+    ours, theirs = jupytext.read(notebook), jupytext.read(twin)
+    if len(ours.cells) != len(theirs.cells):
+        return [f"{notebook.name} has {len(ours.cells)} cells, {twin.name} {len(theirs.cells)}"]
+    differences = []
+    for index, (a, b) in enumerate(zip(ours.cells, theirs.cells)):
+        if (a.cell_type, a.source.strip(), a.metadata.get("tags")) != (b.cell_type, b.source.strip(),
+                                                                         b.metadata.get("tags")):
+            differences.append(f"cell {index}: {a.source.strip()[:60]!r} / {b.source.strip()[:60]!r}")
+    return differences
+
+
+def test_every_notebook_is_listed_here():
+    assert [path.name for path in NOTEBOOKS] == list(RESULTS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_and_its_text_twin_are_in_step(path):
+    assert pair_differences(path) == [], "run `make sync` (jupytext --sync) to bring the pair in step"
+
+
+def test_the_pair_check_notices_an_edit_in_either_file(tmp_path):
+    for edited in (".py", ".ipynb"):
+        for suffix in (".ipynb", ".py"):
+            shutil.copy(NOTEBOOKS[0].with_suffix(suffix), tmp_path / f"nb{suffix}")
+        assert pair_differences(tmp_path / "nb.ipynb") == []
+        target = tmp_path / f"nb{edited}"
+        target.write_text(target.read_text().replace("Grow the patterns", "Grow the shapes"))
+        assert len(pair_differences(tmp_path / "nb.ipynb")) == 1
+
+
+@pytest.mark.parametrize("kind,index", [("setup", 2), ("credits", -1)])
+def test_shared_cells_are_identical_in_every_notebook(kind, index):
+    sources = {path.name: _source(_cells(path)[index]) for path in NOTEBOOKS}
+    assert len(set(sources.values())) == 1, f"the {kind} cells differ: {sources}"
+    if kind == "credits":
+        assert sources[NOTEBOOKS[0].name].startswith("## Credits")
+
+
+def test_setup_is_at_most_four_lines_and_imports_the_module():
+    setup = _source(_cells(NOTEBOOKS[0])[2]).splitlines()
+    assert len(setup) <= 4 and setup[-1] == "import deepdream_utils as dd"
 
 
 @pytest.mark.parametrize("name", RESULTS)
 def test_notebook_opens_with_title_grading_line_colab_badge_and_goals(name):
-    first = _source(_cells(name)[0])
+    first = _source(_cells(ROOT / "notebooks" / name)[0])
     assert first.startswith(f"# {name[:2]} ")
     assert (f"Grading line: {POINTS[name[:2]]} points" in first) if name in GRADED else "Not graded" in first
     assert "colab.research.google.com/github/" in first and f"notebooks/{name}" in first
@@ -40,8 +91,7 @@ def test_notebook_opens_with_title_grading_line_colab_badge_and_goals(name):
 
 @pytest.mark.parametrize("name", RESULTS)
 def test_notebook_has_one_setup_cell_and_one_parameters_cell(name):
-    code = [_source(c) for c in _cells(name) if c["cell_type"] == "code"]
-    assert sum('IN_COLAB = "google.colab" in sys.modules' in c for c in code) == 1
+    code = [_source(c) for c in _cells(ROOT / "notebooks" / name) if c["cell_type"] == "code"]
     assert sum("import deepdream_utils as dd" in c for c in code) == 1
     parameters = code[1]
     assignments = [line for line in parameters.splitlines() if re.match(r"^[A-Z_]+ = ", line)]
@@ -49,17 +99,32 @@ def test_notebook_has_one_setup_cell_and_one_parameters_cell(name):
     assert all("  # " in line for line in assignments), "every parameter has an inline comment"
 
 
+def test_notebook_01_writes_the_step_by_hand_and_checks_it_against_the_module():
+    code = "\n".join(_source(c) for c in _cells(NOTEBOOKS[0]) if c["cell_type"] == "code")
+    for piece in ("tf.GradientTape()", "tape.gradient(loss, x)", "tf.math.reduce_std(gradient)",
+                  "tf.clip_by_value(", "dd.gradient_ascent_step(dm, x, STEP_SIZE)"):
+        assert piece in code
+    outputs = "".join(o.get("text", "") for c in _cells(NOTEBOOKS[0]) for o in c.get("outputs", []))
+    assert "the module takes the same step: True" in outputs
+
+
 @pytest.mark.parametrize("name", RESULTS)
-def test_notebook_is_saved_executed_with_small_outputs(name):
+def test_notebook_is_saved_executed_clean_and_small(name):
     path = ROOT / "notebooks" / name
     notebook = json.loads(path.read_text())
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
+    assert notebook["metadata"]["jupytext"]["formats"] == "ipynb,py:percent"
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
     assert all(c["execution_count"] is not None for c in code), "every code cell has been run"
-    figures = sum("image/jpeg" in o.get("data", {}) or "image/png" in o.get("data", {})
-                  for c in code for o in c["outputs"])
+    assert not any("execution" in c["metadata"] for c in code), "no timing metadata: clean diffs"
+    ids = [c["id"] for c in notebook["cells"]]
+    assert len(set(ids)) == len(ids) == len(notebook["cells"])
+    figures = sum("image/jpeg" in o.get("data", {}) for c in code for o in c["outputs"])
     assert figures >= 3
+    assert not any("image/png" in o.get("data", {}) for c in code for o in c["outputs"]), "one format: JPEG"
     assert not any(o.get("name") == "stderr" for c in code for o in c["outputs"])
+    text = "".join(o.get("text", "") for c in code for o in c["outputs"])
+    assert not re.search(r"\d+:\d+<|\d+\.\d+ ?s\b|/work/|/tmp/", text), "no timings or machine paths"
     assert path.stat().st_size <= 2_000_000
 
 
@@ -68,13 +133,14 @@ def test_saved_pictures_are_at_most_400_kb(picture):
     assert (ROOT / "outputs" / picture).stat().st_size <= 400_000
 
 
-def test_notebook_run_rewrote_its_outputs():
+def test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs():
     ran = SESSION["notebooks"] & set(RESULTS)
     if not ran:
         pytest.skip("no notebook was executed in this run (run `make test` or pytest on notebooks/)")
     for name in sorted(ran):
-        picture = ROOT / "outputs" / RESULTS[name]
-        assert picture.exists() and picture.stat().st_mtime >= SESSION["start"], f"{name} did not rewrite {picture.name}"
+        picture = SESSION["outputs"] / RESULTS[name]
+        assert picture.exists() and picture.stat().st_mtime >= SESSION["start"], f"{name} wrote no {picture.name}"
+        assert (ROOT / "outputs" / RESULTS[name]).stat().st_mtime < SESSION["start"], "outputs/ was rewritten"
 
 
 def test_zoom_animation_is_in_outputs_with_36_frames():

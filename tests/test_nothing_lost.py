@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import deepdream_cli
+import deepdream_io
 import deepdream_utils as dd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,11 +136,11 @@ def test_gitignore_matches_the_temporary_file_names():
     assert ".*.tmp" in (ROOT / ".gitignore").read_text().splitlines()
 
 
-# ----------------------------------------------------------------------------- 3. never overwrite a file we did not make
+# ----------------------------------------------------------------------------- 3. never replace another's file
 
 
 def test_the_course_images_are_never_overwritten_even_in_a_fresh_session(monkeypatch):
-    monkeypatch.setattr(dd, "_INPUT_PATHS", set())  # as in a fresh kernel: nothing loaded yet
+    monkeypatch.setattr(deepdream_io, "_INPUT_PATHS", set())  # as in a fresh kernel: nothing loaded yet
     before = (dd.IMAGES_DIR / "mountain.jpg").read_bytes()
     for overwrite in (False, True):
         with pytest.raises(ValueError, match="one of the course's images"):

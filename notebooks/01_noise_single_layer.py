@@ -1,0 +1,175 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 01 · DeepDream from noise, one layer
+#
+# **Grading line: 6 points — random noise start, one layer.**
+#
+# Grow the patterns one InceptionV3 layer has learned out of seeded random noise.
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deepdream-course/deepdream-suite/blob/main/notebooks/01_noise_single_layer.ipynb)
+#
+# **What you will learn**
+#
+# - how DeepDream changes the *input image* by gradient ascent on a layer's mean activation
+# - the ten lines of one gradient-ascent step, written by hand with `GradientTape`
+# - why each gradient is divided by its standard deviation
+# - how layers of different depth dream different patterns
+#
+# **What you will see**
+#
+# - the noise start, the course's four candidate layers dreamed from it, the final dream with its parameters, and its loss curve
+#
+# Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled in the repository (no download).
+
+# %% [markdown]
+# ## Setup
+#
+# Locally, `make setup` has installed the suite into `.venv` (open this notebook with its
+# Jupyter: `.venv/bin/jupyter lab`). In Colab, this cell fetches the suite, weights
+# included, once.
+
+# %%
+if "google.colab" in str(get_ipython()):  # Colab: fetch the suite, weights included, once
+    # !git -C /content clone -q --depth 1 https://github.com/deepdream-course/deepdream-suite
+    # %cd /content/deepdream-suite
+import deepdream_utils as dd
+
+# %% [markdown]
+# ## Parameters
+#
+# Edit these, then run all cells. Everything below reads them.
+
+# %%
+LAYER = "mixed3"          # the one layer whose mean activation we maximise
+SIZE = 400                # width and height of the noise image, pixels
+STEPS = 200               # gradient-ascent steps
+STEP_SIZE = 0.02          # change per step, in gradient standard deviations
+SEED = 0                  # seeds the noise: same seed, same picture
+CANDIDATES = ["conv2d_15", "conv2d_18", "mixed3", "mixed5"]  # the course's layers
+PREVIEW_SIZE = 200        # smaller, quicker dreams for that comparison: size...
+PREVIEW_STEPS = 60        # ...and steps
+RESULT_NAME = f"01_noise_{LAYER}.jpg"  # saved in outputs/
+RUN_LABEL = f"noise, {LAYER}"  # names the run in figure titles
+
+# %% [markdown]
+# ## The start image: seeded noise
+#
+# `dd.noise_image` makes grey noise (0.5 ± 0.1) from a seed, so every run starts from exactly the same picture.
+
+# %%
+start = dd.noise_image(SIZE, SIZE, seed=SEED)
+print(f"start: shape {start.shape}, {start.dtype}, "
+      f"values in [{start.min():.2f}, {start.max():.2f}]")
+fig = dd.plot_images([start], ["start: seeded grey noise"], size=3)
+
+# %% [markdown]
+# ## The model and the objective
+#
+# `dd.dream_model` takes InceptionV3 with its ImageNet weights and cuts it at the deepest chosen layer, so nothing after it is computed. The **objective** (the loss we *increase*) is the weighted mean activation of the chosen layers. Following the TF docs' rule — define, run small, then use — here is the loss of the start image:
+
+# %%
+dm = dd.dream_model(LAYER)
+activation = dm.model(dd.to_model(start)[None])
+print(f"{LAYER}: activation of shape {tuple(activation.shape)} for a {SIZE}x{SIZE} image")
+print(f"start image: loss = {dd.dream_loss(dm, start):.3f}")
+
+# %% [markdown]
+# ## One gradient-ascent step, by hand
+#
+# This is the whole algorithm, written out as in the
+# [TensorFlow DeepDream tutorial](https://www.tensorflow.org/tutorials/generative/deepdream)
+# and the Keras example [`deep_dream.py`](https://keras.io/examples/generative/deep_dream/):
+# record the forward pass with a `GradientTape`, take the gradient of the loss with respect to
+# the *image* (not the weights: they never change), divide it by its standard deviation so that
+# `STEP_SIZE` means the same thing on every image and every layer, step uphill, and clip to the
+# model's range [-1, 1].
+
+# %%
+import tensorflow as tf
+
+
+def step_by_hand(model, x, step_size):
+    """One DeepDream step on a model image x in [-1, 1]; returns the new image, the loss."""
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_mean(model(x[None]))  # the objective: the layer's mean activation
+    gradient = tape.gradient(loss, x)  # d loss / d pixel, the same shape as the image
+    gradient /= tf.math.reduce_std(gradient) + 1e-8  # normalise: STEP_SIZE means the same
+    return tf.clip_by_value(x + step_size * gradient, -1.0, 1.0), loss
+
+
+# %% [markdown]
+# Run it once, and check that the module's `dd.gradient_ascent_step` (which the rest of the
+# suite uses: it adds random-shift tiles for large images, compiled once for every size) takes
+# exactly the same step:
+
+# %%
+x = tf.constant(dd.to_model(start))
+x_by_hand, loss = step_by_hand(dm.model, x, STEP_SIZE)
+x_by_module, _ = dd.gradient_ascent_step(dm, x, STEP_SIZE)
+difference = float(tf.reduce_max(tf.abs(x_by_hand - x_by_module)))
+print(f"loss before the step = {float(loss):.3f}")
+print(f"after one step: loss = {dd.dream_loss(dm, dd.from_model(x_by_hand)):.3f}")
+print(f"the module takes the same step: {difference < 1e-5}")
+
+# %% [markdown]
+# ## Which layer? The course's candidates, from the same noise
+#
+# Shallow layers (`conv2d_15`, `conv2d_18`) respond to edges and fine stripes; `mixed3` to textures and eye-like blobs; deeper layers (`mixed5`) to larger object parts, which from flat noise at one scale stay small and busy. Same seed, same steps, only the layer changes:
+
+# %%
+preview_start = dd.noise_image(PREVIEW_SIZE, PREVIEW_SIZE, seed=SEED)
+previews = [dd.dream(dd.dream_model(name), preview_start, steps=PREVIEW_STEPS,
+                     step_size=STEP_SIZE, progress=False)[0] for name in CANDIDATES]
+fig = dd.plot_images(previews, CANDIDATES, size=3,
+                     suptitle=f"Same noise, {PREVIEW_STEPS} steps each")
+
+# %% [markdown]
+# We dream `mixed3`: it gives the clearest, most structured pattern from noise — curls and eyes at full contrast — while the conv layers give only fine stripes and `mixed5` stays busy at one scale.
+
+# %% [markdown]
+# ## Dream
+
+# %%
+result, history = dd.dream(dm, start, steps=STEPS, step_size=STEP_SIZE, seed=SEED)
+
+# %%
+settings = {"layer": LAYER, "steps": STEPS, "step_size": STEP_SIZE, "seed": SEED,
+            "size": f"{SIZE}x{SIZE}"}
+fig = dd.plot_comparison(start, result, settings, title="01 · noise, one layer")
+
+# %%
+fig = dd.plot_loss(history, title=f"Loss per step ({RUN_LABEL})")
+
+# %%
+saved = dd.save_result(result, RESULT_NAME)
+
+# %% [markdown]
+# ## What the picture shows
+#
+# Out of structureless noise the network has drawn what excites `mixed3`: repeating curls, eye-like spots and woven stripes, spread evenly because noise has no content to follow. The loss rises steeply and then keeps climbing more slowly; more steps sharpen the same patterns rather than inventing new ones. (The outermost pixels stay grey: InceptionV3's unpadded convolutions never look at them.)
+
+# %% [markdown]
+# ## Credits
+#
+# - Start image `images/mountain.jpg`: “Altai” by Alesya Khoteeva for the KDE Visual Design
+#   Group, [CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/) (see
+#   `images/CREDITS.md`). Every dream made from it is an adaptation, shared under CC BY-SA 4.0.
+# - Weights: Google's ImageNet InceptionV3 (`inception-2015-12-05`), converted to Keras's layout
+#   and bundled in `weights/` (see the README's credits).
+# - Method: after the [TensorFlow DeepDream tutorial](https://www.tensorflow.org/tutorials/generative/deepdream)
+#   and the Keras example [`deep_dream.py`](https://keras.io/examples/generative/deep_dream/).

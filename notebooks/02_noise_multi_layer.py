@@ -1,0 +1,138 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: -jupytext.text_representation.jupytext_version
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 02 · DeepDream from noise, several layers
+#
+# **Grading line: 7 points — random noise start, several layers.**
+#
+# Dream two InceptionV3 layers at once, with weights, from seeded random noise.
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deepdream-course/deepdream-suite/blob/main/notebooks/02_noise_multi_layer.ipynb)
+#
+# **What you will learn**
+#
+# - how an objective mixes several layers with weights
+# - how each layer contributes to the picture
+#
+# **What you will see**
+#
+# - each layer dreamed alone and the weighted mix, side by side; the final dream with its parameters; the loss of each layer before and after; the loss curve
+#
+# Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled in the repository (no download).
+
+# %% [markdown]
+# ## Setup
+#
+# Locally, `make setup` has installed the suite into `.venv` (open this notebook with its
+# Jupyter: `.venv/bin/jupyter lab`). In Colab, this cell fetches the suite, weights
+# included, once.
+
+# %%
+if "google.colab" in str(get_ipython()):  # Colab: fetch the suite, weights included, once
+    # !git -C /content clone -q --depth 1 https://github.com/deepdream-course/deepdream-suite
+    # %cd /content/deepdream-suite
+import deepdream_utils as dd
+
+# %% [markdown]
+# ## Parameters
+#
+# Edit these, then run all cells. Everything below reads them.
+
+# %%
+LAYERS = {"mixed3": 1.0, "mixed5": 1.0}  # layer -> weight in the objective
+SIZE = 400                # width and height of the noise image, pixels
+STEPS = 300               # gradient-ascent steps
+STEP_SIZE = 0.03          # change per step, in gradient standard deviations
+SEED = 0                  # seeds the noise: same seed, same picture
+PREVIEW_SIZE = 200        # smaller, quicker dreams for the layer comparison: size...
+PREVIEW_STEPS = 80        # ...and steps
+RESULT_NAME = "02_noise_" + "_".join(LAYERS) + ".jpg"  # saved in outputs/
+RUN_LABEL = "noise, " + " + ".join(LAYERS)  # names the run in figure titles
+
+# %% [markdown]
+# ## The start image: seeded noise
+
+# %%
+start = dd.noise_image(SIZE, SIZE, seed=SEED)
+print(f"start: shape {start.shape}, values in [{start.min():.2f}, {start.max():.2f}]")
+fig = dd.plot_images([start], ["start: seeded grey noise"], size=3)
+
+# %% [markdown]
+# ## The model and a weighted objective
+#
+# With several layers the model returns one activation per layer, and the objective is their weighted sum of means: `loss = Σ weight × mean(activation)`. `dd.layer_losses` shows each layer's part for the start image:
+
+# %%
+dm = dd.dream_model(LAYERS)
+dd.print_layer_losses(dm, start)
+
+# %% [markdown]
+# ## One gradient-ascent step
+#
+# One step computes the gradient of the loss with respect to the *image*, divides it by its standard deviation (so the step size means the same thing on every image and every layer), adds `STEP_SIZE` times it to the image, and clips to the valid range [-1, 1]. One step, run small, should already raise the loss:
+
+# %%
+one_step = dd.show_one_step(dm, start, STEP_SIZE)
+
+# %% [markdown]
+# ## Each layer alone, and together
+#
+# We chose `mixed3` (textures, eye-like blobs) and `mixed5` (larger, rounder object parts): from noise, `mixed5` alone stays busy at one scale, and `mixed3` gives it structure to build on. Same noise and steps, smaller size:
+
+# %%
+preview_start = dd.noise_image(PREVIEW_SIZE, PREVIEW_SIZE, seed=SEED)
+choices = [{name: 1.0} for name in LAYERS] + [LAYERS]
+previews = [dd.dream(dd.dream_model(choice), preview_start, steps=PREVIEW_STEPS,
+                     step_size=STEP_SIZE, progress=False)[0] for choice in choices]
+titles = [f"{name} alone" for name in LAYERS] + ["weighted mix"]
+fig = dd.plot_images(previews, titles, size=3,
+                     suptitle=f"Same noise, {PREVIEW_STEPS} steps each")
+
+# %% [markdown]
+# ## Dream
+
+# %%
+result, history = dd.dream(dm, start, steps=STEPS, step_size=STEP_SIZE, seed=SEED)
+
+# %%
+settings = {"layers": LAYERS, "steps": STEPS, "step_size": STEP_SIZE, "seed": SEED,
+            "size": f"{SIZE}x{SIZE}"}
+fig = dd.plot_comparison(start, result, settings, title="02 · noise, several layers")
+
+# %%
+dd.print_layer_losses(dm, result, when="after the dream")
+
+# %%
+fig = dd.plot_loss(history, title=f"Loss per step ({RUN_LABEL})")
+
+# %%
+saved = dd.save_result(result, RESULT_NAME)
+
+# %% [markdown]
+# ## What the picture shows
+#
+# The mix carries both layers' signatures: `mixed3`'s fine curls and eyes fill the picture while `mixed5` gathers them into larger, rounded shapes, and both layers' losses rise together. Changing the weights shifts the balance between texture and shape.
+
+# %% [markdown]
+# ## Credits
+#
+# - Start image `images/mountain.jpg`: “Altai” by Alesya Khoteeva for the KDE Visual Design
+#   Group, [CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/) (see
+#   `images/CREDITS.md`). Every dream made from it is an adaptation, shared under CC BY-SA 4.0.
+# - Weights: Google's ImageNet InceptionV3 (`inception-2015-12-05`), converted to Keras's layout
+#   and bundled in `weights/` (see the README's credits).
+# - Method: after the [TensorFlow DeepDream tutorial](https://www.tensorflow.org/tutorials/generative/deepdream)
+#   and the Keras example [`deep_dream.py`](https://keras.io/examples/generative/deep_dream/).
