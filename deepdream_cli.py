@@ -115,7 +115,7 @@ def sidecar_path(output: Path) -> Path:
 
 
 def _check_recorded(key: str, value: Any) -> None:
-    """Checks one recorded parameter with the command line's own parsers; raises ValueError."""
+    """Checks the kind of one recorded parameter (its range is checked by the module, as for options)."""
     if key in ("image", "noise", "max_side", "channel", "tile_size") and value is None:
         return
     if key == "image":

@@ -32,6 +32,12 @@ def _source(cell) -> str:
     return "".join(cell["source"])
 
 
+def _text(output) -> str:
+    """A stream output's text (saved notebooks store multi-line text as a list of lines)."""
+    text = output.get("text", "")
+    return "".join(text) if isinstance(text, list) else text
+
+
 def pair_differences(notebook: Path) -> list[str]:
     """How a notebook and its py:percent twin differ (cell kinds, sources, tags); empty when in step."""
     twin = notebook.with_suffix(".py")
@@ -65,6 +71,26 @@ def test_the_pair_check_notices_an_edit_in_either_file(tmp_path):
         target = tmp_path / f"nb{edited}"
         target.write_text(target.read_text().replace("Grow the patterns", "Grow the shapes"))
         assert len(pair_differences(tmp_path / "nb.ipynb")) == 1
+
+
+def test_an_edit_saved_in_jupyter_lands_in_both_files_and_nowhere_else(tmp_path):
+    from jupyter_server.services.contents.largefilemanager import LargeFileManager
+    from jupytext.sync_contentsmanager import build_sync_jupytext_contents_manager_class
+
+    for suffix in (".ipynb", ".py"):
+        shutil.copy(NOTEBOOKS[2].with_suffix(suffix), tmp_path / f"nb{suffix}")
+    (tmp_path / "jupytext.toml").write_text((ROOT / "jupytext.toml").read_text())
+    before = {suffix: (tmp_path / f"nb{suffix}").read_text().splitlines() for suffix in (".ipynb", ".py")}
+    manager = build_sync_jupytext_contents_manager_class(LargeFileManager)(root_dir=str(tmp_path))
+    model = manager.get("nb.ipynb")
+    cell = model["content"].cells[-2]
+    cell.source = cell.source.replace("their reflection in the lake", "their mirror image in the lake")
+    manager.save(model, "nb.ipynb")  # what Jupyter's save button does, with jupytext installed
+    assert pair_differences(tmp_path / "nb.ipynb") == []
+    for suffix, old in before.items():
+        new = (tmp_path / f"nb{suffix}").read_text().splitlines()
+        changed = [(a, b) for a, b in zip(old, new) if a != b]
+        assert len(old) == len(new) and len(changed) == 1 and "mirror image" in changed[0][1], suffix
 
 
 @pytest.mark.parametrize("kind,index", [("setup", 2), ("credits", -1)])
@@ -104,7 +130,7 @@ def test_notebook_01_writes_the_step_by_hand_and_checks_it_against_the_module():
     for piece in ("tf.GradientTape()", "tape.gradient(loss, x)", "tf.math.reduce_std(gradient)",
                   "tf.clip_by_value(", "dd.gradient_ascent_step(dm, x, STEP_SIZE)"):
         assert piece in code
-    outputs = "".join(o.get("text", "") for c in _cells(NOTEBOOKS[0]) for o in c.get("outputs", []))
+    outputs = "".join(_text(o) for c in _cells(NOTEBOOKS[0]) for o in c.get("outputs", []))
     assert "the module takes the same step: True" in outputs
 
 
@@ -123,7 +149,7 @@ def test_notebook_is_saved_executed_clean_and_small(name):
     assert figures >= 3
     assert not any("image/png" in o.get("data", {}) for c in code for o in c["outputs"]), "one format: JPEG"
     assert not any(o.get("name") == "stderr" for c in code for o in c["outputs"])
-    text = "".join(o.get("text", "") for c in code for o in c["outputs"])
+    text = "".join(_text(o) for c in code for o in c["outputs"])
     assert not re.search(r"\d+:\d+<|\d+\.\d+ ?s\b|/work/|/tmp/", text), "no timings or machine paths"
     assert path.stat().st_size <= 2_000_000
 
