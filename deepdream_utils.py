@@ -9,7 +9,8 @@ pieces every notebook needs, and nothing else:
   ``check_output_path``, ``save_figure``, ``save_animation``, ``save_sidecar``, ``save_result``;
   and here ``to_model`` / ``from_model`` / ``resize_image``;
 * the model: ``dream_model`` (InceptionV3 truncated at the deepest chosen layer);
-* the objective and one step: ``dream_loss``, ``gradient_ascent_step``;
+* the objective and one step: ``dream_loss``, ``layer_losses``, ``print_layer_losses``,
+  ``gradient_ascent_step``, ``show_one_step``;
 * the loops: ``dream`` (one scale), ``dream_octaves`` (multi-scale, random-shift tiles)
   and ``zoom_dream`` (frames of a zoom animation, saved by ``save_animation``);
 * objectives beyond the course: one channel (``channel=``) or a guide image (``guide=``);
@@ -38,7 +39,6 @@ import math
 import os
 import re
 import sys
-import time
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -747,13 +747,6 @@ def high_frequency_share(image: np.ndarray, cutoff: float = 0.5) -> float:
     fx = np.fft.fftfreq(gray.shape[1])[None, :] / 0.5
     high = np.sqrt(fy**2 + fx**2) > cutoff
     return float(power[high].sum() / max(power.sum(), 1e-12))
-
-
-def timed(function, *args, **kwargs) -> tuple[Any, float]:
-    """Calls ``function`` and returns its result and the wall time in seconds."""
-    start = time.perf_counter()
-    result = function(*args, **kwargs)
-    return result, time.perf_counter() - start
 
 
 if __name__ == "__main__":  # python -m deepdream_utils IMAGE [options]: the command-line dreamer
