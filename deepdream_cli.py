@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "channel": None,
 }
 DREAM_OPTIONS = ("image", "noise", *DEFAULTS)
+WEIGHT_SOURCES = ("bundled", "imagenet")  # as deepdream_utils.WEIGHT_SOURCES, without importing TensorFlow
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -97,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help=f"seeds the noise and the tile shifts (default: {DEFAULTS['seed']})")
     parser.add_argument("--max-side", type=int, help="shrink the start image to this longest side (default: keep)")
     parser.add_argument("--channel", type=int, help="dream only this channel of the (single) layer")
-    parser.add_argument("--weights", choices=["bundled", "imagenet"],
+    parser.add_argument("--weights", choices=WEIGHT_SOURCES,
                         help="bundled: offline ImageNet weights up to mixed7; imagenet: Keras's download "
                              "(default: bundled)")
     parser.add_argument("--from-sidecar", type=Path, metavar="FILE",
@@ -125,7 +126,7 @@ def _check_recorded(key: str, value: Any) -> None:
         if not isinstance(value, bool):
             raise ValueError(f"detail must be true or false, got {value!r}")
     elif key == "weights":
-        if value not in ("bundled", "imagenet"):
+        if value not in WEIGHT_SOURCES:
             raise ValueError(f"weights must be 'bundled' or 'imagenet', got {value!r}")
     elif key == "noise":
         if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)):

@@ -115,6 +115,7 @@ def _step_size(value: Any) -> float:
             f"Sensible values lie between 0.005 and {LARGEST_SENSIBLE_STEP_SIZE:g}.", UserWarning, stacklevel=3)
     return step_size
 
+
 def to_model(image: np.ndarray) -> np.ndarray:
     """Maps a [0, 1] image to the model's [-1, 1] range."""
     return (np.asarray(image, dtype=np.float32) * 2.0 - 1.0).astype(np.float32)
@@ -448,9 +449,9 @@ def gradient_ascent_step(dm: DreamModel, x: np.ndarray | tf.Tensor, step_size: f
 
 def show_one_step(dm: DreamModel, image: np.ndarray, step_size: float) -> np.ndarray:
     """Runs one ``gradient_ascent_step`` on a [0, 1] image, prints the loss before and after; returns the new image."""
-    x, _ = gradient_ascent_step(dm, to_model(_check_image(image)), _step_size(step_size))
+    x, loss_before = gradient_ascent_step(dm, to_model(_check_image(image)), _step_size(step_size))
     after = from_model(x)
-    print(f"before: loss = {dream_loss(dm, image):.3f}")
+    print(f"before: loss = {loss_before:.3f}")
     print(f"after one step of size {step_size:g}: loss = {dream_loss(dm, after):.3f}")
     return after
 
@@ -497,8 +498,11 @@ class DreamHistory(list):
 
 
 def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, tile_size: int | None,
-            rng: np.random.Generator, bar, history: DreamHistory) -> tuple[tf.Tensor, bool]:
-    """Runs ``steps`` steps; returns the image and whether the user interrupted."""
+            rng: np.random.Generator, bar, history: DreamHistory) -> tf.Tensor:
+    """Runs ``steps`` steps, adding each loss to ``history``; returns the image.
+
+    Ctrl-C stops early: the image as far as it got is returned and ``history.interrupted`` is set.
+    """
     try:
         for _ in range(steps):
             try:
@@ -511,8 +515,7 @@ def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, tile_siz
     except KeyboardInterrupt:  # wherever it lands in the loop, x is a complete image
         bar.write(f"Interrupted after {len(history)} steps: returning the image as far as it got.")
         history.interrupted = True
-        return x, True
-    return x, False
+    return x
 
 
 def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float = 0.01,
@@ -542,7 +545,7 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
     rng = np.random.default_rng(_seed(seed))
     history = DreamHistory()
     with _progress(steps, "dreaming", progress) as bar:
-        x, _ = _ascend(dm, tf.constant(to_model(image)), steps, step_size, tile_size, rng, bar, history)
+        x = _ascend(dm, tf.constant(to_model(image)), steps, step_size, tile_size, rng, bar, history)
     return from_model(x), history
 
 
@@ -617,8 +620,8 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
                     x = x + (base - tf.image.resize(previous_base, shape, method="bilinear"))
                     previous_base = base
                 x = tf.clip_by_value(x, -1.0, 1.0)
-            x, interrupted = _ascend(dm, x, steps, step_size, tile_size, rng, bar, history)
-            if interrupted:
+            x = _ascend(dm, x, steps, step_size, tile_size, rng, bar, history)
+            if history.interrupted:
                 x = tf.image.resize(x, image.shape[:2], method="bilinear")
                 break
     return from_model(x), history
@@ -653,10 +656,11 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
     rng = np.random.default_rng(_seed(seed))
     x = tf.constant(to_model(image))
     result: list[np.ndarray] = []
+    history = DreamHistory()
     with _progress(frames * steps, "zoom-dreaming", progress) as bar:
         for _ in range(frames):
-            x, interrupted = _ascend(dm, x, steps, step_size, 512, rng, bar, DreamHistory())
-            if interrupted:
+            x = _ascend(dm, x, steps, step_size, 512, rng, bar, history)
+            if history.interrupted:
                 break
             result.append(from_model(x))
             x = tf.image.resize(x[top:top + crop_h, left:left + crop_w], (height, width), method="bilinear")

@@ -32,6 +32,13 @@ def test_the_deepdream_command_is_installed_beside_python():
     assert result.returncode == 0 and result.stdout.startswith("usage: deepdream ")
 
 
+def test_the_command_line_knows_the_modules_weight_sources_without_importing_it():
+    import deepdream_cli
+    import deepdream_utils as dd
+
+    assert deepdream_cli.WEIGHT_SOURCES == dd.WEIGHT_SOURCES
+
+
 def test_running_the_module_imports_it_once(tmp_path):
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "deepdream_utils", "--noise", "60x60",
                              "-o", str(tmp_path / "x.gif")], cwd=ROOT, capture_output=True, text=True, timeout=120)
