@@ -6,6 +6,7 @@ versions, so that ``--from-sidecar`` can make the same picture again.
 
     deepdream images/mountain.jpg -o outputs/my_dream.jpg
     deepdream --noise 400x400 --layers mixed3 --octaves 1 --steps 200 --step-size 0.02
+    deepdream --noise 480x480 --layers mixed4 --channel 97 --symmetry 6m
     deepdream --from-sidecar outputs/my_dream.jpg.json -o outputs/again.jpg
 """
 
@@ -29,9 +30,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 DEFAULTS: dict[str, Any] = {
     "layers": {"mixed3": 1.0, "mixed5": 1.0}, "steps": 25, "step_size": 0.01, "octaves": 4,
     "octave_scale": 1.4, "tile_size": 512, "detail": True, "seed": 0, "max_side": None, "weights": "bundled",
-    "channel": None,
+    "channel": None, "transforms": "robust", "normalize": "std", "symmetry": None,
 }
 DREAM_OPTIONS = ("image", "noise", *DEFAULTS)
+# Sidecars written before these options existed dreamed without them: read back so, they dream the same.
+BEFORE_OPTIONS = {"transforms": "none", "normalize": "std", "symmetry": None}
+TRANSFORM_CHOICES = ("robust", "none")  # dd.ROBUST or the plain step
+NORMALIZE_CHOICES = ("std", "laplacian")  # as deepdream_utils.NORMALIZATIONS
 WEIGHT_SOURCES = ("bundled", "imagenet")  # as deepdream_utils.WEIGHT_SOURCES, without importing TensorFlow
 
 
@@ -67,6 +72,24 @@ def parse_size(text: str) -> list[int]:
     return [width, height]
 
 
+def parse_symmetry(text: str) -> str:
+    """``"mirror"``, ``"6"`` (6-fold rotation) or ``"6m"`` (6-fold and mirrored), checked; returned as given."""
+    folds, mirror = _symmetry_parts(text)
+    if folds == 1 and not mirror:
+        raise argparse.ArgumentTypeError(f"symmetry {text!r} changes nothing: give mirror, or 2 folds or more")
+    return text
+
+
+def _symmetry_parts(text: str) -> tuple[int, bool]:
+    if text == "mirror":
+        return 1, True
+    digits, mirror = (text[:-1], True) if text.endswith("m") else (text, False)
+    if not digits.isdigit() or not 1 <= int(digits) <= 24:
+        raise argparse.ArgumentTypeError(f"symmetry {text!r} is not mirror, N or Nm with N from 2 to 24 "
+                                         "(for example 6m: six-fold, mirrored)")
+    return int(digits), mirror
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="deepdream",
@@ -98,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, help=f"seeds the noise and the tile shifts (default: {DEFAULTS['seed']})")
     parser.add_argument("--max-side", type=int, help="shrink the start image to this longest side (default: keep)")
     parser.add_argument("--channel", type=int, help="dream only this channel of the (single) layer")
+    parser.add_argument("--transforms", choices=TRANSFORM_CHOICES,
+                        help="robust: take each step through small random shifts, zooms and rotations (clean "
+                             "motifs, no grey frame); none: the tutorial's plain step (default: robust)")
+    parser.add_argument("--normalize", choices=NORMALIZE_CHOICES,
+                        help="gradient normalisation: std (the tutorial's) or laplacian (per pyramid level: "
+                             "smoother, larger patterns) (default: std)")
+    parser.add_argument("--symmetry", type=parse_symmetry, metavar="KIND",
+                        help="a kaleidoscope: mirror, N (N-fold rotation) or Nm (both), for example 6m")
     parser.add_argument("--weights", choices=WEIGHT_SOURCES,
                         help="bundled: offline ImageNet weights up to mixed7; imagenet: Keras's download "
                              "(default: bundled)")
@@ -117,7 +148,7 @@ def sidecar_path(output: Path) -> Path:
 
 def _check_recorded(key: str, value: Any) -> None:
     """Checks the kind of one recorded parameter (its range is checked by the module, as for options)."""
-    if key in ("image", "noise", "max_side", "channel", "tile_size") and value is None:
+    if key in ("image", "noise", "max_side", "channel", "tile_size", "symmetry") and value is None:
         return
     if key == "image":
         if not isinstance(value, str) or not value:
@@ -128,6 +159,14 @@ def _check_recorded(key: str, value: Any) -> None:
     elif key == "weights":
         if value not in WEIGHT_SOURCES:
             raise ValueError(f"weights must be 'bundled' or 'imagenet', got {value!r}")
+    elif key in ("transforms", "normalize"):
+        choices = TRANSFORM_CHOICES if key == "transforms" else NORMALIZE_CHOICES
+        if value not in choices:
+            raise ValueError(f"{key} must be one of {', '.join(choices)}, got {value!r}")
+    elif key == "symmetry":
+        if not isinstance(value, str):
+            raise ValueError(f"symmetry must be a string such as '6m' (or null), got {value!r}")
+        parse_symmetry(value)
     elif key == "noise":
         if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)):
             raise ValueError(f"noise must be [width, height] (or null), got {value!r}")
@@ -162,6 +201,7 @@ def read_sidecar(path: Path, allow_changed_input: bool = False) -> dict[str, Any
     parameters = record.get("parameters") if isinstance(record, dict) else None
     if not isinstance(parameters, dict):
         raise ValueError(f"'{path}' is not a sidecar written by this tool: it has no \"parameters\" object.")
+    parameters = {key: value for key, value in BEFORE_OPTIONS.items() if key not in parameters} | parameters
     missing = [key for key in DREAM_OPTIONS if key not in parameters]
     unknown = sorted(set(parameters) - set(DREAM_OPTIONS))
     if missing or unknown:
@@ -242,7 +282,9 @@ def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bo
     result, history = dd.dream_octaves(
         dm, start, octaves=parameters["octaves"], octave_scale=parameters["octave_scale"],
         steps_per_octave=parameters["steps"], step_size=parameters["step_size"], tile_size=parameters["tile_size"],
-        reinject_detail=parameters["detail"], seed=parameters["seed"], progress=progress)
+        reinject_detail=parameters["detail"], seed=parameters["seed"], progress=progress,
+        transforms=dd.ROBUST if parameters["transforms"] == "robust" else None, normalize=parameters["normalize"],
+        symmetry=dd.Symmetry(*_symmetry_parts(parameters["symmetry"])) if parameters["symmetry"] else None)
     seconds = time.perf_counter() - started
     sidecar = {
         "parameters": parameters,

@@ -12,10 +12,14 @@ pieces every notebook needs, and nothing else:
 * the objective and one step: ``dream_loss``, ``layer_losses``, ``print_layer_losses``,
   ``gradient_ascent_step``, ``show_one_step``;
 * the loops: ``dream`` (one scale), ``dream_octaves`` (multi-scale, random-shift tiles)
-  and ``zoom_dream`` (frames of a zoom animation, saved by ``save_animation``);
+  and ``zoom_dream`` (frames of a zoom animation, saved by ``save_animation``); each takes its
+  gradient through small random transforms (``transforms=ROBUST``, from ``deepdream_geometry``),
+  optionally normalises it per Laplacian-pyramid level (``normalize="laplacian"``), and can keep
+  a kaleidoscope's symmetry (``symmetry=Symmetry(folds=6, mirror=True)``);
 * objectives beyond the course: one channel (``channel=``) or a guide image (``guide=``);
-* figures and indicators: ``plot_comparison``, ``plot_images``, ``plot_loss``, ``save_figure``,
-  ``high_frequency_share``.
+* measured quality: ``quality_report`` (objective, ``robustness``, and from ``deepdream_quality``
+  ``border_ratio``, ``high_frequency_share``, ``seam_ratio``);
+* figures, from ``deepdream_plots``: ``plot_comparison``, ``plot_images``, ``plot_loss``.
 
 ``deepdream IMAGE [options]`` (or ``python -m deepdream_utils``) runs the command-line dreamer
 (deepdream_cli.py).
@@ -66,6 +70,15 @@ def _import_tensorflow_quietly():
 tf = _import_tensorflow_quietly()
 import keras  # noqa: E402  (after TensorFlow, whose Keras it is)
 
+from deepdream_geometry import (  # noqa: E402, F401  (re-exported)
+    IDENTITY_AFFINE,
+    ROBUST,
+    Symmetry,
+    Transforms,
+    affine_matrix,
+    random_affine,
+    symmetrize,
+)
 from deepdream_io import (  # noqa: E402, F401  (re-exported: notebooks import only this module)
     IMAGES_DIR,
     LARGEST_UNSCALED_PIXELS,
@@ -87,6 +100,8 @@ from deepdream_io import (  # noqa: E402, F401  (re-exported: notebooks import o
     save_sidecar,
     signals_held,
 )
+from deepdream_plots import format_params, plot_comparison, plot_images, plot_loss  # noqa: E402, F401
+from deepdream_quality import border_ratio, high_frequency_share, seam_ratio  # noqa: E402, F401  (re-exported)
 
 BUNDLED_WEIGHTS = REPO_ROOT / "weights" / "inception_v3_imagenet_to_mixed7.float16.npz"
 BUNDLED_LAST_LAYER = "mixed7"  # the bundled file covers every layer up to this one
@@ -378,36 +393,73 @@ def dream_loss(dm: DreamModel, image: np.ndarray) -> float:
     return sum(dm.layer_weights[name] * loss for name, loss in layer_losses(dm, image).items())
 
 
+_LAPLACIAN_KERNEL = np.outer(*[np.float32([1, 4, 6, 4, 1]) / 16] * 2)  # the TF1 notebook's 5x5 binomial
+LAPLACIAN_LEVELS = 4  # as the TF1 DeepDream notebook's lap_normalize (lap_n=4)
+NORMALIZATIONS = ("std", "laplacian")
+
+
+def _laplacian_normalize(gradient: tf.Tensor, levels: int = LAPLACIAN_LEVELS) -> tf.Tensor:
+    """The gradient split into a Laplacian pyramid, each level divided by its RMS, merged again.
+
+    Coarse levels then count as much as fine ones, so the step favours larger structures
+    (the TF1 DeepDream notebook's ``lap_normalize``).
+    """
+    down_kernel = tf.constant(np.tile(_LAPLACIAN_KERNEL[:, :, None, None], (1, 1, 3, 1)))
+    up_kernel = tf.constant(4 * _LAPLACIAN_KERNEL[:, :, None, None] * np.eye(3, dtype=np.float32))
+    current, highs = gradient[None], []
+    for _ in range(levels):
+        low = tf.nn.depthwise_conv2d(current, down_kernel, [1, 2, 2, 1], "SAME")
+        highs.append(current - tf.nn.conv2d_transpose(low, up_kernel, tf.shape(current), [1, 2, 2, 1]))
+        current = low
+    merged = current / (tf.sqrt(tf.reduce_mean(tf.square(current))) + 1e-8)
+    for high in reversed(highs):
+        merged = tf.nn.conv2d_transpose(merged, up_kernel, tf.shape(high), [1, 2, 2, 1])
+        merged += high / (tf.sqrt(tf.reduce_mean(tf.square(high))) + 1e-8)
+    return merged[0]
+
+
 def _compiled_step(model: keras.Model, layer_weights: tuple[float, ...], channel: int | None,
                    guide: tf.Tensor | None = None):
-    """One tf.function doing one gradient-ascent step on tiles; serves every image size."""
+    """One tf.function doing one gradient-ascent step, with tiles and transforms; serves every image size."""
 
     def loss_of(x: tf.Tensor) -> tf.Tensor:
         return _loss_from_activations(_activations(model, x[None]), layer_weights, channel, guide)
 
     @tf.function(reduce_retracing=True, input_signature=[
         tf.TensorSpec([None, None, 3], tf.float32),  # image in [-1, 1]
-        tf.TensorSpec([None], tf.int32),  # row edges of the tiles
+        tf.TensorSpec([None], tf.int32),  # row edges of the tiles (of the padded view)
         tf.TensorSpec([None], tf.int32),  # column edges of the tiles
-        tf.TensorSpec([2], tf.int32),  # random shift (rows, columns)
+        tf.TensorSpec([2], tf.int32),  # random roll of the whole image, moving the tile seams
+        tf.TensorSpec([], tf.int32),  # reflected padding, pixels
+        tf.TensorSpec([4], tf.int32),  # the window the network sees: top, left, height, width
+        tf.TensorSpec([8], tf.float32),  # random zoom and rotation of the padded view
+        tf.TensorSpec([], tf.bool),  # whether to apply that zoom and rotation
+        tf.TensorSpec([], tf.bool),  # Laplacian-pyramid gradient normalisation, not std
         tf.TensorSpec([], tf.float32),  # step size
     ])
-    def step(image, y_edges, x_edges, shift, step_size):
-        rolled = tf.roll(image, shift=shift, axis=[0, 1])
-        gradients = tf.zeros_like(rolled)
+    def step(image, y_edges, x_edges, roll, pad, window, affine, use_affine, laplacian, step_size):
+        with tf.GradientTape() as view_tape:  # the network sees a transformed view of the image
+            view_tape.watch(image)
+            view = tf.pad(tf.roll(image, roll, axis=[0, 1]), [[pad, pad], [pad, pad], [0, 0]], "REFLECT")
+            view = view[window[0]:window[0] + window[2], window[1]:window[1] + window[3]]  # jitter
+            view = tf.cond(use_affine, lambda: tf.raw_ops.ImageProjectiveTransformV3(
+                images=view[None], transforms=affine[None], output_shape=tf.shape(view)[:2], fill_value=0.0,
+                interpolation="BILINEAR", fill_mode="REFLECT")[0], lambda: view)
+        view_gradients = tf.zeros_like(view)
         total = tf.constant(0.0)
         for i in tf.range(tf.size(y_edges) - 1):
             for j in tf.range(tf.size(x_edges) - 1):
                 with tf.GradientTape() as tape:
-                    tape.watch(rolled)
-                    tile = rolled[y_edges[i]:y_edges[i + 1], x_edges[j]:x_edges[j + 1]]
-                    loss = loss_of(tile)
-                gradients += tape.gradient(loss, rolled)
+                    tape.watch(view)
+                    loss = loss_of(view[y_edges[i]:y_edges[i + 1], x_edges[j]:x_edges[j + 1]])
+                view_gradients += tape.gradient(loss, view)
                 total += loss
-        gradients = tf.roll(gradients, shift=-shift, axis=[0, 1])
+        gradients = view_tape.gradient(view, image, output_gradients=view_gradients)
         n_tiles = tf.cast((tf.size(y_edges) - 1) * (tf.size(x_edges) - 1), tf.float32)
         std = tf.math.reduce_std(gradients)
-        image = tf.clip_by_value(image + step_size * gradients / (std + 1e-8), -1.0, 1.0)
+        gradients = tf.cond(laplacian, lambda: _laplacian_normalize(gradients), lambda: gradients)
+        gradients /= tf.math.reduce_std(gradients) + 1e-8
+        image = tf.clip_by_value(image + step_size * gradients, -1.0, 1.0)
         return image, total / n_tiles, std
 
     return step
@@ -422,25 +474,65 @@ def tile_edges(length: int, tile_size: int | None) -> np.ndarray:
     return np.round(np.linspace(0, length, count + 1)).astype(np.int32)
 
 
+def _check_transforms(transforms: Any) -> Transforms | None:
+    if transforms is None or isinstance(transforms, Transforms):
+        return transforms
+    raise ValueError(f"transforms must be dd.Transforms(...), dd.ROBUST or None, got {transforms!r}.")
+
+
+def _check_normalize(normalize: Any) -> str:
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}.")
+    return normalize
+
+
 def gradient_ascent_step(dm: DreamModel, x: np.ndarray | tf.Tensor, step_size: float,
-                         tile_size: int | None = None,
-                         rng: np.random.Generator | None = None) -> tuple[tf.Tensor, float]:
+                         tile_size: int | None = None, rng: np.random.Generator | None = None,
+                         transforms: Transforms | None = None,
+                         normalize: str = "std") -> tuple[tf.Tensor, float]:
     """One step on a model image ``x`` in [-1, 1]: x + step_size * gradient / std, clipped.
 
-    With ``tile_size``, the gradient is summed over tiles of about that size after a
-    random shift of the whole image (so tile seams move every step); memory is then
-    bounded by the tile. Returns the new image and the loss (mean over tiles).
+    Args:
+        dm: from ``dream_model``.
+        x: the image in the model's range [-1, 1].
+        step_size: change per step, in units of the gradient's standard deviation.
+        tile_size: if set, the gradient is summed over tiles of about that size after a random
+            roll of the whole image (so tile seams move every step); memory is then bounded by
+            the tile.
+        rng: draws the random roll and transforms.
+        transforms: if set (``dd.ROBUST``), the gradient is taken through a randomly padded,
+            jittered, zoomed and rotated view of the image (transformation robustness).
+        normalize: ``"std"`` divides the gradient by its standard deviation; ``"laplacian"``
+            first normalises each level of its Laplacian pyramid.
+
+    Returns:
+        The new image and the loss (mean over tiles) before the step.
     """
     height, width = int(x.shape[0]), int(x.shape[1])
-    y_edges, x_edges = tile_edges(height, tile_size), tile_edges(width, tile_size)
     rng = rng or np.random.default_rng(0)
-    shift = [0, 0]
+    transforms = _check_transforms(transforms)
+    border = jitter = 0
+    if transforms is not None:  # reflection needs padding below the side
+        border = min(transforms.pad, height // 2, width // 2)
+        jitter = min(transforms.jitter, height - 1 - border, width - 1 - border)
+    view_height, view_width = height + 2 * border, width + 2 * border
+    y_edges, x_edges = tile_edges(view_height, tile_size), tile_edges(view_width, tile_size)
+    roll = [0, 0]
     if len(y_edges) > 2:
-        shift[0] = int(rng.integers(-(tile_size // 2), tile_size // 2 + 1))
+        roll[0] = int(rng.integers(-(tile_size // 2), tile_size // 2 + 1))
     if len(x_edges) > 2:
-        shift[1] = int(rng.integers(-(tile_size // 2), tile_size // 2 + 1))
-    new_x, loss, std = dm.step(tf.convert_to_tensor(x, tf.float32), y_edges, x_edges,
-                               tf.constant(shift, tf.int32), tf.constant(step_size, tf.float32))
+        roll[1] = int(rng.integers(-(tile_size // 2), tile_size // 2 + 1))
+    window, affine = [jitter, jitter, view_height, view_width], IDENTITY_AFFINE
+    if transforms is not None:
+        window[:2] = (int(v) for v in rng.integers(0, 2 * jitter + 1, size=2))
+        if transforms.affine:
+            affine = random_affine(rng, view_height, view_width, transforms.rotate, transforms.scale)
+    new_x, loss, std = dm.step(tf.convert_to_tensor(x, tf.float32), y_edges, x_edges, tf.constant(roll, tf.int32),
+                               tf.constant(border + jitter, tf.int32), tf.constant(window, tf.int32),
+                               tf.constant(affine),
+                               tf.constant(transforms is not None and transforms.affine),
+                               tf.constant(_check_normalize(normalize) == "laplacian"),
+                               tf.constant(step_size, tf.float32))
     loss, std = float(loss), float(std)
     if not (math.isfinite(loss) and math.isfinite(std)):
         raise FloatingPointError(f"The loss or its gradient became non-finite ({loss}, {std}).")
@@ -497,18 +589,46 @@ class DreamHistory(list):
     interrupted: bool = False
 
 
-def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, tile_size: int | None,
-            rng: np.random.Generator, bar, history: DreamHistory) -> tf.Tensor:
+def _check_symmetry(symmetry: Any) -> Symmetry | None:
+    if symmetry is None or isinstance(symmetry, Symmetry):
+        return symmetry
+    raise ValueError(f"symmetry must be dd.Symmetry(folds=..., mirror=...) or None, got {symmetry!r}.")
+
+
+@functools.lru_cache(maxsize=8)
+def _symmetry_taps(height: int, width: int, symmetry: Symmetry) -> tuple[tf.Tensor, tf.Tensor]:
+    from deepdream_geometry import bilinear_taps, symmetry_sources
+
+    index, weight = bilinear_taps(*symmetry_sources(height, width, symmetry), width)
+    return tf.constant(index), tf.constant(weight[..., None])
+
+
+def _symmetrized(x: tf.Tensor, symmetry: Symmetry | None) -> tf.Tensor:
+    """A model image made symmetric (every pixel copies its source in the fundamental wedge)."""
+    if symmetry is None:
+        return x
+    height, width = int(x.shape[0]), int(x.shape[1])
+    index, weight = _symmetry_taps(height, width, symmetry)
+    flat = tf.gather(tf.reshape(x, (height * width, 3)), index)  # (4, pixels, 3)
+    return tf.reshape(tf.reduce_sum(weight * flat, axis=0), x.shape)
+
+
+def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, rng: np.random.Generator, bar,
+            history: DreamHistory, tile_size: int | None = None, transforms: Transforms | None = None,
+            normalize: str = "std", symmetry: Symmetry | None = None) -> tf.Tensor:
     """Runs ``steps`` steps, adding each loss to ``history``; returns the image.
 
+    With ``symmetry``, the image is made symmetric before the first step and after every step.
     Ctrl-C stops early: the image as far as it got is returned and ``history.interrupted`` is set.
     """
+    x = _symmetrized(x, symmetry)
     try:
         for _ in range(steps):
             try:
-                x, loss = gradient_ascent_step(dm, x, step_size, tile_size, rng)
+                new_x, loss = gradient_ascent_step(dm, x, step_size, tile_size, rng, transforms, normalize)
             except FloatingPointError as error:
                 raise FloatingPointError(f"Step {len(history) + 1}: {error} Try a smaller step_size.") from None
+            x = _symmetrized(new_x, symmetry)
             history.append(loss)
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
@@ -518,9 +638,16 @@ def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, tile_siz
     return x
 
 
+def _method(dm: DreamModel, tile_size: Any, transforms: Any, normalize: Any, symmetry: Any) -> dict[str, Any]:
+    """The checked step options every loop passes to ``_ascend``."""
+    return {"tile_size": _tile_size(dm, tile_size), "transforms": _check_transforms(transforms),
+            "normalize": _check_normalize(normalize), "symmetry": _check_symmetry(symmetry)}
+
+
 def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float = 0.01,
-          tile_size: int | None = None, seed: int = 0,
-          progress: bool = True) -> tuple[np.ndarray, DreamHistory]:
+          tile_size: int | None = None, seed: int = 0, progress: bool = True,
+          transforms: Transforms | None = ROBUST, normalize: str = "std",
+          symmetry: Symmetry | None = None) -> tuple[np.ndarray, DreamHistory]:
     """Plain DeepDream at one scale: ``steps`` gradient-ascent steps on ``image``.
 
     Args:
@@ -530,8 +657,13 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
         step_size: change per step, in units of the gradient's standard deviation
             (the model's range is [-1, 1]).
         tile_size: if set, use random-shift tiled gradients with tiles of about this size.
-        seed: seeds the random tile shifts.
+        seed: seeds the random tile shifts and transforms.
         progress: show a progress bar.
+        transforms: the random transforms each step's gradient is taken through
+            (``dd.ROBUST``, the default; ``dd.Transforms(...)`` to choose; None for the
+            plain step of the TF tutorial).
+        normalize: ``"std"`` (the tutorial's) or ``"laplacian"`` gradient normalisation.
+        symmetry: keep the dream symmetric, ``dd.Symmetry(folds=6, mirror=True)`` (a kaleidoscope).
 
     Returns:
         The dreamed image in [0, 1] and the loss after each step (a ``DreamHistory``).
@@ -540,12 +672,12 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
     """
     image = _check_image(image)
     steps, step_size = _positive_int("steps", steps), _step_size(step_size)
-    tile_size = _tile_size(dm, tile_size)
+    method = _method(dm, tile_size, transforms, normalize, symmetry)
     _check_size(dm, image.shape[:2])
     rng = np.random.default_rng(_seed(seed))
     history = DreamHistory()
     with _progress(steps, "dreaming", progress) as bar:
-        x = _ascend(dm, tf.constant(to_model(image)), steps, step_size, tile_size, rng, bar, history)
+        x = _ascend(dm, tf.constant(to_model(image)), steps, step_size, rng, bar, history, **method)
     return from_model(x), history
 
 
@@ -567,7 +699,8 @@ def octave_shapes(shape: Sequence[int], octaves: int, octave_scale: float,
 def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_scale: float = 1.4,
                   steps_per_octave: int | Sequence[int] = 25, step_size: float = 0.01,
                   tile_size: int | None = 512, reinject_detail: bool = True, seed: int = 0,
-                  progress: bool = True) -> tuple[np.ndarray, DreamHistory]:
+                  progress: bool = True, transforms: Transforms | None = ROBUST, normalize: str = "std",
+                  symmetry: Symmetry | None = None) -> tuple[np.ndarray, DreamHistory]:
     """Multi-scale DeepDream: dream small, upscale, dream again, up to full size.
 
     Args:
@@ -580,8 +713,9 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
         tile_size: random-shift tiled gradients with tiles of about this size (None: whole image).
         reinject_detail: after each upscale, add back the detail the downscaling removed
             (as in the Keras example), so the result stays sharp.
-        seed: seeds the random tile shifts.
+        seed: seeds the random tile shifts and transforms.
         progress: show a progress bar.
+        transforms, normalize, symmetry: as for ``dream``.
 
     Returns:
         The dreamed image in [0, 1] and the loss after each step, all octaves (a
@@ -594,7 +728,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
     if octave_scale <= 1:
         raise ValueError(f"octave_scale must be greater than 1, got {octave_scale!r}.")
     step_size = _step_size(step_size)
-    tile_size = _tile_size(dm, tile_size)
+    method = _method(dm, tile_size, transforms, normalize, symmetry)
     per_octave = (list(steps_per_octave) if isinstance(steps_per_octave, Sequence)
                   and not isinstance(steps_per_octave, str) else [steps_per_octave] * octaves)
     if len(per_octave) != octaves:
@@ -620,7 +754,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
                     x = x + (base - tf.image.resize(previous_base, shape, method="bilinear"))
                     previous_base = base
                 x = tf.clip_by_value(x, -1.0, 1.0)
-            x = _ascend(dm, x, steps, step_size, tile_size, rng, bar, history)
+            x = _ascend(dm, x, steps, step_size, rng, bar, history, **method)
             if history.interrupted:
                 x = tf.image.resize(x, image.shape[:2], method="bilinear")
                 break
@@ -628,7 +762,8 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
 
 
 def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float = 1.05, steps: int = 10,
-               step_size: float = 0.015, seed: int = 0, progress: bool = True) -> list[np.ndarray]:
+               step_size: float = 0.015, seed: int = 0, progress: bool = True,
+               transforms: Transforms | None = ROBUST, normalize: str = "std") -> list[np.ndarray]:
     """A zoom-dream animation: dream a few steps, zoom into the centre a little, repeat.
 
     Args:
@@ -640,6 +775,7 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
         step_size: change per step, in units of the gradient's standard deviation.
         seed: seeds the random tile shifts (tiles are only used for images over 512 pixels).
         progress: show a progress bar.
+        transforms, normalize: as for ``dream``.
 
     Returns:
         The frames, each a float (H, W, 3) image in [0, 1] (fewer if interrupted).
@@ -650,6 +786,7 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
     if zoom <= 1:
         raise ValueError(f"zoom must be greater than 1, got {zoom!r}.")
     _check_size(dm, image.shape[:2])
+    method = _method(dm, 512, transforms, normalize, None)
     height, width = image.shape[:2]
     crop_h, crop_w = max(1, round(height / zoom)), max(1, round(width / zoom))
     top, left = (height - crop_h) // 2, (width - crop_w) // 2
@@ -659,7 +796,7 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
     history = DreamHistory()
     with _progress(frames * steps, "zoom-dreaming", progress) as bar:
         for _ in range(frames):
-            x = _ascend(dm, x, steps, step_size, 512, rng, bar, history)
+            x = _ascend(dm, x, steps, step_size, rng, bar, history, **method)
             if history.interrupted:
                 break
             result.append(from_model(x))
@@ -667,90 +804,70 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
     return result
 
 
-# --------------------------------------------------------------------------- figures
+# --------------------------------------------------------------------------- quality
+
+ROBUSTNESS_TRANSFORMS = 8  # random transforms the robustness indicator averages over
+ROBUSTNESS_ROTATE, ROBUSTNESS_SCALE, ROBUSTNESS_SHIFT = 10.0, (0.9, 1.1), 8.0  # degrees, factors, pixels
 
 
-def format_params(params: Mapping[str, Any]) -> str:
-    """``{'steps': 100, 'step_size': 0.01}`` -> ``'steps=100, step_size=0.01'``."""
-    return ", ".join(f"{key}={value}" for key, value in params.items())
+def robustness(dm: DreamModel, image: np.ndarray, seed: int = 0, count: int = ROBUSTNESS_TRANSFORMS) -> float:
+    """The objective averaged over ``count`` seeded random small transforms, over the untouched objective.
 
-
-def _wrap(text: str, width: int = 100) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width))
-
-
-def _inline_figures_as_jpeg() -> None:
-    """In Jupyter, shows figures as JPEG: dream textures make PNG figures several times larger."""
-    import matplotlib
-
-    if "inline" not in matplotlib.get_backend():
-        return
-    try:
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-
-        set_matplotlib_formats("jpeg")
-    except (ImportError, AttributeError):  # an IPython without matplotlib-inline: keep its default
-        pass
-
-
-def plot_images(images: Sequence[np.ndarray], titles: Sequence[str], suptitle: str | None = None,
-                columns: int | None = None, size: float = 4.0):
-    """A grid of images with titles; returns the matplotlib Figure (shown as JPEG in Jupyter)."""
-    import matplotlib.pyplot as plt
-
-    _inline_figures_as_jpeg()
-    if len(images) != len(titles) or not images:
-        raise ValueError(f"Give one title per image: {len(images)} images, {len(titles)} titles.")
-    columns = columns or len(images)
-    rows = math.ceil(len(images) / columns)
-    aspect = images[0].shape[0] / images[0].shape[1]
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * aspect * rows + 0.8),
-                             squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
-    for ax, img, title in zip(axes.flat, images, titles):
-        ax.imshow(np.clip(img, 0, 1))
-        ax.set_title(title, fontsize=10)
-    if suptitle:
-        fig.suptitle(_wrap(suptitle, int(14 * columns * size)), fontsize=10)
-    fig.tight_layout()
-    return fig
-
-def plot_comparison(start: np.ndarray, result: np.ndarray, params: Mapping[str, Any],
-                    title: str = "DeepDream", size: float = 6.0):
-    """Start and result side by side, with every parameter in the title."""
-    return plot_images([start, result], ["start", "result"], f"{title}: {format_params(params)}",
-                       columns=2, size=size)
-
-
-def plot_loss(history: Sequence[float], title: str = "Dream loss per step"):
-    """The loss curve of a dream; returns the Figure (shown as JPEG in Jupyter)."""
-    import matplotlib.pyplot as plt
-
-    _inline_figures_as_jpeg()
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.plot(np.arange(1, len(history) + 1), history)
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss (weighted mean activation)")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-def high_frequency_share(image: np.ndarray, cutoff: float = 0.5) -> float:
-    """Share of the image's spectral energy above ``cutoff`` times the Nyquist frequency.
-
-    Measured on the grey levels, mean removed. Fine, noisy texture scores high; smooth,
-    large-scale patterns score low. A quality indicator for comparing dreams of one image.
+    Each transform rotates by up to ±10 degrees, scales by 0.9-1.1 and shifts by up to ±8 pixels,
+    filling with grey. A pattern the network really sees survives them (near 1); a pixel-aligned,
+    adversarial texture does not. Meaningful for objectives that are positive (no negative weights).
     """
-    gray = _check_image(image).mean(axis=2)
-    power = np.abs(np.fft.fft2(gray - gray.mean())) ** 2
-    fy = np.fft.fftfreq(gray.shape[0])[:, None] / 0.5  # 1.0 = Nyquist
-    fx = np.fft.fftfreq(gray.shape[1])[None, :] / 0.5
-    high = np.sqrt(fy**2 + fx**2) > cutoff
-    return float(power[high].sum() / max(power.sum(), 1e-12))
+    image = _check_image(image)
+    _check_size(dm, image.shape[:2])
+    height, width = image.shape[:2]
+    x = tf.constant(to_model(image))[None]
+    rng = np.random.default_rng(_seed(seed))
+    transformed = []
+    for _ in range(_positive_int("count", count)):
+        affine = random_affine(rng, height, width, ROBUSTNESS_ROTATE, ROBUSTNESS_SCALE, ROBUSTNESS_SHIFT)
+        view = tf.raw_ops.ImageProjectiveTransformV3(
+            images=x, transforms=tf.constant(affine)[None], output_shape=[height, width], fill_value=0.0,
+            interpolation="BILINEAR", fill_mode="CONSTANT")  # 0 is grey in the model's range
+        transformed.append(dream_loss(dm, from_model(view[0])))
+    return float(np.mean(transformed) / dream_loss(dm, image))
+
+
+@dataclasses.dataclass(frozen=True)
+class Quality:
+    """Measured quality of one dream (see ``quality_report``)."""
+
+    objective: float  # the dream objective of the picture
+    robustness: float  # objective under small random transforms / objective (1 = fully robust)
+    border: float  # detail in the outer 8 px / detail inside (0 = flat frame, 1 = no frame)
+    high_frequency_share: float  # spectral energy above half the Nyquist frequency (lower = smoother)
+    seams: float | None = None  # detail on the tile grid / detail everywhere (1 = no seams); tiled dreams
+
+    def __str__(self) -> str:
+        text = (f"objective = {self.objective:.3f}, robustness = {self.robustness:.2f}, border = {self.border:.2f}, "
+                f"high-frequency share = {self.high_frequency_share:.2f}")
+        return text + (f", seams = {self.seams:.2f}" if self.seams is not None else "")
+
+
+def quality_report(dm: DreamModel, image: np.ndarray, start: np.ndarray | None = None,
+                   tile_size: int | None = None, seed: int = 0) -> Quality:
+    """The quality indicators of a dreamed picture, seeded so they repeat exactly.
+
+    Args:
+        dm: the dream model whose objective is measured (the picture's own layers).
+        image: the dream, float (H, W, 3) in [0, 1].
+        start: the start image; if given, the border indicator looks at the change the dream
+            made, so a photo's own detail cannot hide an unchanged frame.
+        tile_size: for tiled dreams, also measure seams on that tile grid.
+        seed: seeds the robustness transforms.
+    """
+    image = _check_image(image)
+    if start is not None:
+        start = _check_image(start)
+        if start.shape != image.shape:
+            raise ValueError(f"start has shape {start.shape} but the dream has {image.shape}: resize it first.")
+    return Quality(objective=dream_loss(dm, image), robustness=robustness(dm, image, seed),
+                   border=border_ratio(image, start), high_frequency_share=high_frequency_share(image),
+                   seams=None if tile_size is None else seam_ratio(image, tile_size))
 
 
 if __name__ == "__main__":  # python -m deepdream_utils IMAGE [options]: the command-line dreamer

@@ -7,6 +7,8 @@ Prints, for the layers mixed3 + mixed5:
   * at 299x299, 512x512 and 1024x576: seconds per full-image gradient step, the step's FLOPs
     (counted from the convolutions: forward pass plus the gradient with respect to the input;
     no weight gradients are needed) and the achieved rate as a fraction of the matmul rate;
+  * at 512x512 and 1024x576: the robust step (dd.ROBUST: padding, jitter, zoom, rotation) against
+    the plain step, measured alternately, and their ratio (target: at most 1.2);
   * the wall time of notebook 05's dream with its own parameters, and of the TensorFlow
     tutorial's default octave run (5 octaves of 100 steps at scale 1.3 from a 500-pixel image,
     tile 512), per pixel-step as well;
@@ -39,7 +41,7 @@ LAYERS = {"mixed3": 1.0, "mixed5": 1.0}
 NOTEBOOK_05 = dict(octaves=4, octave_scale=1.4, steps_per_octave=25, step_size=0.01, tile_size=512,
                    reinject_detail=True, seed=0)  # as in notebooks/05_mountain_octaves_tiled.ipynb
 TUTORIAL = dict(octaves=range(-2, 3), octave_scale=1.3, steps=100, max_side=500, tile_size=512, step_size=0.01)
-TARGETS = {"fraction_512": 0.6, "traces": 1, "peak_rss_4000x3000_gb": 4.0}
+TARGETS = {"fraction_512": 0.6, "traces": 1, "peak_rss_4000x3000_gb": 4.0, "robust_over_plain": 1.2}
 
 
 def matmul_gflops(n: int = 2048, repeats: int = 20) -> float:
@@ -67,13 +69,24 @@ def conv_flops(dm: dd.DreamModel, height: int, width: int) -> float:
     return 2.0 * forward
 
 
-def seconds_per_step(dm: dd.DreamModel, height: int, width: int, steps: int = 8) -> float:
+def seconds_per_step(dm: dd.DreamModel, height: int, width: int, steps: int = 8,
+                     transforms: dd.Transforms | None = None) -> float:
     x = dd.to_model(dd.noise_image(width, height, seed=0))
-    x, _ = dd.gradient_ascent_step(dm, x, 0.01)  # warm-up
+    rng = np.random.default_rng(0)
+    x, _ = dd.gradient_ascent_step(dm, x, 0.01, rng=rng, transforms=transforms)  # warm-up
     start = time.perf_counter()
     for _ in range(steps):
-        x, _ = dd.gradient_ascent_step(dm, x, 0.01)
+        x, _ = dd.gradient_ascent_step(dm, x, 0.01, rng=rng, transforms=transforms)
     return (time.perf_counter() - start) / steps
+
+
+def robust_over_plain(dm: dd.DreamModel, height: int, width: int, rounds: int = 5) -> tuple[float, float]:
+    """Median seconds per step, plain and robust, measured alternately so both see the same machine."""
+    plain, robust = [], []
+    for _ in range(rounds):
+        plain.append(seconds_per_step(dm, height, width, steps=2))
+        robust.append(seconds_per_step(dm, height, width, steps=2, transforms=dd.ROBUST))
+    return float(np.median(plain)), float(np.median(robust))
 
 
 def tutorial_run(dm: dd.DreamModel) -> tuple[float, int]:
@@ -141,6 +154,13 @@ def main() -> None:
         print(f"{width:>5d}x{height:<4d} {seconds:8.3f} {flops / 1e9:11.1f} {flops / seconds / 1e9:8.1f} "
               f"{fractions[(height, width)]:10.2f}")
 
+    print(f"\nrobust step (dd.ROBUST) against the plain step, alternately, layers {' + '.join(LAYERS)}:")
+    ratios = {}
+    for height, width in [(512, 512), (576, 1024)]:
+        plain, robust = robust_over_plain(dm, height, width)
+        ratios[(height, width)] = robust / plain
+        print(f"{width:>5d}x{height:<4d} plain {plain:.3f} s, robust {robust:.3f} s: {robust / plain:.2f}x")
+
     tiny = seconds_per_step(dm, 48, 48, steps=50)
     print(f"per-call overhead bound (a whole step at 48x48): {tiny * 1000:.1f} ms, "
           f"{tiny / seconds_per_step(dm, 512, 512) * 100:.1f} % of a 512x512 step")
@@ -167,6 +187,9 @@ def main() -> None:
     print("\ntargets:")
     print(f"  512x512 at >= {TARGETS['fraction_512']} of the matmul rate: {fractions[(512, 512)]:.2f} "
           f"{'met' if fractions[(512, 512)] >= TARGETS['fraction_512'] else 'NOT met'}")
+    worst = max(ratios.values())
+    print(f"  robust step at most {TARGETS['robust_over_plain']}x the plain step: {worst:.2f}x "
+          f"{'met' if worst <= TARGETS['robust_over_plain'] else 'NOT met'}")
     print(f"  one trace per run: {traces} {'met' if traces == TARGETS['traces'] else 'NOT met'}")
     print(f"  4000x3000 tiled within {TARGETS['peak_rss_4000x3000_gb']} GB: {rss_large:.2f} GB "
           f"{'met' if rss_large <= TARGETS['peak_rss_4000x3000_gb'] else 'NOT met'}")

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # 05 · Better DeepDream: octaves, random-shift tiles, detail re-injection
+# # 05 · Better DeepDream: octaves, random-shift tiles, detail re-injection, random transforms
 #
 # **Grading line: 10 points — the mountain landscape, several layers, better image quality.**
 #
@@ -28,11 +28,13 @@
 # - **random-shift tiled gradients**: compute the gradient tile by tile after a random roll, so memory stays bounded for any image size and no tile seam stays in place
 # - **lost-detail re-injection** (as in the Keras example
 #   [`deep_dream.py`](https://keras.io/examples/generative/deep_dream/)): add back the detail each upscale blurred away
+# - **transformation robustness** (Lucid, the Distill article "Feature Visualization"): take each step through a random padded, shifted, zoomed and rotated view, so the patterns are ones the network sees from any view, and the edges are dreamed too
+# - **Laplacian-pyramid gradient normalisation** (the TF1 DeepDream notebook), measured against the standard deviation
 # - how to compare methods with measured indicators, not only by eye
 #
 # **What you will see**
 #
-# - four dreams of the same image with the same layers and the same total of gradient steps, side by side and in detail; a table of measured indicators; the final dream at the full 1024x576 with its parameters
+# - six dreams of the same image with the same layers and the same total of gradient steps, side by side and in detail; a table of measured indicators (objective, robustness, border, high-frequency share, tile seams, work); the final dream at the full 1024x576 with its parameters
 #
 # Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled in the repository (no download).
 
@@ -62,9 +64,11 @@ OCTAVE_SCALE = 1.4        # size ratio between neighbouring octaves
 STEPS_PER_OCTAVE = 25     # gradient steps at each octave (4 x 25 = 100, as notebook 04)
 STEP_SIZE = 0.01          # change per step, in gradient standard deviations
 TILE_SIZE = 512           # tile side for the random-shift tiled gradients, pixels
-SEED = 0                  # seeds the random tile shifts
+SEED = 0                  # seeds the random tile shifts and transforms
+TRANSFORMS = dd.ROBUST    # each step's random pad, jitter, zoom and rotation (notebook 01)
+NORMALIZE = "std"         # gradient normalisation: "std" or "laplacian" (per pyramid level)
 RESULT_NAME = "05_mountain_octaves_tiled.jpg"  # saved in outputs/
-RUN_LABEL = "mountain, octaves + tiles + detail"  # names the run in figure titles
+RUN_LABEL = "mountain, octaves + tiles + detail + transforms"  # names the run in titles
 
 # %% [markdown]
 # ## The start image: the mountain landscape
@@ -101,25 +105,38 @@ for height, width in dd.octave_shapes(start.shape[:2], OCTAVES, OCTAVE_SCALE, dm
           f"column edges {columns.tolist()}")
 
 # %% [markdown]
-# ## Four methods, same layers, same 100 steps
+# ## Six methods, same layers, same 100 steps
 #
-# 1. **plain**: notebook 04's method, 100 steps at full size;
+# 1. **plain**: notebook 04's method without its random transforms: the tutorial's step, 100
+#    steps at full size;
 # 2. **octaves**: 4 octaves of 25 steps, whole-image gradients;
 # 3. **octaves + tiles**: the same with random-shift tiled gradients;
-# 4. **octaves + tiles + detail**: and lost-detail re-injection after each upscale (our final method).
+# 4. **octaves + tiles + detail**: and lost-detail re-injection after each upscale;
+# 5. **+ transforms**: and each step through random transforms (`dd.ROBUST`: reflected
+#    padding, jitter, zoom, rotation; notebook 01): our final method;
+# 6. **+ transforms, Laplacian**: the same with the TF1 DeepDream notebook's Laplacian-pyramid
+#    gradient normalisation (`normalize="laplacian"`): each of 4 pyramid levels of the
+#    gradient divided by its own size, so coarse structure counts as much as fine.
 
 # %%
 total_steps = OCTAVES * STEPS_PER_OCTAVE
 octave_settings = dict(octaves=OCTAVES, octave_scale=OCTAVE_SCALE,
                        steps_per_octave=STEPS_PER_OCTAVE, step_size=STEP_SIZE, seed=SEED)
 methods = {
-    "plain": lambda: dd.dream(dm, start, steps=total_steps, step_size=STEP_SIZE, seed=SEED),
+    "plain": lambda: dd.dream(dm, start, steps=total_steps, step_size=STEP_SIZE, seed=SEED,
+                              transforms=None),
     "octaves": lambda: dd.dream_octaves(dm, start, tile_size=None, reinject_detail=False,
-                                        **octave_settings),
+                                        transforms=None, **octave_settings),
     "octaves + tiles": lambda: dd.dream_octaves(dm, start, tile_size=TILE_SIZE,
-                                                reinject_detail=False, **octave_settings),
+                                                reinject_detail=False, transforms=None,
+                                                **octave_settings),
     "octaves + tiles + detail": lambda: dd.dream_octaves(
-        dm, start, tile_size=TILE_SIZE, reinject_detail=True, **octave_settings),
+        dm, start, tile_size=TILE_SIZE, transforms=None, **octave_settings),
+    "+ transforms": lambda: dd.dream_octaves(
+        dm, start, tile_size=TILE_SIZE, transforms=TRANSFORMS, **octave_settings),
+    "+ transforms, Laplacian": lambda: dd.dream_octaves(
+        dm, start, tile_size=TILE_SIZE, transforms=TRANSFORMS, normalize="laplacian",
+        **octave_settings),
 }
 results = {name: run()[0] for name, run in methods.items()}
 
@@ -133,40 +150,56 @@ fig = dd.plot_images(list(results.values()), list(results), columns=2, size=6,
 
 # %%
 details = [image[60:316, 640:1024] for image in results.values()]
-fig = dd.plot_images(details, list(results), columns=4, size=3.5)
+fig = dd.plot_images(details, list(results), columns=3, size=3.5)
 
 # %% [markdown]
 # ## Measured indicators
 #
-# - **high-frequency share**: the share of the picture's spectral energy above half the Nyquist frequency (`dd.high_frequency_share`); lower means larger, smoother motifs and less pixel noise;
-# - **loss**: the objective of the final picture at full size (how strongly the layers fire);
+# `dd.quality_report` (seeded, so the numbers repeat; notebook 01 explains each):
+#
+# - **objective**: the weighted mean activation of the final picture at full size;
+# - **robustness**: the objective under 8 random small transforms (rotate up to ±10°, scale
+#   0.9-1.1, shift up to ±8 px) over the untouched objective; near 1, the network sees the
+#   patterns from any small change of view, not only from this exact pixel grid;
+# - **border**: fine detail of what the dream *changed* in the outer 8 pixels over the same
+#   inside; near 0, an unchanged frame; near 1, none;
+# - **HF share**: the share of the picture's spectral energy above half the Nyquist
+#   frequency; lower means larger, smoother motifs and less pixel noise;
+# - **seams**: detail on the unshifted `TILE_SIZE` tile grid over detail everywhere; 1 means no
+#   seams;
 # - **work**: pixels times steps, summed over the octaves, in millions. The time a dream takes
-#   is proportional to it on any machine (`make bench` measures the seconds), so it compares
-#   the methods' cost without depending on how fast or busy this computer is.
+#   is proportional to it on any machine (`make bench` measures the seconds, and the robust
+#   step's extra cost), so it compares the methods' cost without depending on how fast or
+#   busy this computer is.
 
 # %%
 shapes = dd.octave_shapes(start.shape[:2], OCTAVES, OCTAVE_SCALE, dm.min_side)
 plain_work = start.shape[0] * start.shape[1] * total_steps / 1e6
 octave_work = sum(height * width for height, width in shapes) * STEPS_PER_OCTAVE / 1e6
 work = {name: plain_work if name == "plain" else octave_work for name in results}
-print(f"{'method':26s} {'high-frequency':>14s} {'final':>14s} {'work, Mpx-steps':>17s}")
-print(f"{'start image':26s} share = {dd.high_frequency_share(start):.4f} "
-      f"loss = {dd.dream_loss(dm, start):.3f}")
-for name, image in results.items():
-    print(f"{name:26s} share = {dd.high_frequency_share(image):.4f} "
-          f"loss = {dd.dream_loss(dm, image):.3f} "
+quality = {name: dd.quality_report(dm, image, start, tile_size=TILE_SIZE)
+           for name, image in results.items()}
+print(f"{'method':24s} {'objective':>9s} {'robustness':>10s} {'border':>6s} "
+      f"{'HF share':>8s} {'seams':>5s} {'work, Mpx-steps':>16s}")
+print(f"{'start image':24s} {dd.dream_loss(dm, start):9.3f} "
+      f"{dd.robustness(dm, start):10.2f} {'':6s} {dd.high_frequency_share(start):8.4f}")
+for name, q in quality.items():
+    print(f"{name:24s} {q.objective:9.3f} {q.robustness:10.2f} {q.border:6.2f} "
+          f"{q.high_frequency_share:8.4f} {q.seams:5.2f} "
           f"{work[name]:6.1f} ({work[name] / plain_work:.2f}x)")
 
 # %% [markdown]
 # ## The final dream, at full size
 
 # %%
-result = results["octaves + tiles + detail"]
+final = "+ transforms" if NORMALIZE == "std" else "+ transforms, Laplacian"
+result = results[final]
 settings = {"layers": LAYERS, "octaves": OCTAVES, "octave_scale": OCTAVE_SCALE,
             "steps_per_octave": STEPS_PER_OCTAVE, "step_size": STEP_SIZE,
-            "tile_size": TILE_SIZE, "detail": True, "seed": SEED,
-            "size": f"{result.shape[1]}x{result.shape[0]}"}
-fig = dd.plot_comparison(start, result, settings, title="05 · mountain, octaves + tiles")
+            "tile_size": TILE_SIZE, "detail": True, "transforms": "robust",
+            "normalize": NORMALIZE, "seed": SEED, "size": f"{result.shape[1]}x{result.shape[0]}"}
+fig = dd.plot_comparison(start, result, settings,
+                         title="05 · mountain, octaves + tiles + detail + transforms")
 
 # %%
 saved = dd.save_result(result, RESULT_NAME)

@@ -16,22 +16,24 @@
 # %% [markdown]
 # # 06 · Layer atlas: what each layer dreams
 #
-# **Not graded: a map for choosing layers, and three more kinds of dream**
+# **Not graded: a map for choosing layers, and four more kinds of dream**
 #
-# One dream per layer from the same noise and from the mountain, then single-channel, guided and zoom dreams.
+# One dream per layer from the same noise and from the mountain, the pooling layers beside the layers they read, then single-channel, kaleidoscope, guided and zoom dreams.
 #
 # [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/deepdream-course/deepdream-suite/blob/main/notebooks/06_layer_atlas.ipynb)
 #
 # **What you will learn**
 #
 # - how features grow with depth, from edges to textures to object parts
+# - what a pooling layer changes, beside the layer it reads (early, late and pooling layers)
 # - what a single channel of a layer responds to
+# - how to keep a dream symmetric at every step: an electronic kaleidoscope
 # - how a guide image steers a dream (the original DeepDream release's guided objective)
 # - how a zoom-dream animation is made
 #
 # **What you will see**
 #
-# - a labelled grid of layers from noise and one from the mountain; a grid of channels of one layer; a guided dream beside an unguided one; frames of the zoom animation saved to `outputs/zoom_dream.gif`
+# - a labelled grid of layers from noise with each one's robustness, and one from the mountain; the pooling layers beside the layers they read; a grid of channels of one layer; kaleidoscopes from noise and from the mountain; a guided dream beside an unguided one; frames of the zoom animation saved to `outputs/zoom_dream.gif`
 #
 # Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled in the repository (no download).
 
@@ -63,10 +65,22 @@ MOUNTAIN_SIDE = 320       # longest side of the mountain start, pixels
 OCTAVES = 3               # each atlas dream: octaves...
 STEPS_PER_OCTAVE = 15     # ...of this many gradient steps
 STEP_SIZE = 0.03          # change per step (halved on the mountain)
-SEED = 0                  # seeds the noise
+SEED = 0                  # seeds the noise and the random transforms of each step
+POOLING = {"activation_2": "max_pooling2d",    # layer -> the pooling layer that reads it:
+           "activation_4": "max_pooling2d_1",  # the stem's two 3x3 max pools (stride 2)...
+           "mixed2": "max_pooling2d_2",        # ...mixed3's max pool (stride 2)...
+           "mixed4": "average_pooling2d_4"}    # ...and mixed5's 3x3 average pool (stride 1)
 CHANNEL_LAYER = "mixed4"  # the layer whose single channels we dream
 CHANNELS = [3, 97, 144, 233, 318, 421, 565, 610]  # which channels (0-767 for mixed4)
 GUIDE_CHANNEL = 144       # the channel dream used as the guide image below
+KALEIDOSCOPES = [         # (start, layer, channel or None, folds, mirror)
+    ("noise", "mixed4", 97, 6, True),
+    ("noise", "mixed3", None, 8, False),
+    ("noise", "mixed5", 233, 5, True),
+    ("mountain", "mixed4", 144, 4, True),
+    ("mountain", "mixed3", None, 1, True),
+    ("mountain", "mixed5", None, 6, True)]
+KALEIDOSCOPE_SIDE = 300   # the kaleidoscopes are square, pixels
 ZOOM_FRAMES = 36          # frames of the zoom animation
 ZOOM_SIDE = 400           # longest side of the animation, pixels
 ZOOM = 1.05               # magnification between frames
@@ -87,7 +101,7 @@ print(f"{len(layers)} layers; noise {NOISE_SIZE}x{NOISE_SIZE}; "
 # %% [markdown]
 # ## The atlas from noise
 #
-# Same noise, same octaves and steps, only the layer changes, shallow to deep (`conv2d_15` and `conv2d_18` are two convolutions inside the `mixed1` block). The early layers dream edges, stripes and fine grids; `mixed3`-`mixed4` curls, eyes and scales; `mixed5`-`mixed7` larger, busier parts whose meaning needs more steps and larger octaves to come out.
+# Same noise, same octaves and steps, only the layer changes, shallow to deep (`conv2d_15` and `conv2d_18` are two convolutions inside the `mixed1` block). Every step looks through random transforms (`dd.ROBUST`, notebook 01), so even the deep layers grow structure rather than static. The early layers dream edges, stripes and fine grids; `mixed3`-`mixed4` curls, eyes and scales; `mixed5`-`mixed7` larger parts: arches, folds, fur-like and eye-like shapes.
 
 # %%
 def atlas_dream(start, step_size, layer, **choice):
@@ -98,11 +112,22 @@ def atlas_dream(start, step_size, layer, **choice):
 
 
 atlas_noise = [atlas_dream(noise, STEP_SIZE, name) for name in layers]
-fig = dd.plot_images(atlas_noise, layers, columns=5, size=2.6,
+robust = {name: dd.robustness(dd.dream_model(name, weights=WEIGHTS), image)
+          for name, image in zip(layers, atlas_noise)}
+titles = [f"{name} (robustness {robust[name]:.2f})" for name in layers]
+fig = dd.plot_images(atlas_noise, titles, columns=5, size=2.6,
                      suptitle=f"What each layer dreams from noise: {OCTAVES} octaves x "
                               f"{STEPS_PER_OCTAVE} steps, step_size={STEP_SIZE}, "
                               f"seed={SEED}")
 saved = dd.save_result(fig, "06_atlas_noise.jpg")
+
+# %% [markdown]
+# Structure, not static: each deep layer's dream keeps at least 0.85 of its objective under
+# small random transforms (`dd.robustness`, seeded).
+
+# %%
+for name in ["mixed5", "mixed6", "mixed7"]:
+    print(f"{name}: robustness = {robust[name]:.2f}, at least 0.85: {robust[name] >= 0.85}")
 
 # %% [markdown]
 # ## The atlas from the mountain
@@ -116,6 +141,31 @@ fig = dd.plot_images(atlas_mountain, layers, columns=5, size=2.6,
 saved = dd.save_result(fig, "06_atlas_mountain.jpg")
 
 # %% [markdown]
+# ## Pooling layers beside the layers they read
+#
+# A pooling layer has no weights: it keeps the largest (max pool) or the mean (average pool) of
+# each 3x3 window of the layer before it, per channel. Top row: a layer; bottom row: the pooling
+# layer that reads it, dreamed from the same noise with the same steps.
+
+# %%
+pooling_dreams = ([atlas_dream(noise, STEP_SIZE, name) for name in POOLING]
+                  + [atlas_dream(noise, STEP_SIZE, name) for name in POOLING.values()])
+pooling_titles = list(POOLING) + [f"{pool} (reads {name})" for name, pool in POOLING.items()]
+fig = dd.plot_images(pooling_dreams, pooling_titles, columns=len(POOLING), size=2.6,
+                     suptitle=f"Layers (top) and the pooling layers that read them (bottom): "
+                              f"{OCTAVES} octaves x {STEPS_PER_OCTAVE} steps from the same noise")
+saved = dd.save_result(fig, "06_atlas_pooling.jpg")
+
+# %% [markdown]
+# What changes: a max pool passes on only the strongest response in each window, so its
+# gradient reaches only the pixels that win a window. The dream is the layer's own pattern,
+# drawn more sparsely and at higher contrast: the same strokes as the layer it reads, with
+# gaps between the winners. An average pool passes every pixel's response on, blurred over
+# 3x3: its dream is the layer's pattern, a little smoother. Neither adds a new kind of feature,
+# since pooling learns nothing; what grows with depth comes from the convolutions between them.
+# That is why the course's layers are convolutions and mixed blocks, not pools.
+
+# %% [markdown]
 # ## Single channels
 #
 # A layer is a stack of channels, each a feature detector. `dream_model(layer, channel=c)` makes the objective the mean of one channel only, the classic way to see what one unit has learned. Each channel of `mixed4` below grows its own motif from the same noise.
@@ -126,6 +176,37 @@ fig = dd.plot_images(channel_dreams, [f"{CHANNEL_LAYER}, channel {c}" for c in C
                      columns=4, size=2.6,
                      suptitle=f"Single-channel dreams from the same noise: {OCTAVES} "
                               f"octaves x {STEPS_PER_OCTAVE} steps")
+
+# %% [markdown]
+# ## Kaleidoscopes: symmetric dreams
+#
+# The course's "electronic kaleidoscope" art project dreams layers and channels from noise.
+# `symmetry=dd.Symmetry(folds=n, mirror=True)` keeps a dream symmetric at every step: after
+# each step, every pixel copies its mirror image in one wedge of the circle, so the network's
+# patterns grow into an n-fold, mirrored ornament. From the mountain (a square crop of its
+# centre), the ridges and the lake fold into the pattern too.
+
+# %%
+mountain_square = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=KALEIDOSCOPE_SIDE * 16 // 9)
+left = (mountain_square.shape[1] - mountain_square.shape[0]) // 2
+mountain_square = mountain_square[:, left:left + mountain_square.shape[0]]
+starts = {"noise": dd.noise_image(KALEIDOSCOPE_SIDE, KALEIDOSCOPE_SIDE, seed=SEED),
+          "mountain": mountain_square}
+kaleidoscopes, kaleidoscope_titles = [], []
+for start_name, layer, channel, folds, mirror in KALEIDOSCOPES:
+    symmetry = dd.Symmetry(folds=folds, mirror=mirror)
+    dm = dd.dream_model(layer, weights=WEIGHTS, channel=channel)
+    step_size = STEP_SIZE if start_name == "noise" else STEP_SIZE / 2
+    kaleidoscopes.append(dd.dream_octaves(dm, starts[start_name], octaves=OCTAVES,
+                                          steps_per_octave=STEPS_PER_OCTAVE,
+                                          step_size=step_size, tile_size=None, seed=SEED,
+                                          symmetry=symmetry, progress=False)[0])
+    what = layer if channel is None else f"{layer}, channel {channel}"
+    kaleidoscope_titles.append(f"{start_name}: {what}, {symmetry}")
+fig = dd.plot_images(kaleidoscopes, kaleidoscope_titles, columns=3, size=3.2,
+                     suptitle=f"Kaleidoscopes: {OCTAVES} octaves x {STEPS_PER_OCTAVE} steps, "
+                              f"symmetric at every step")
+saved = dd.save_result(fig, "06_kaleidoscope.jpg")
 
 # %% [markdown]
 # ## Guided dreams
@@ -164,7 +245,7 @@ fig = dd.plot_images([frames[i] for i in picks], [f"frame {i + 1}" for i in pick
 # %% [markdown]
 # ## What the atlas shows
 #
-# Depth decides the size and meaning of what grows: the early layers repeat edges and stripes at the scale of a few pixels, the middle ones (`mixed3`, `mixed4`) weave curls, eyes and scales, and the deepest bundled layers produce larger but busier parts. Single channels are far more specific than whole layers, and a guide image replaces the layer's own taste with the guide's motifs. That is why the graded notebooks mix `mixed3` with `mixed5`: texture and shape at once.
+# Depth decides the size and meaning of what grows: the early layers repeat edges and stripes at the scale of a few pixels, the middle ones (`mixed3`, `mixed4`) weave curls, eyes and scales, and the deepest bundled layers produce larger parts. Pooling layers only thin out or soften the pattern of the layer they read. Single channels are far more specific than whole layers, and a guide image replaces the layer's own taste with the guide's motifs. That is why the graded notebooks mix `mixed3` with `mixed5`: texture and shape at once.
 
 # %% [markdown]
 # ## Credits

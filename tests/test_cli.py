@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,8 @@ def test_help_explains_every_option_with_its_default():
     result = _run("--help")
     assert result.returncode == 0
     for option in ("--layers", "--steps", "--step-size", "--octaves", "--octave-scale", "--tile-size", "--seed",
-                   "--max-side", "--noise", "--weights", "--from-sidecar", "--output"):
+                   "--max-side", "--noise", "--weights", "--from-sidecar", "--output", "--transforms", "--normalize",
+                   "--symmetry"):
         assert option in result.stdout
     assert "(default: 25)" in result.stdout and "(default: 512)" in result.stdout
 
@@ -85,9 +87,42 @@ def test_image_dream_records_the_input_and_leaves_it_unchanged(tmp_path):
     (["--steps", "abc", "--noise", "50x50"], 2, "invalid int value"),
     ([], 2, "give a start IMAGE or --noise"),
     (["--from-sidecar", "missing.json"], 1, "No sidecar at"),
+    (["--noise", "50x50", "--symmetry", "hex"], 2, "is not mirror, N or Nm"),
+    (["--noise", "50x50", "--symmetry", "1"], 2, "changes nothing"),
+    (["--noise", "50x50", "--transforms", "some"], 2, "invalid choice"),
 ])
 def test_bad_arguments_give_one_clear_line_and_a_non_zero_status(args, status, message):
     result = _run(*args, "-q")
     assert result.returncode == status
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("deepdream: error:") and message in lines[0], result.stderr
+
+
+def test_a_kaleidoscope_from_the_command_line_is_mirror_symmetric_and_recorded(tmp_path):
+    from PIL import Image
+
+    output = tmp_path / "kaleidoscope.png"
+    result = _run("--noise", "96x96", "--layers", "mixed2", "--octaves", "1", "--steps", "3", "--symmetry", "4m",
+                  "--normalize", "laplacian", "-q", "-o", output)
+    assert result.returncode == 0, result.stderr
+    picture = np.asarray(Image.open(output), dtype=np.int16)
+    assert np.abs(picture - picture[:, ::-1]).max() <= 1 and np.abs(picture - np.rot90(picture)).max() <= 1
+    recorded = json.loads((tmp_path / "kaleidoscope.png.json").read_text())["parameters"]
+    assert (recorded["symmetry"], recorded["normalize"], recorded["transforms"]) == ("4m", "laplacian", "robust")
+
+
+def test_a_sidecar_from_before_the_robust_step_reruns_with_the_plain_step(tmp_path):
+    import deepdream_cli
+
+    output = tmp_path / "old.png"
+    assert _run("--noise", "80x80", "--layers", "mixed1", "--octaves", "1", "--steps", "2", "--transforms", "none",
+                "-q", "-o", output).returncode == 0
+    sidecar = tmp_path / "old.png.json"
+    record = json.loads(sidecar.read_text())
+    for key in deepdream_cli.BEFORE_OPTIONS:
+        del record["parameters"][key]  # as written before these options existed
+    sidecar.write_text(json.dumps(record))
+    assert deepdream_cli.read_sidecar(sidecar)["transforms"] == "none"
+    again = tmp_path / "again.png"
+    assert _run("--from-sidecar", sidecar, "-q", "-o", again).returncode == 0
+    assert again.read_bytes() == output.read_bytes()
