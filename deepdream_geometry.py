@@ -117,7 +117,7 @@ class Symmetry:
 
     Exact for mirror, 2 folds and, on a square picture, 4 folds. Other fold counts copy the
     fundamental wedge around the centre with bilinear sampling: symmetric within the circle
-    inscribed in the picture; the corners outside it repeat the nearest edge.
+    inscribed in the picture; the corners outside it mirror the picture at its edges.
     """
 
     folds: int = 1
@@ -154,7 +154,14 @@ def symmetry_sources(height: int, width: int, symmetry: Symmetry) -> tuple[np.nd
     rows = cy - radius * np.cos(folded)
     cols = cx + radius * np.sin(folded)
     rows, cols = np.round(rows, 6), np.round(cols, 6)
-    return np.clip(rows, 0, height - 1).astype(np.float32), np.clip(cols, 0, width - 1).astype(np.float32)
+    return _reflect(rows, height - 1).astype(np.float32), _reflect(cols, width - 1).astype(np.float32)
+
+
+def _reflect(values: np.ndarray, last: float) -> np.ndarray:
+    """Coordinates outside [0, last] mirrored back in at the edge (the corners of a round pattern)."""
+    values = np.abs(values)
+    values = np.where(values > last, 2 * last - values, values)
+    return np.clip(values, 0, last)
 
 
 def bilinear_taps(rows: np.ndarray, cols: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:

@@ -161,8 +161,9 @@ robust_preview = dd.dream(dm, preview_start, steps=PREVIEW_STEPS, step_size=STEP
                           transforms=TRANSFORMS, progress=False)[0]
 for name, image in [("plain ", plain_preview), ("robust", robust_preview)]:
     print(f"{name}: {dd.quality_report(dm, image)}")
-fig = dd.plot_images([plain_preview, robust_preview], ["plain step", "robust step (dd.ROBUST)"],
-                     size=3.5, suptitle=f"{LAYER}, {PREVIEW_STEPS} steps from the same noise")
+fig = dd.plot_images([plain_preview, robust_preview],
+                     ["plain step", "robust step (dd.ROBUST)"], size=3.5,
+                     suptitle=f"{LAYER}, {PREVIEW_STEPS} steps from the same noise")
 
 # %% [markdown]
 # The plain step's picture loses most of its objective under a small shift or rotation, and

@@ -197,7 +197,8 @@ result = results[final]
 settings = {"layers": LAYERS, "octaves": OCTAVES, "octave_scale": OCTAVE_SCALE,
             "steps_per_octave": STEPS_PER_OCTAVE, "step_size": STEP_SIZE,
             "tile_size": TILE_SIZE, "detail": True, "transforms": "robust",
-            "normalize": NORMALIZE, "seed": SEED, "size": f"{result.shape[1]}x{result.shape[0]}"}
+            "normalize": NORMALIZE, "seed": SEED,
+            "size": f"{result.shape[1]}x{result.shape[0]}"}
 fig = dd.plot_comparison(start, result, settings,
                          title="05 · mountain, octaves + tiles + detail + transforms")
 

@@ -65,6 +65,8 @@ MOUNTAIN_SIDE = 320       # longest side of the mountain start, pixels
 OCTAVES = 3               # each atlas dream: octaves...
 STEPS_PER_OCTAVE = 15     # ...of this many gradient steps
 STEP_SIZE = 0.03          # change per step (halved on the mountain)
+NOISE_NORMALIZE = "laplacian"  # from noise: per pyramid level (deep layers: objects)
+NOISE_STEPS_PER_OCTAVE = 30    # from noise, more steps per octave: deep layers need them
 SEED = 0                  # seeds the noise and the random transforms of each step
 POOLING = {"activation_2": "max_pooling2d",    # layer -> the pooling layer that reads it:
            "activation_4": "max_pooling2d_1",  # the stem's two 3x3 max pools (stride 2)...
@@ -101,24 +103,31 @@ print(f"{len(layers)} layers; noise {NOISE_SIZE}x{NOISE_SIZE}; "
 # %% [markdown]
 # ## The atlas from noise
 #
-# Same noise, same octaves and steps, only the layer changes, shallow to deep (`conv2d_15` and `conv2d_18` are two convolutions inside the `mixed1` block). Every step looks through random transforms (`dd.ROBUST`, notebook 01), so even the deep layers grow structure rather than static. The early layers dream edges, stripes and fine grids; `mixed3`-`mixed4` curls, eyes and scales; `mixed5`-`mixed7` larger parts: arches, folds, fur-like and eye-like shapes.
+# Same noise, same octaves and steps, only the layer changes, shallow to deep (`conv2d_15` and `conv2d_18` are two convolutions inside the `mixed1` block). Every step looks through random transforms (`dd.ROBUST`, notebook 01), and the gradient is normalised per level of its Laplacian pyramid (`normalize="laplacian"`, after the TF1 DeepDream notebook), so that coarse structure counts as much as fine. That choice is measured: with the standard deviation alone, 3 octaves x 15 steps left `mixed6` and `mixed7` as coloured static (high-frequency share 0.34 and 0.40); per level, they draw animal faces and fur (0.13 and 0.18). The early layers dream edges, stripes and fine grids; `mixed3`-`mixed4` curls, eyes and scales; `mixed5`-`mixed7` object parts: eyes, snouts, fur, legs.
 
 # %%
-def atlas_dream(start, step_size, layer, **choice):
-    """One atlas dream: OCTAVES octaves of STEPS_PER_OCTAVE steps, one layer or channel."""
+def atlas_dream(start, step_size, layer, steps=STEPS_PER_OCTAVE, normalize="std", **choice):
+    """One atlas dream: OCTAVES octaves of `steps` steps, one layer or channel."""
     dm = dd.dream_model(layer, weights=WEIGHTS, **choice)
-    return dd.dream_octaves(dm, start, octaves=OCTAVES, steps_per_octave=STEPS_PER_OCTAVE,
-                            step_size=step_size, tile_size=None, progress=False)[0]
+    return dd.dream_octaves(dm, start, octaves=OCTAVES, steps_per_octave=steps,
+                            step_size=step_size, tile_size=None, normalize=normalize,
+                            progress=False)[0]
 
 
-atlas_noise = [atlas_dream(noise, STEP_SIZE, name) for name in layers]
+def noise_dream(layer):
+    """An atlas dream from the noise, with the noise settings."""
+    return atlas_dream(noise, STEP_SIZE, layer, steps=NOISE_STEPS_PER_OCTAVE,
+                       normalize=NOISE_NORMALIZE)
+
+
+atlas_noise = [noise_dream(name) for name in layers]
 robust = {name: dd.robustness(dd.dream_model(name, weights=WEIGHTS), image)
           for name, image in zip(layers, atlas_noise)}
 titles = [f"{name} (robustness {robust[name]:.2f})" for name in layers]
 fig = dd.plot_images(atlas_noise, titles, columns=5, size=2.6,
                      suptitle=f"What each layer dreams from noise: {OCTAVES} octaves x "
-                              f"{STEPS_PER_OCTAVE} steps, step_size={STEP_SIZE}, "
-                              f"seed={SEED}")
+                              f"{NOISE_STEPS_PER_OCTAVE} steps, step_size={STEP_SIZE}, "
+                              f"normalize={NOISE_NORMALIZE}, seed={SEED}")
 saved = dd.save_result(fig, "06_atlas_noise.jpg")
 
 # %% [markdown]
@@ -148,21 +157,25 @@ saved = dd.save_result(fig, "06_atlas_mountain.jpg")
 # layer that reads it, dreamed from the same noise with the same steps.
 
 # %%
-pooling_dreams = ([atlas_dream(noise, STEP_SIZE, name) for name in POOLING]
-                  + [atlas_dream(noise, STEP_SIZE, name) for name in POOLING.values()])
-pooling_titles = list(POOLING) + [f"{pool} (reads {name})" for name, pool in POOLING.items()]
+pooling_dreams = ([noise_dream(name) for name in POOLING]
+                  + [noise_dream(name) for name in POOLING.values()])
+pooling_titles = list(POOLING) + [f"{pool} (reads {name})"
+                                  for name, pool in POOLING.items()]
 fig = dd.plot_images(pooling_dreams, pooling_titles, columns=len(POOLING), size=2.6,
-                     suptitle=f"Layers (top) and the pooling layers that read them (bottom): "
-                              f"{OCTAVES} octaves x {STEPS_PER_OCTAVE} steps from the same noise")
+                     suptitle=f"Layers (top) and the pooling layers that read them "
+                              f"(bottom): {OCTAVES} octaves x {NOISE_STEPS_PER_OCTAVE} "
+                              f"steps from the same noise")
 saved = dd.save_result(fig, "06_atlas_pooling.jpg")
 
 # %% [markdown]
-# What changes: a max pool passes on only the strongest response in each window, so its
-# gradient reaches only the pixels that win a window. The dream is the layer's own pattern,
-# drawn more sparsely and at higher contrast: the same strokes as the layer it reads, with
-# gaps between the winners. An average pool passes every pixel's response on, blurred over
-# 3x3: its dream is the layer's pattern, a little smoother. Neither adds a new kind of feature,
-# since pooling learns nothing; what grows with depth comes from the convolutions between them.
+# What changes: a max pool passes on only the strongest response in each 3x3 window, so its
+# gradient reaches only the pixels that win a window. In the stem (`max_pooling2d`,
+# `max_pooling2d_1`) the dream is the pattern of the layer it reads, packed tighter and at
+# higher contrast: the dream sharpens one peak per window rather than whole stripes. Deeper,
+# `mixed3`'s max pool changes little beyond contrast, and `mixed5`'s average pool gives nearly
+# the same picture as `mixed4` itself: averaging 3x3 windows blurs responses that are already
+# smooth at that depth. Pooling learns nothing, so no new kind of feature appears; what grows
+# with depth comes from the convolutions between the pools.
 # That is why the course's layers are convolutions and mixed blocks, not pools.
 
 # %% [markdown]
@@ -187,7 +200,8 @@ fig = dd.plot_images(channel_dreams, [f"{CHANNEL_LAYER}, channel {c}" for c in C
 # centre), the ridges and the lake fold into the pattern too.
 
 # %%
-mountain_square = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=KALEIDOSCOPE_SIDE * 16 // 9)
+mountain_square = dd.load_image(dd.IMAGES_DIR / "mountain.jpg",
+                                max_side=KALEIDOSCOPE_SIDE * 16 // 9)
 left = (mountain_square.shape[1] - mountain_square.shape[0]) // 2
 mountain_square = mountain_square[:, left:left + mountain_square.shape[0]]
 starts = {"noise": dd.noise_image(KALEIDOSCOPE_SIDE, KALEIDOSCOPE_SIDE, seed=SEED),
@@ -204,8 +218,8 @@ for start_name, layer, channel, folds, mirror in KALEIDOSCOPES:
     what = layer if channel is None else f"{layer}, channel {channel}"
     kaleidoscope_titles.append(f"{start_name}: {what}, {symmetry}")
 fig = dd.plot_images(kaleidoscopes, kaleidoscope_titles, columns=3, size=3.2,
-                     suptitle=f"Kaleidoscopes: {OCTAVES} octaves x {STEPS_PER_OCTAVE} steps, "
-                              f"symmetric at every step")
+                     suptitle=f"Kaleidoscopes: {OCTAVES} octaves x {STEPS_PER_OCTAVE} "
+                              f"steps, symmetric at every step")
 saved = dd.save_result(fig, "06_kaleidoscope.jpg")
 
 # %% [markdown]

@@ -27,7 +27,7 @@ ROWS = [
      ("start: images/mountain.jpg (03-05)", "../images/mountain.jpg")],
     [("03 · 8 pts · mountain, mixed3", "03_mountain_mixed3.jpg"),
      ("04 · 9 pts · mountain, mixed3 + mixed5", "04_mountain_mixed3_mixed5.jpg"),
-     ("05 · 10 pts · mountain, octaves + tiles + detail", "05_mountain_octaves_tiled.jpg")],
+     ("05 · 10 pts · mountain, octaves + tiles + transforms", "05_mountain_octaves_tiled.jpg")],
 ]
 CREDIT = ("Mountain: “Altai” by Alesya Khoteeva (KDE Visual Design Group), CC BY-SA 4.0; "
           "the dreams made from it are adaptations, CC BY-SA 4.0.")
