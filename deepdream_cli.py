@@ -1,6 +1,6 @@
 """The command-line dreamer: ``deepdream IMAGE [options]`` (or ``python -m deepdream_utils``).
 
-Dreams one picture with octaves and random-shift tiles (notebook 05's method), saves it,
+Dreams one picture with octaves, random-shift tiles and random transforms (notebook 05's method), saves it,
 and writes a JSON sidecar beside it with every parameter, the weights and the library
 versions, so that ``--from-sidecar`` can make the same picture again.
 
@@ -93,7 +93,7 @@ def _symmetry_parts(text: str) -> tuple[int, bool]:
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="deepdream",
-        description="Dream a picture with InceptionV3 (octaves and random-shift tiled gradients), "
+        description="Dream a picture with InceptionV3 (octaves, random-shift tiled gradients, random transforms), "
                     "save it, and write a JSON sidecar that can re-run it.",
         epilog="Examples:\n" + __doc__.split("\n\n")[2], formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("image", nargs="?", help="start image (any format Pillow reads); or use --noise")

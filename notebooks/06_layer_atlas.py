@@ -65,8 +65,9 @@ MOUNTAIN_SIDE = 320       # longest side of the mountain start, pixels
 OCTAVES = 3               # each atlas dream: octaves...
 STEPS_PER_OCTAVE = 15     # ...of this many gradient steps
 STEP_SIZE = 0.03          # change per step (halved on the mountain)
-NOISE_NORMALIZE = "laplacian"  # from noise: per pyramid level (deep layers: objects)
 NOISE_STEPS_PER_OCTAVE = 30    # from noise, more steps per octave: deep layers need them
+LAPLACIAN_LAYERS = ["mixed5", "mixed6", "mixed7", "mixed8", "mixed9"]  # from noise, these
+                          # normalise the gradient per pyramid level (else: static)
 SEED = 0                  # seeds the noise and the random transforms of each step
 POOLING = {"activation_2": "max_pooling2d",    # layer -> the pooling layer that reads it:
            "activation_4": "max_pooling2d_1",  # the stem's two 3x3 max pools (stride 2)...
@@ -103,7 +104,7 @@ print(f"{len(layers)} layers; noise {NOISE_SIZE}x{NOISE_SIZE}; "
 # %% [markdown]
 # ## The atlas from noise
 #
-# Same noise, same octaves and steps, only the layer changes, shallow to deep (`conv2d_15` and `conv2d_18` are two convolutions inside the `mixed1` block). Every step looks through random transforms (`dd.ROBUST`, notebook 01), and the gradient is normalised per level of its Laplacian pyramid (`normalize="laplacian"`, after the TF1 DeepDream notebook), so that coarse structure counts as much as fine. That choice is measured: with the standard deviation alone, 3 octaves x 15 steps left `mixed6` and `mixed7` as coloured static (high-frequency share 0.34 and 0.40); per level, they draw animal faces and fur (0.13 and 0.18). The early layers dream edges, stripes and fine grids; `mixed3`-`mixed4` curls, eyes and scales; `mixed5`-`mixed7` object parts: eyes, snouts, fur, legs.
+# Same noise, same octaves and steps, only the layer changes, shallow to deep (`conv2d_15` and `conv2d_18` are two convolutions inside the `mixed1` block). Every step looks through random transforms (`dd.ROBUST`, notebook 01). For the deep layers (marked \*) the gradient is also normalised per level of its Laplacian pyramid (`normalize="laplacian"`, after the TF1 DeepDream notebook), so that coarse structure counts as much as fine. That choice is measured: with the standard deviation alone, 3 octaves x 15 steps left `mixed6` and `mixed7` as coloured static (high-frequency share 0.34 and 0.40); per level, with 30 steps, they draw leaves, faces and foliage (0.13 and 0.18). On the shallow layers the same normalisation only smears their fine edges into large colour blobs, so they keep the standard deviation. The early layers dream edges, stripes and fine grids; `mixed3`-`mixed4` curls, eyes and scales; `mixed5`-`mixed7` larger parts: meshes, leaves, fur and foliage.
 
 # %%
 def atlas_dream(start, step_size, layer, steps=STEPS_PER_OCTAVE, normalize="std", **choice):
@@ -116,18 +117,20 @@ def atlas_dream(start, step_size, layer, steps=STEPS_PER_OCTAVE, normalize="std"
 
 def noise_dream(layer):
     """An atlas dream from the noise, with the noise settings."""
+    normalize = "laplacian" if layer in LAPLACIAN_LAYERS else "std"
     return atlas_dream(noise, STEP_SIZE, layer, steps=NOISE_STEPS_PER_OCTAVE,
-                       normalize=NOISE_NORMALIZE)
+                       normalize=normalize)
 
 
 atlas_noise = [noise_dream(name) for name in layers]
 robust = {name: dd.robustness(dd.dream_model(name, weights=WEIGHTS), image)
           for name, image in zip(layers, atlas_noise)}
-titles = [f"{name} (robustness {robust[name]:.2f})" for name in layers]
+titles = [f"{name}{'*' if name in LAPLACIAN_LAYERS else ''} (robustness {robust[name]:.2f})"
+          for name in layers]
 fig = dd.plot_images(atlas_noise, titles, columns=5, size=2.6,
                      suptitle=f"What each layer dreams from noise: {OCTAVES} octaves x "
                               f"{NOISE_STEPS_PER_OCTAVE} steps, step_size={STEP_SIZE}, "
-                              f"normalize={NOISE_NORMALIZE}, seed={SEED}")
+                              f"seed={SEED}; * normalize='laplacian'")
 saved = dd.save_result(fig, "06_atlas_noise.jpg")
 
 # %% [markdown]
@@ -159,7 +162,7 @@ saved = dd.save_result(fig, "06_atlas_mountain.jpg")
 # %%
 pooling_dreams = ([noise_dream(name) for name in POOLING]
                   + [noise_dream(name) for name in POOLING.values()])
-pooling_titles = list(POOLING) + [f"{pool} (reads {name})"
+pooling_titles = list(POOLING) + [f"{pool}\n(reads {name})"
                                   for name, pool in POOLING.items()]
 fig = dd.plot_images(pooling_dreams, pooling_titles, columns=len(POOLING), size=2.6,
                      suptitle=f"Layers (top) and the pooling layers that read them "
