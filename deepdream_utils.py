@@ -76,8 +76,10 @@ from deepdream_geometry import (  # noqa: E402, F401  (re-exported)
     Symmetry,
     Transforms,
     affine_matrix,
+    bilinear_taps,
     random_affine,
     symmetrize,
+    symmetry_sources,
 )
 from deepdream_io import (  # noqa: E402, F401  (re-exported: notebooks import only this module)
     IMAGES_DIR,
@@ -457,8 +459,12 @@ def _compiled_step(model: keras.Model, layer_weights: tuple[float, ...], channel
         gradients = view_tape.gradient(view, image, output_gradients=view_gradients)
         n_tiles = tf.cast((tf.size(y_edges) - 1) * (tf.size(x_edges) - 1), tf.float32)
         std = tf.math.reduce_std(gradients)
-        gradients = tf.cond(laplacian, lambda: _laplacian_normalize(gradients), lambda: gradients)
-        gradients /= tf.math.reduce_std(gradients) + 1e-8
+
+        def laplacian_normalized():
+            merged = _laplacian_normalize(gradients)
+            return merged / (tf.math.reduce_std(merged) + 1e-8)
+
+        gradients = tf.cond(laplacian, laplacian_normalized, lambda: gradients / (std + 1e-8))
         image = tf.clip_by_value(image + step_size * gradients, -1.0, 1.0)
         return image, total / n_tiles, std
 
@@ -597,8 +603,6 @@ def _check_symmetry(symmetry: Any) -> Symmetry | None:
 
 @functools.lru_cache(maxsize=8)
 def _symmetry_taps(height: int, width: int, symmetry: Symmetry) -> tuple[tf.Tensor, tf.Tensor]:
-    from deepdream_geometry import bilinear_taps, symmetry_sources
-
     index, weight = bilinear_taps(*symmetry_sources(height, width, symmetry), width)
     return tf.constant(index), tf.constant(weight[..., None])
 
