@@ -166,8 +166,8 @@ fig = dd.plot_images([plain_preview, robust_preview],
                      suptitle=f"{LAYER}, {PREVIEW_STEPS} steps from the same noise")
 
 # %% [markdown]
-# The plain step's picture loses most of its objective under a small shift or rotation, and
-# keeps a grey frame; the robust step's keeps nearly all of it, reaches the edges, and draws
+# The plain step's picture loses about half of its objective under a small shift or rotation,
+# and keeps a greyish frame; the robust step's keeps nearly all of it, reaches the edges, and draws
 # larger, cleaner motifs. Its own objective is lower: it no longer games single pixels.
 
 # %% [markdown]
