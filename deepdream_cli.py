@@ -8,6 +8,7 @@ versions, so that ``--from-sidecar`` can make the same picture again.
     deepdream --noise 400x400 --layers mixed3 --octaves 1 --steps 200 --step-size 0.02
     deepdream --noise 480x480 --layers mixed4 --channel 97 --symmetry 6m
     deepdream --from-sidecar outputs/my_dream.jpg.json -o outputs/again.jpg
+    deepdream serve            # the web app and HTTP API on http://127.0.0.1:5000 (deepdream_web.py)
 """
 
 from __future__ import annotations
@@ -257,6 +258,38 @@ def _versions() -> dict[str, str]:
             "keras": dd.keras.__version__, "numpy": numpy.__version__, "pillow": PIL.__version__}
 
 
+def dream_arguments(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``dd.dream_octaves`` for recorded parameters (all but the model and image)."""
+    import deepdream_utils as dd
+
+    return {"octaves": parameters["octaves"], "octave_scale": parameters["octave_scale"],
+            "steps_per_octave": parameters["steps"], "step_size": parameters["step_size"],
+            "tile_size": parameters["tile_size"], "reinject_detail": parameters["detail"], "seed": parameters["seed"],
+            "transforms": dd.ROBUST if parameters["transforms"] == "robust" else None,
+            "normalize": parameters["normalize"],
+            "symmetry": dd.Symmetry(*_symmetry_parts(parameters["symmetry"])) if parameters["symmetry"] else None}
+
+
+def sidecar_record(parameters: dict[str, Any], input_sha256: str | None, result, history, seconds: float,
+                   output: str) -> dict[str, Any]:
+    """The JSON sidecar of one dream: its parameters, input hash, weights, versions and outcome."""
+    import deepdream_utils as dd
+
+    return {
+        "parameters": parameters,
+        "input_sha256": input_sha256,
+        "weights": "bundled ImageNet InceptionV3, float16, up to mixed7 (" + dd.BUNDLED_WEIGHTS.name + ")"
+        if parameters["weights"] == "bundled" else "Keras's ImageNet InceptionV3 download",
+        "versions": _versions(),
+        "output": output,
+        "size": [int(result.shape[1]), int(result.shape[0])],
+        "steps_done": len(history),
+        "interrupted": history.interrupted,
+        "final_loss": history[-1] if history else None,
+        "seconds": round(seconds, 2),
+    }
+
+
 def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bool = True,
                           overwrite: bool = False) -> dict[str, Any]:
     """Runs one recorded dream, saves the picture and its sidecar; returns the sidecar.
@@ -279,26 +312,9 @@ def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bo
         start = dd.noise_image(width, height, seed=parameters["seed"])
     dm = dd.dream_model(parameters["layers"], weights=parameters["weights"], channel=parameters["channel"])
     started = time.perf_counter()
-    result, history = dd.dream_octaves(
-        dm, start, octaves=parameters["octaves"], octave_scale=parameters["octave_scale"],
-        steps_per_octave=parameters["steps"], step_size=parameters["step_size"], tile_size=parameters["tile_size"],
-        reinject_detail=parameters["detail"], seed=parameters["seed"], progress=progress,
-        transforms=dd.ROBUST if parameters["transforms"] == "robust" else None, normalize=parameters["normalize"],
-        symmetry=dd.Symmetry(*_symmetry_parts(parameters["symmetry"])) if parameters["symmetry"] else None)
-    seconds = time.perf_counter() - started
-    sidecar = {
-        "parameters": parameters,
-        "input_sha256": hashlib.sha256(source.read_bytes()).hexdigest() if source is not None else None,
-        "weights": "bundled ImageNet InceptionV3, float16, up to mixed7 (" + dd.BUNDLED_WEIGHTS.name + ")"
-        if parameters["weights"] == "bundled" else "Keras's ImageNet InceptionV3 download",
-        "versions": _versions(),
-        "output": str(output),
-        "size": [int(result.shape[1]), int(result.shape[0])],
-        "steps_done": len(history),
-        "interrupted": history.interrupted,
-        "final_loss": history[-1] if history else None,
-        "seconds": round(seconds, 2),
-    }
+    result, history = dd.dream_octaves(dm, start, progress=progress, **dream_arguments(parameters))
+    input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest() if source is not None else None
+    sidecar = sidecar_record(parameters, input_sha256, result, history, time.perf_counter() - started, str(output))
     with dd.signals_held():  # Ctrl-C here waits until both files are complete
         dd.save_image(result, output, overwrite=overwrite)
         dd.save_sidecar(sidecar, sidecar_path(output), overwrite=overwrite)
@@ -318,7 +334,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Runs the command line; returns the exit status (0, 1 bad input, 2 bad arguments, 130/143 stopped)."""
+    """Runs the command line; returns the exit status (0, 1 bad input, 2 bad arguments, 130/143 stopped).
+
+    ``deepdream serve [options]`` starts the web app instead (``deepdream_web.main``).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:
+        import deepdream_web
+
+        return deepdream_web.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()

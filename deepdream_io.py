@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
@@ -127,10 +128,8 @@ def _decoded(img: Image.Image, max_side: int | None) -> np.ndarray:
     return _rgb_array(img)
 
 
-def _image_kind(path: Path) -> str | None:
+def _image_kind(head: bytes) -> str | None:
     """The image format a file's first bytes announce (``"PNG"``, ``"JPEG"``...), or None."""
-    with open(path, "rb") as file:
-        head = file.read(16)
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "WebP"
     return next((kind for signature, kind in _IMAGE_SIGNATURES if head.startswith(signature)), None)
@@ -157,35 +156,63 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
         raise ValueError(f"'{path}' is a folder, not an image file.")
     if path.stat().st_size == 0:
         raise ValueError(f"'{path}' is empty (0 bytes): copy the image again.")
+    with open(path, "rb") as file:
+        head = file.read(16)
+    array = _decode(path, f"'{path}'", head, max_side, None)
+    _INPUT_PATHS.add(path.resolve())
+    return array
+
+
+def decode_image(data: bytes, name: str = "the upload", max_side: int | None = None,
+                 max_pixels: int = LARGEST_UNSCALED_PIXELS) -> np.ndarray:
+    """Decodes an image file's bytes (an upload) as ``load_image`` loads a file.
+
+    Args:
+        data: the whole file.
+        name: what the error messages call it.
+        max_side: if given, shrink the image so that its longest side is at most this.
+        max_pixels: refuse images with more pixels than this, even with ``max_side``.
+    """
+    if max_side is not None:
+        max_side = _positive_int("max_side", max_side)
+    if not data:
+        raise ValueError(f"{name} is empty (0 bytes): choose the image file again.")
+    return _decode(io.BytesIO(data), name, data[:16], max_side, max_pixels)
+
+
+def _decode(source: Path | io.BytesIO, label: str, head: bytes, max_side: int | None,
+            max_pixels: int | None) -> np.ndarray:
+    """Opens and decodes an image, turning every way it can fail into one clear ValueError or MemoryError."""
     try:
-        with Image.open(path) as img:
+        with Image.open(source) as img:
             pixels = img.width * img.height
             if max_side is None and pixels > LARGEST_UNSCALED_PIXELS:
                 raise MemoryError(
-                    f"'{path}' is {img.width}x{img.height} pixels ({pixels / 1e6:.0f} M): too large to dream "
+                    f"{label} is {img.width}x{img.height} pixels ({pixels / 1e6:.0f} M): too large to dream "
                     f"in memory at full size (about {pixels * 12 / 1e9:.1f} GB as float32 before any dreaming). "
                     "Pass a longest side, for example load_image(path, max_side=4000).")
+            if max_pixels is not None and pixels > max_pixels:
+                raise MemoryError(f"{label} is {img.width}x{img.height} pixels ({pixels / 1e6:.0f} M), more than "
+                                  f"the {max_pixels / 1e6:.0f} M pixels allowed: shrink it with an image editor first.")
             if max_side is not None and img.format == "JPEG":
                 img.draft(None, (max_side, max_side))  # decode at a reduced scale: far less memory
             img.load()
-            array = _decoded(ImageOps.exif_transpose(img), max_side)
+            return _decoded(ImageOps.exif_transpose(img), max_side)
     except UnidentifiedImageError:
-        kind = _image_kind(path)
+        kind = _image_kind(head)
         if kind:
-            raise ValueError(f"'{path}' starts like a {kind} file but is corrupt and cannot be decoded: "
+            raise ValueError(f"{label} starts like a {kind} file but is corrupt and cannot be decoded: "
                              "export or copy it again.") from None
         raise ValueError(
-            f"'{path}' is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, ...). "
+            f"{label} is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, ...). "
             "Is it really an image file?") from None
     except Image.DecompressionBombError as error:
         raise ValueError(
-            f"'{path}' has more pixels than Pillow's decompression-bomb limit allows ({error}). "
+            f"{label} has more pixels than Pillow's decompression-bomb limit allows ({error}). "
             "Such a file may be an attack, so the limit stays on: if you trust it, shrink it with an "
             "image editor first (to at most 8000 pixels a side, say), then load it here.") from None
     except (OSError, SyntaxError) as error:
-        raise ValueError(f"'{path}' is truncated or corrupt and cannot be decoded ({error}).") from None
-    _INPUT_PATHS.add(path.resolve())
-    return array
+        raise ValueError(f"{label} is truncated or corrupt and cannot be decoded ({error}).") from None
 
 
 def noise_image(width: int, height: int, seed: int = 0, contrast: float = 0.1) -> np.ndarray:
@@ -309,6 +336,13 @@ def _write_atomically(path: str | os.PathLike, write: Callable[[Any], None], ove
 
 def _to_pixels(image: np.ndarray) -> Image.Image:
     return Image.fromarray(np.round(_check_image(image) * 255.0).astype(np.uint8))
+
+
+def jpeg_bytes(image: np.ndarray, quality: int = 90) -> bytes:
+    """A [0, 1] image encoded as a JPEG file in memory (as ``save_image`` writes it), marked as this suite's."""
+    buffer = io.BytesIO()
+    _to_pixels(image).save(buffer, format="JPEG", quality=quality, optimize=True, comment=SUITE_MARK)
+    return buffer.getvalue()
 
 
 def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 90, overwrite: bool = False) -> Path:

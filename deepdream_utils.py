@@ -22,7 +22,7 @@ pieces every notebook needs, and nothing else:
 * figures, from ``deepdream_plots``: ``plot_comparison``, ``plot_images``, ``plot_loss``.
 
 ``deepdream IMAGE [options]`` (or ``python -m deepdream_utils``) runs the command-line dreamer
-(deepdream_cli.py).
+(deepdream_cli.py); ``deepdream serve`` the web app and HTTP API (deepdream_web.py).
 
 Importing the module sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless it is already set, so that
 TensorFlow's C++ log lines stay out of notebook outputs. Results go to ``outputs/``, or to the
@@ -93,6 +93,8 @@ from deepdream_io import (  # noqa: E402, F401  (re-exported: notebooks import o
     _positive_int,
     _seed,
     check_output_path,
+    decode_image,
+    jpeg_bytes,
     load_image,
     noise_image,
     save_animation,
@@ -384,7 +386,7 @@ def print_layer_losses(dm: DreamModel, image: np.ndarray, when: str = "start ima
 def layer_losses(dm: DreamModel, image: np.ndarray) -> dict[str, float]:
     """Each chosen layer's objective (mean activation, channel mean or guide match) for a [0, 1] image."""
     image = _check_image(image)
-    _check_size(dm, image.shape[:2])
+    check_image_size(dm, image.shape[:2])
     activations = _activations(dm.model, to_model(image)[None])
     return {name: float(_layer_objective(a, dm.channel, dm.guide))
             for name, a in zip(dm.layer_weights, activations)}
@@ -557,7 +559,8 @@ def show_one_step(dm: DreamModel, image: np.ndarray, step_size: float) -> np.nda
 # --------------------------------------------------------------------------- loops
 
 
-def _check_size(dm: DreamModel, shape: Sequence[int]) -> None:
+def check_image_size(dm: DreamModel, shape: Sequence[int]) -> None:
+    """Raises a clear ValueError if an image of this (height, width) is too small for the dream's layers."""
     if min(shape) < dm.min_side:
         raise ValueError(
             f"The image is {shape[1]}x{shape[0]} pixels, but layer(s) {', '.join(dm.layer_weights)} "
@@ -619,10 +622,11 @@ def _symmetrized(x: tf.Tensor, symmetry: Symmetry | None) -> tf.Tensor:
 
 def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, rng: np.random.Generator, bar,
             history: DreamHistory, tile_size: int | None = None, transforms: Transforms | None = None,
-            normalize: str = "std", symmetry: Symmetry | None = None) -> tf.Tensor:
+            normalize: str = "std", symmetry: Symmetry | None = None, on_step=None) -> tf.Tensor:
     """Runs ``steps`` steps, adding each loss to ``history``; returns the image.
 
     With ``symmetry``, the image is made symmetric before the first step and after every step.
+    ``on_step(done, total)`` is called after every step; an exception it raises ends the dream.
     Ctrl-C stops early: the image as far as it got is returned and ``history.interrupted`` is set.
     """
     x = _symmetrized(x, symmetry)
@@ -636,6 +640,8 @@ def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, rng: np.
             history.append(loss)
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+            if on_step is not None:
+                on_step(len(history), bar.total)
     except KeyboardInterrupt:  # wherever it lands in the loop, x is a complete image
         bar.write(f"Interrupted after {len(history)} steps: returning the image as far as it got.")
         history.interrupted = True
@@ -677,7 +683,7 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
     image = _check_image(image)
     steps, step_size = _positive_int("steps", steps), _step_size(step_size)
     method = _method(dm, tile_size, transforms, normalize, symmetry)
-    _check_size(dm, image.shape[:2])
+    check_image_size(dm, image.shape[:2])
     rng = np.random.default_rng(_seed(seed))
     history = DreamHistory()
     with _progress(steps, "dreaming", progress) as bar:
@@ -704,7 +710,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
                   steps_per_octave: int | Sequence[int] = 25, step_size: float = 0.01,
                   tile_size: int | None = 512, reinject_detail: bool = True, seed: int = 0,
                   progress: bool = True, transforms: Transforms | None = ROBUST, normalize: str = "std",
-                  symmetry: Symmetry | None = None) -> tuple[np.ndarray, DreamHistory]:
+                  symmetry: Symmetry | None = None, on_step=None) -> tuple[np.ndarray, DreamHistory]:
     """Multi-scale DeepDream: dream small, upscale, dream again, up to full size.
 
     Args:
@@ -720,6 +726,8 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
         seed: seeds the random tile shifts and transforms.
         progress: show a progress bar.
         transforms, normalize, symmetry: as for ``dream``.
+        on_step: called as ``on_step(steps_done, steps_total)`` after every step (the web app's
+            progress); an exception it raises stops the dream and propagates.
 
     Returns:
         The dreamed image in [0, 1] and the loss after each step, all octaves (a
@@ -738,7 +746,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
     if len(per_octave) != octaves:
         raise ValueError(f"steps_per_octave has {len(per_octave)} entries for {octaves} octaves.")
     per_octave = [_positive_int("steps_per_octave", s) for s in per_octave]
-    _check_size(dm, image.shape[:2])
+    check_image_size(dm, image.shape[:2])
     shapes = octave_shapes(image.shape[:2], octaves, octave_scale, dm.min_side)
     if len(shapes) < octaves:
         print(f"Skipping the {octaves - len(shapes)} smallest octave(s): too small for the layers "
@@ -758,7 +766,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
                     x = x + (base - tf.image.resize(previous_base, shape, method="bilinear"))
                     previous_base = base
                 x = tf.clip_by_value(x, -1.0, 1.0)
-            x = _ascend(dm, x, steps, step_size, rng, bar, history, **method)
+            x = _ascend(dm, x, steps, step_size, rng, bar, history, on_step=on_step, **method)
             if history.interrupted:
                 x = tf.image.resize(x, image.shape[:2], method="bilinear")
                 break
@@ -789,7 +797,7 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
     step_size, zoom = _step_size(step_size), _positive_float("zoom", zoom)
     if zoom <= 1:
         raise ValueError(f"zoom must be greater than 1, got {zoom!r}.")
-    _check_size(dm, image.shape[:2])
+    check_image_size(dm, image.shape[:2])
     method = _method(dm, 512, transforms, normalize, None)
     height, width = image.shape[:2]
     crop_h, crop_w = max(1, round(height / zoom)), max(1, round(width / zoom))
@@ -822,7 +830,7 @@ def robustness(dm: DreamModel, image: np.ndarray, seed: int = 0, count: int = RO
     adversarial texture does not. Meaningful for objectives that are positive (no negative weights).
     """
     image = _check_image(image)
-    _check_size(dm, image.shape[:2])
+    check_image_size(dm, image.shape[:2])
     height, width = image.shape[:2]
     x = tf.constant(to_model(image))[None]
     rng = np.random.default_rng(_seed(seed))
