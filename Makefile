@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup sync lint dreams test bench clean
+.PHONY: setup sync lint dreams test bench bench-web serve screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -32,6 +32,16 @@ test: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_dream.py
+
+bench-web: setup   # the web service's overhead and queue (starts its own server on a free port)
+	$(BIN)/python benchmarks/bench_web.py
+
+serve: setup   # the web app and HTTP API on http://127.0.0.1:5000 (waitress; Ctrl-C stops it)
+	$(BIN)/deepdream serve
+
+screenshot: setup   # the README's picture of the page, taken by the browser test (needs chromium)
+	DEEPDREAM_SCREENSHOT=outputs/web_app.jpg $(BIN)/python -m pytest -o addopts="" -p no:cacheprovider \
+		tests/test_web_server.py -k real_browser_uploads
 
 clean:
 	rm -rf $(VENV) .pytest_cache *.egg-info

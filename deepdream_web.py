@@ -102,6 +102,7 @@ class Job:
     state: str = "queued"
     done: int = 0
     started: float | None = None
+    first_step: float | None = None  # when step 1 ended (the pace is measured from there: no tracing in it)
     finished: float | None = None
     error: str | None = None
     jpeg: bytes | None = None
@@ -215,19 +216,20 @@ class DreamService:
 
     # -- inside (call with the lock held) -----------------------------------------------------
     def _seconds_left(self, job: Job) -> float | None:
-        """An estimate: the job's own pace once it runs; else the measured pace over the work ahead of it."""
-        if job.state == "running" and job.done:
-            return (time.monotonic() - job.started) / job.done * (job.total - job.done)
-        if job.state != "queued" and job.state != "running":
+        """An estimate: a running job's own pace, plus the pace measured on earlier dreams for those queued."""
+        if job.state not in ("queued", "running"):
             return 0.0
-        if self._seconds_per_work is None:
-            return None
-        ahead = [j for j in self._jobs.values() if j.state == "running"]
-        ahead += list(self._pending)[:self._pending.index(job) + 1] if job.state == "queued" else [job]
-        running = sum(((time.monotonic() - j.started) / j.done * (j.total - j.done)) if j.done
-                      else j.work * self._seconds_per_work for j in ahead if j.state == "running")
-        queued = sum(j.work * self._seconds_per_work for j in ahead if j.state == "queued")
-        return (running + queued) / self.settings.workers
+        ahead = [j for j in self._jobs.values() if j.state == "running"] if job.state == "queued" else [job]
+        ahead += list(self._pending)[:self._pending.index(job) + 1] if job.state == "queued" else []
+        seconds = 0.0
+        for other in ahead:
+            if other.state == "running" and other.done >= 2:
+                seconds += (time.monotonic() - other.first_step) / (other.done - 1) * (other.total - other.done)
+            elif self._seconds_per_work is not None:
+                seconds += self._seconds_per_work * other.work * (other.total - other.done) / other.total
+            else:
+                return None
+        return seconds / (self.settings.workers if job.state == "queued" else 1)
 
     def _end(self, job: Job, state: str, error: str | None = None) -> None:
         job.state, job.error, job.finished, job.start = state, error, time.monotonic(), None
@@ -257,6 +259,8 @@ class DreamService:
 
         def on_step(done: int, total: int) -> None:
             job.done, job.total = done, total
+            if done == 1:
+                job.first_step = time.monotonic()
             if job.cancel.is_set():
                 raise _Cancelled
 
@@ -268,7 +272,9 @@ class DreamService:
                                          Path(job.parameters["image"]).stem + "_dream.jpg")
             job.jpeg, job.sidecar = dio.jpeg_bytes(result), {"written_by": dio.SUITE_MARK, **sidecar}
             with self._lock:
-                self._seconds_per_work = seconds / job.work
+                if job.done >= 2:  # the pace after step 1, per pixel-step
+                    paced = job.work * (job.done - 1) / job.done
+                    self._seconds_per_work = (time.monotonic() - job.first_step) / paced
                 self._end(job, "done")
         except _Cancelled:
             with self._lock:
@@ -508,17 +514,20 @@ def main(argv: list[str] | None = None) -> int:
               "is another server there? Try --port 5001.", file=sys.stderr)
         app.extensions["deepdream"].close()
         return 1
-    server.print_listen("DeepDream web app on http://{}:{}/  (Ctrl-C stops it)")
-    sys.stdout.flush()
+    listening = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
+    for host, port in listening:
+        print(f"DeepDream web app on http://{f'[{host}]' if ':' in host else host}:{port}/  (Ctrl-C stops it)",
+              flush=True)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        server.run()
+        server.run()  # returns on Ctrl-C or SIGTERM (waitress catches the KeyboardInterrupt)
     except KeyboardInterrupt:
-        print("deepdream serve: stopped; the jobs kept in memory are gone.", file=sys.stderr)
+        pass
     finally:
         server.close()
         app.extensions["deepdream"].close()
+    print("deepdream serve: stopped; the jobs kept in memory are gone.", file=sys.stderr)
     return 0
 
 
