@@ -8,6 +8,7 @@ versions, so that ``--from-sidecar`` can make the same picture again.
     deepdream --noise 400x400 --layers mixed3 --octaves 1 --steps 200 --step-size 0.02
     deepdream --noise 480x480 --layers mixed4 --channel 97 --symmetry 6m
     deepdream --from-sidecar outputs/my_dream.jpg.json -o outputs/again.jpg
+    deepdream clip.mp4 -o outputs/clip_dream.mp4   # a video (deepdream_video.py; --video for other suffixes)
     deepdream serve            # the web app and HTTP API on http://127.0.0.1:5000 (deepdream_web.py)
 """
 
@@ -39,6 +40,7 @@ BEFORE_OPTIONS = {"transforms": "none", "normalize": "std", "symmetry": None}
 TRANSFORM_CHOICES = ("robust", "none")  # dd.ROBUST or the plain step
 NORMALIZE_CHOICES = ("std", "laplacian")  # as deepdream_utils.NORMALIZATIONS
 WEIGHT_SOURCES = ("bundled", "imagenet")  # as deepdream_utils.WEIGHT_SOURCES, without importing TensorFlow
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ogv")  # as deepdream_video
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -343,6 +345,10 @@ def main(argv: list[str] | None = None) -> int:
         import deepdream_web
 
         return deepdream_web.main(argv[1:])
+    if "--video" in argv or (argv and Path(argv[0]).suffix.lower() in VIDEO_SUFFIXES):
+        import deepdream_video
+
+        return deepdream_video.main([arg for arg in argv if arg != "--video"])
     parser = build_parser()
     args = parser.parse_args(argv)
     in_main_thread = threading.current_thread() is threading.main_thread()

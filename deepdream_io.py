@@ -20,6 +20,7 @@ import json
 import math
 import os
 import signal
+import subprocess
 import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -229,9 +230,17 @@ def _made_by_suite(path: Path) -> bool:
     try:
         if path.suffix.lower() == ".json":
             return json.loads(path.read_text(encoding="utf-8")).get("written_by") == SUITE_MARK
+        if path.suffix.lower() == ".mp4":  # a video's comment tag, read by the ffmpeg imageio-ffmpeg bundles
+            import imageio_ffmpeg
+
+            tags = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f",
+                                   "ffmetadata", "-"], capture_output=True, text=True, timeout=60).stdout
+            return f"comment={SUITE_MARK}" in tags.splitlines()
         with Image.open(path) as img:
             mark = img.info.get("comment") or img.info.get("Software") or ""
-    except (OSError, ValueError, SyntaxError, AttributeError):
+            if img.format == "WEBP":
+                return f">{SUITE_MARK}<".encode() in (img.info.get("xmp") or b"")
+    except (OSError, ValueError, SyntaxError, AttributeError, subprocess.SubprocessError):
         return False
     return (mark.decode("utf-8", "replace") if isinstance(mark, bytes) else str(mark)) == SUITE_MARK
 
@@ -378,14 +387,23 @@ def save_sidecar(data: Mapping[str, Any], path: str | os.PathLike, overwrite: bo
 
 def save_animation(frames: Sequence[np.ndarray], path: str | os.PathLike, fps: float = 12.0,
                    overwrite: bool = False) -> Path:
-    """Saves [0, 1] frames as a looping, 64-colour animated GIF (atomically); returns the path."""
+    """Saves [0, 1] frames as a looping animation (atomically); returns the path.
+
+    By suffix: ``.gif`` (64 colours) or ``.webp`` (lossy, quality 80: full colour, several times smaller).
+    """
     if not frames:
         raise ValueError("No frames to save.")
-    pictures = [_to_pixels(frame).quantize(colors=64, method=Image.Quantize.MEDIANCUT) for frame in frames]
     duration = round(1000 / _positive_float("fps", fps))
+    if Path(path).suffix.lower() == ".webp":
+        pictures = [_to_pixels(frame) for frame in frames]
+        return _write_atomically(path, lambda file: pictures[0].save(
+            file, format="WEBP", save_all=True, append_images=pictures[1:], duration=duration, loop=0, quality=80,
+            method=6, xmp=f"<x:xmpmeta><rdf:Description>{SUITE_MARK}</rdf:Description></x:xmpmeta>".encode()),
+            overwrite, (".gif", ".webp"))
+    pictures = [_to_pixels(frame).quantize(colors=64, method=Image.Quantize.MEDIANCUT) for frame in frames]
     return _write_atomically(path, lambda file: pictures[0].save(
         file, format="GIF", save_all=True, append_images=pictures[1:], duration=duration, loop=0, optimize=True,
-        comment=SUITE_MARK), overwrite, (".gif",))
+        comment=SUITE_MARK), overwrite, (".gif", ".webp"))
 
 
 def _current_umask() -> int:
@@ -407,7 +425,7 @@ def save_result(result: Any, name: str, fps: float = 10.0) -> Path:
 
     Args:
         result: an image (saved by ``save_image``), a matplotlib Figure (``save_figure``) or a
-            list of frames (``save_animation``, for a ``.gif`` name).
+            list of frames (``save_animation``, for a ``.gif`` or ``.webp`` name).
         name: the file name, for example ``"01_noise_mixed3.jpg"``.
         fps: frames per second, for an animation.
     """

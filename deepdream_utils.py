@@ -572,7 +572,7 @@ def _tile_size(dm: DreamModel, tile_size: int | None) -> int | None:
     return None if tile_size is None else max(_positive_int("tile_size", tile_size), dm.min_side)
 
 
-def _progress(total: int, desc: str, enabled: bool):
+def progress_bar(total: int, desc: str, enabled: bool):
     """A plain-text progress bar (it shows in terminals and notebooks, and is saved with them).
 
     While running it shows the time spent and left; its last state leaves the times out, so a
@@ -686,7 +686,7 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
     check_image_size(dm, image.shape[:2])
     rng = np.random.default_rng(_seed(seed))
     history = DreamHistory()
-    with _progress(steps, "dreaming", progress) as bar:
+    with progress_bar(steps, "dreaming", progress) as bar:
         x = _ascend(dm, tf.constant(to_model(image)), steps, step_size, rng, bar, history, **method)
     return from_model(x), history
 
@@ -757,7 +757,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
     original = to_model(image)
     previous_base = resize_image(original, *shapes[0])
     x = tf.constant(previous_base)
-    with _progress(sum(per_octave), "dreaming", progress) as bar:
+    with progress_bar(sum(per_octave), "dreaming", progress) as bar:
         for index, (shape, steps) in enumerate(zip(shapes, per_octave)):
             if index > 0:
                 x = tf.image.resize(x, shape, method="bilinear")
@@ -806,7 +806,7 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
     x = tf.constant(to_model(image))
     result: list[np.ndarray] = []
     history = DreamHistory()
-    with _progress(frames * steps, "zoom-dreaming", progress) as bar:
+    with progress_bar(frames * steps, "zoom-dreaming", progress) as bar:
         for _ in range(frames):
             x = _ascend(dm, x, steps, step_size, rng, bar, history, **method)
             if history.interrupted:

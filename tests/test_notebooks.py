@@ -19,6 +19,7 @@ RESULTS = {  # notebook -> the picture it saves with its committed parameters
     "04_mountain_multi_layer.ipynb": "04_mountain_mixed3_mixed5.jpg",
     "05_mountain_octaves_tiled.ipynb": "05_mountain_octaves_tiled.jpg",
     "06_layer_atlas.ipynb": "06_atlas_noise.jpg",
+    "07_video.ipynb": "07_video_modes.jpg",
 }
 GRADED = [name for name in RESULTS if name[:2] in ("01", "02", "03", "04", "05")]
 POINTS = {"01": 6, "02": 7, "03": 8, "04": 9, "05": 10}
@@ -191,6 +192,15 @@ def test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs():
         picture = SESSION["outputs"] / RESULTS[name]
         assert picture.exists() and picture.stat().st_mtime >= SESSION["start"], f"{name} wrote no {picture.name}"
         assert (ROOT / "outputs" / RESULTS[name]).stat().st_mtime < SESSION["start"], "outputs/ was rewritten"
+
+
+def test_video_notebook_meets_its_flicker_targets_and_its_preview_is_at_most_1_mb():
+    text = _saved_text(ROOT / "notebooks" / "07_video.ipynb")
+    ratio = float(re.search(r"flow / independent: ratio = (\d\.\d\d)", text).group(1))
+    assert ratio <= 0.5 and "flow below blend: True" in text
+    drifts = [float(d) for d in re.findall(r"drift = +(-?\d+\.\d\d)", text)]
+    assert len(drifts) == 4 and all(abs(d) < 3 for d in drifts)
+    assert (ROOT / "outputs" / "07_video_preview.webp").stat().st_size <= 1_000_000
 
 
 def test_zoom_animation_is_in_outputs_with_36_frames():
