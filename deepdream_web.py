@@ -160,7 +160,7 @@ class DreamService:
             if len(self._pending) >= self.settings.queue:
                 wait = self._seconds_left(self._pending[0]) if self._pending else None
                 raise Refusal(f"The queue is full ({self.settings.queue} dreams waiting): try again in a minute.",
-                                 503, {"Retry-After": str(max(5, math.ceil(wait or 30)))})
+                              503, {"Retry-After": str(max(5, math.ceil(wait or 30)))})
             self._jobs[job.id] = job
             self._pending.append(job)
             self._lock.notify()
@@ -173,8 +173,8 @@ class DreamService:
             job = self._jobs.get(job_id)
         if job is None:
             raise Refusal(f"No job {job_id!r}: the id is wrong, or the job ended more than "
-                             f"{self.settings.keep_seconds / 60:.0f} minutes or {self.settings.keep_jobs} jobs ago "
-                             "(results are kept in memory only that long).", 404)
+                          f"{self.settings.keep_seconds / 60:.0f} minutes or {self.settings.keep_jobs} jobs ago "
+                          "(results are kept in memory only that long).", 404)
         return job
 
     def cancel(self, job: Job) -> str:
@@ -301,7 +301,7 @@ def _number(form: Any, name: str, max_side: int) -> int | float:
         value = kind(text)
     except ValueError:
         raise Refusal(f"{name} must be a {'whole number' if kind is int else 'number'} from {low:g} to "
-                         f"{high:g}, got {text!r}.") from None
+                      f"{high:g}, got {text!r}.") from None
     if not math.isfinite(value) or not low <= value <= high:
         raise Refusal(f"{name} must be from {low:g} to {high:g}, got {text!r}.")
     return value
@@ -320,7 +320,7 @@ def read_dream_request(req: Any, settings: Settings) -> tuple[dict[str, Any], An
     upload = req.files.get("image")
     if upload is None:
         raise Refusal("No image: send the picture as the multipart field 'image', "
-                         "for example curl -F \"image=@photo.jpg\".")
+                      "for example curl -F \"image=@photo.jpg\".")
     try:
         layers = cli.parse_layers(req.form.get("layers") or FORM_DEFAULTS["layers"])
     except argparse.ArgumentTypeError as error:
@@ -424,8 +424,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         if not job.ended.wait(settings.wait_seconds):
             service.cancel(job)
             raise Refusal(f"The dream did not finish within {settings.wait_seconds:g} s (the queue was busy, "
-                             "or the dream is large): it was cancelled. Try fewer steps or a smaller max_side, "
-                             "or use POST /api/jobs, which does not wait.", 503, {"Retry-After": "60"})
+                          "or the dream is large): it was cancelled. Try fewer steps or a smaller max_side, "
+                          "or use POST /api/jobs, which does not wait.", 503, {"Retry-After": "60"})
         return _result(job, "image/jpeg")
 
     def _result(job: Job, mimetype: str) -> Response:
