@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup sync lint dreams test bench bench-web serve screenshot clean
+.PHONY: setup sync lint dreams test bench bench-web bench-video serve screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -35,6 +35,9 @@ bench: setup
 
 bench-web: setup   # the web service's overhead and queue (starts its own server on a free port)
 	$(BIN)/python benchmarks/bench_web.py
+
+bench-video: setup   # the video's speed at 540x360, flicker of the three modes, brightness drift
+	$(BIN)/python benchmarks/bench_video.py
 
 serve: setup   # the web app and HTTP API on http://127.0.0.1:5000 (waitress; Ctrl-C stops it)
 	$(BIN)/deepdream serve

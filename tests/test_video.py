@@ -166,6 +166,10 @@ def test_sigint_during_the_dream_keeps_the_frames_and_says_how_to_go_on(tmp_path
     (lambda p: p.write_bytes(b""), r"is empty \(0 bytes\)"),
     (lambda p: p.write_bytes(_test_clip(p.with_name("whole.mp4"), size="96x64", codec=(
         "-c:v", "libx264", "-pix_fmt", "yuv420p")).read_bytes()[:900]), r"not a video ffmpeg can read|no frames"),
+    (lambda p: _ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=12", "-frames:v", 0, "-c:v", "libx264",
+                       "-pix_fmt", "yuv420p", p), r"not a video ffmpeg can read|no frames"),  # zero frames
+    (lambda p: _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440", "-t", 1, "-c:a", "aac", p),
+     r"not a video ffmpeg can read"),  # sound only
     (lambda p: Image.new("RGB", (96, 64), "red").save(p, format="JPEG"), r"is a still picture \(JPEG\)"),
     (lambda p: _test_clip(p.with_suffix(".mkv"), size="40x30").rename(p), r"need at least 43 pixels"),
 ])
