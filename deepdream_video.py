@@ -43,7 +43,7 @@ FLOW_METHODS = ("dis", "farneback")
 
 @dataclasses.dataclass(frozen=True)
 class VideoDream:
-    """How each frame is dreamed (the defaults run at about 1-2 s a frame at 540x360 on 2 cores).
+    """How each frame is dreamed (the defaults: under 3 s a frame at 540x360 on 2 cores, bench_video.py).
 
     Attributes:
         mode: ``"flow"`` (coherent), ``"independent"`` or ``"blend"`` (for comparison).

@@ -56,15 +56,16 @@ def panning():
                            speed=(2.0, 0.5))
 
 
-def test_flow_follows_a_known_shift_and_flags_the_uncovered_edge(panning):
+@pytest.mark.parametrize("method", dv.FLOW_METHODS)
+def test_flow_follows_a_known_shift_and_flags_the_uncovered_edge(panning, method):
     old = panning[0]
     new = np.roll(old, (2, 3), axis=(0, 1))  # the picture moved 3 px right and 2 px down
-    backward = dv.optical_flow(new, old)
+    backward = dv.optical_flow(new, old, method)
     inner = backward[10:-10, 10:-10]
     assert np.allclose(np.median(inner.reshape(-1, 2), axis=0), [-3, -2], atol=0.3)
     moved = dv.warp(old.astype(np.float32), backward)
     assert np.abs(moved[10:-10, 10:-10] - new[10:-10, 10:-10]).mean() < 3
-    mask = dv.reliable(backward, dv.optical_flow(old, new))
+    mask = dv.reliable(backward, dv.optical_flow(old, new, method))
     assert mask[10:-10, 10:-10].mean() > 0.9 and mask[:, :3].mean() < mask[10:-10, 10:-10].mean()
 
 
