@@ -347,10 +347,14 @@ def _to_pixels(image: np.ndarray) -> Image.Image:
     return Image.fromarray(np.round(_check_image(image) * 255.0).astype(np.uint8))
 
 
+def _write_jpeg(picture: Image.Image, file: Any, quality: int) -> None:
+    picture.save(file, format="JPEG", quality=int(quality), optimize=True, comment=SUITE_MARK)
+
+
 def jpeg_bytes(image: np.ndarray, quality: int = 90) -> bytes:
     """A [0, 1] image encoded as a JPEG file in memory (as ``save_image`` writes it), marked as this suite's."""
     buffer = io.BytesIO()
-    _to_pixels(image).save(buffer, format="JPEG", quality=quality, optimize=True, comment=SUITE_MARK)
+    _write_jpeg(_to_pixels(image), buffer, quality)
     return buffer.getvalue()
 
 
@@ -375,8 +379,7 @@ def save_image(image: np.ndarray, path: str | os.PathLike, quality: int = 90, ov
         info.add_text("Software", SUITE_MARK)
         return _write_atomically(path, lambda file: picture.save(file, format="PNG", optimize=True, pnginfo=info),
                                  overwrite)
-    return _write_atomically(path, lambda file: picture.save(
-        file, format="JPEG", quality=int(quality), optimize=True, comment=SUITE_MARK), overwrite)
+    return _write_atomically(path, lambda file: _write_jpeg(picture, file, quality), overwrite)
 
 
 def save_sidecar(data: Mapping[str, Any], path: str | os.PathLike, overwrite: bool = False) -> Path:
