@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup sync lint dreams test bench bench-web bench-video serve screenshot clean
+.PHONY: setup sync lint dreams test bench bench-web bench-video reproducible serve screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -38,6 +38,9 @@ bench-web: setup   # the web service's overhead and queue (starts its own server
 
 bench-video: setup   # the video's speed at 540x360, flicker of the three modes, brightness drift
 	$(BIN)/python benchmarks/bench_video.py
+
+reproducible: setup   # same seed, same picture? distinct pictures over fresh processes and settings
+	$(BIN)/python benchmarks/check_reproducible.py
 
 serve: setup   # the web app and HTTP API on http://127.0.0.1:5000 (waitress; Ctrl-C stops it)
 	$(BIN)/deepdream serve

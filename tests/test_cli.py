@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -11,10 +12,11 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # the module from any folder, as the editable install gives it
 
 
 def _run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "deepdream_utils", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "deepdream_utils", *map(str, args)], cwd=cwd, env=_ENV,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -65,6 +67,22 @@ def test_noise_dream_writes_picture_and_sidecar_and_reruns_identically(tmp_path)
     result = _run("--from-sidecar", tmp_path / "noise.png.json", "-q", "-o", again)
     assert result.returncode == 0, result.stderr
     assert again.read_bytes() == first.read_bytes()
+
+
+def test_the_same_command_in_three_processes_gives_byte_identical_pictures_and_sidecars(tmp_path):
+    pictures, sidecars = [], []
+    for run in range(3):  # each a fresh process: new thread pools, new memory layout, new hash seed
+        output = tmp_path / f"run{run}" / "dream.png"
+        output.parent.mkdir()
+        result = _run("--noise", "200x200", "--layers", "mixed3", "--octaves", "2", "--steps", "10", "-q",
+                      "-o", output.name, cwd=output.parent)
+        assert result.returncode == 0, result.stderr
+        pictures.append(output.read_bytes())
+        sidecar = json.loads(output.with_name("dream.png.json").read_text())
+        assert sidecar.pop("seconds") > 0
+        sidecars.append(sidecar)
+    assert pictures[0] == pictures[1] == pictures[2]
+    assert sidecars[0] == sidecars[1] == sidecars[2]
 
 
 def test_image_dream_records_the_input_and_leaves_it_unchanged(tmp_path):

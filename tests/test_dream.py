@@ -198,6 +198,14 @@ def test_same_seed_gives_the_same_image(conv15):
     assert not np.array_equal(runs[0], runs[2])
 
 
+def test_dream_octaves_three_times_in_one_process_gives_the_same_bytes(mixed3):
+    image = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=200)
+    runs = [dd.dream_octaves(mixed3, image, octaves=2, steps_per_octave=3, tile_size=80, progress=False)
+            for _ in range(3)]
+    for result, history in runs[1:]:
+        assert result.tobytes() == runs[0][0].tobytes() and history == runs[0][1]
+
+
 def test_dream_does_not_change_its_input(conv15):
     image = dd.noise_image(64, 64, seed=2)
     before = hashlib.sha256(image.tobytes()).hexdigest()

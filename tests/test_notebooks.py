@@ -203,6 +203,74 @@ def test_video_notebook_meets_its_flicker_targets_and_its_preview_is_at_most_1_m
     assert (ROOT / "outputs" / "07_video_preview.webp").stat().st_size <= 1_000_000
 
 
+# Numbers that are exact on every CPU, so nbval compares them digit for digit: each pattern is a
+# context a saved output prints them in. A number a notebook prints outside these must be sanitised.
+EXACT_NUMBERS = (
+    r"\d+x\d+(\.\d+)?",  # image sizes (width x height), and matplotlib's figure sizes
+    r"\b100%\|[^|]*\| \d+/\d+",  # a finished progress bar: steps or frames done / total
+    r"shape \([\d, ]+\)",  # array shapes
+    r"with \d+ Axes",  # matplotlib's figure summary
+    r"\d+ x \d+ tiles, column edges \[[\d, ]+\]",  # notebook 05's tile grid
+    r"^\d+ frames of", r"^\d+ layers;",  # counts set by the parameters (notebooks 06, 07)
+    r"saved \S+( \(\d+ frames\))?",  # the files a notebook saved, and their frame counts
+    r"\(weight -?\d+(\.\d+)?\)",  # a layer's weight in the objective, a parameter
+    r"\bframe \d+\b",  # a frame's index in a clip
+    r"\(at most \d+\)",  # a target, a constant
+)
+
+
+def _compared_texts(notebook: Path) -> list[str]:
+    """Every text nbval compares in a saved notebook: streams and text data (not pictures)."""
+    from nbval.plugin import carriagereturn_pat
+
+    texts = []
+    for cell in _cells(notebook):
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                texts.append(carriagereturn_pat.sub("", _text(output)))
+            for kind, value in output.get("data", {}).items():
+                if kind.startswith("text/"):
+                    texts.append("".join(value) if isinstance(value, list) else value)
+    return texts
+
+
+def _sanitize(text: str) -> str:
+    """What nbval does to a text with this suite's sanitiser file."""
+    from nbval.plugin import get_sanitize_patterns
+
+    for regex, replace in get_sanitize_patterns((ROOT / "tests" / "nbval_sanitize.cfg").read_text()):
+        text = re.sub(regex, replace, text)
+    return text
+
+
+def uncompared_numbers_that_vary(text: str) -> list[str]:
+    """Numbers in ``text`` whose last digit, changed, would fail nbval, and that are not exact."""
+    exact = [match.span() for pattern in EXACT_NUMBERS for match in re.finditer(pattern, text, re.M)]
+    failing = []
+    for match in re.finditer(r"(?<![A-Za-z_\d.])\d+(\.\d+)?", text):
+        start, end = match.span()
+        changed = text[:end - 1] + ("1" if text[end - 1] == "0" else "0") + text[end:]
+        if _sanitize(changed) != _sanitize(text) and not any(a <= start and end <= b for a, b in exact):
+            line = text[text.rfind("\n", 0, start) + 1:text.find("\n", end) % (len(text) + 1)]
+            failing.append(f"{match.group()} in {line.strip()!r}")
+    return failing
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_every_printed_number_is_sanitised_or_exact_on_every_cpu(path):
+    failing = [number for text in _compared_texts(path) for number in uncompared_numbers_that_vary(text)]
+    assert failing == [], "sanitise these in tests/nbval_sanitize.cfg, or list them in EXACT_NUMBERS"
+
+
+def test_the_number_check_finds_a_measured_integer_and_passes_exact_ones():
+    assert uncompared_numbers_that_vary("preview: 123456 bytes") == ["123456 in 'preview: 123456 bytes'"]
+    assert uncompared_numbers_that_vary("plain    2.308   0.47  (1.00x)\nstart: 1024x576 pixels") == []
+    assert uncompared_numbers_that_vary("dreaming: 100%|████| 200/200, loss=0.718") == []
+    assert uncompared_numbers_that_vary("dreaming:  40%|██  | 80/200") == ["40 in 'dreaming:  40%|██  | 80/200'",
+                                                                         "80 in 'dreaming:  40%|██  | 80/200'",
+                                                                         "200 in 'dreaming:  40%|██  | 80/200'"]
+
+
 def test_zoom_animation_is_in_outputs_with_36_frames():
     from PIL import Image
 

@@ -1,5 +1,6 @@
 """Dreaming video: the optical flow helpers, the three modes, the command line, resuming, and bad input."""
 
+import json
 import resource
 import signal
 import subprocess
@@ -114,6 +115,16 @@ def test_variable_frame_rate_is_read_at_a_constant_rate(tmp_path):
     info = dv.probe_video(source)
     frames = list(dv.read_frames(source, info, (96, 64)))
     assert abs(len(frames) - round(info.duration * info.fps)) <= 1
+
+
+def test_two_runs_of_a_clip_give_byte_identical_videos_and_sidecars(tmp_path):
+    source = _test_clip(tmp_path / "in.mkv", size="96x64")
+    records = [dv.dream_video(source, tmp_path / f"run{run}.mp4", settings=TINY, progress=False) for run in (1, 2)]
+    assert (tmp_path / "run1.mp4").read_bytes() == (tmp_path / "run2.mp4").read_bytes()
+    sidecars = [json.loads((tmp_path / f"run{run}.mp4.json").read_text()) for run in (1, 2)]
+    for sidecar in sidecars:
+        assert sidecar.pop("seconds") > 0 and Path(sidecar.pop("output")).name.startswith("run")
+    assert sidecars[0] == sidecars[1] and records[0]["frames"] == 12
 
 
 def test_interrupted_run_writes_the_video_so_far_and_resume_finishes_it_exactly(tmp_path, monkeypatch):

@@ -140,6 +140,18 @@ def test_two_clients_each_get_their_own_picture(client):
         assert picture.shape[:2] == size[::-1] and picture[..., channel].mean() > 120
 
 
+def test_two_jobs_with_the_same_photo_and_parameters_give_the_same_bytes(client):
+    jobs = [_post(client, "/api/jobs", _png(96, 64), seed="3").get_json() for _ in range(2)]
+    results, sidecars = [], []
+    for job in jobs:
+        assert _wait(client, job["id"])["state"] == "done"
+        results.append(client.get(job["result_url"]).data)
+        sidecar = client.get(job["sidecar_url"]).get_json()
+        assert sidecar.pop("seconds") > 0
+        sidecars.append(sidecar)
+    assert results[0] == results[1] and sidecars[0] == sidecars[1]
+
+
 def test_a_large_image_is_shrunk_with_a_note(client):
     job = _post(client, "/api/jobs", _png(300, 200), max_side="120").get_json()
     assert job["size"] == [120, 80]
