@@ -1,6 +1,6 @@
 """Same seed, same picture? Counts the distinct pictures that repeated runs make: prints, asserts nothing.
 
-    python benchmarks/check_reproducible.py        # (or `make reproducible`) about 3 minutes on 2 cores
+    python benchmarks/check_reproducible.py        # (or `make reproducible`) about 4 minutes on 2 cores
     python benchmarks/check_reproducible.py --runs 20
 
 Prints, for the command line `deepdream --noise 200x200 --layers mixed3 --octaves 2 --steps 10`
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -67,9 +68,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=6, help="processes per setting (default: 6)")
     args = parser.parse_args()
-    flags = Path("/proc/cpuinfo").read_text().split("flags", 1)[-1].split("\n", 1)[0] if Path(
-        "/proc/cpuinfo").exists() else ""
-    isa = [name for name in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile") if f" {name}" in flags]
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = re.search(r"^flags\s*:(.*)$", cpuinfo.read_text(), re.M) if cpuinfo.exists() else None
+    flags = set(flags.group(1).split()) if flags else set()
+    isa = [name for name in ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile") if name in flags]
     print(f"machine: {os.cpu_count()} CPU cores, {', '.join(isa) or 'no AVX2'}; "
           f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}")
     print(f"deepdream {' '.join(COMMAND)}, {args.runs} fresh processes each:")

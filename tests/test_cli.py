@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import os
 import re
 import subprocess
 import sys
@@ -12,11 +11,10 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}  # the module from any folder, as the editable install gives it
 
 
 def _run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "deepdream_utils", *map(str, args)], cwd=cwd, env=_ENV,
+    return subprocess.run([sys.executable, "-m", "deepdream_utils", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 
