@@ -21,6 +21,7 @@ sync: setup   # bring every notebook and its .py twin in step (the newer one win
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 dreams: setup
 	$(BIN)/python tools/run_notebooks.py
@@ -28,6 +29,7 @@ dreams: setup
 
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 bench: setup

@@ -1,7 +1,7 @@
 """Shared pytest set-up for the unit tests (tests/) and the notebooks (nbval).
 
 A test run leaves the working tree as it was: everything the notebooks and tests save goes to a
-temporary folder (``DEEPDREAM_OUTPUTS``, read by ``deepdream_io``; the notebooks' kernels inherit
+temporary folder (``DEEPDREAM_OUTPUTS``, read by ``deepdream.paths``; the notebooks' kernels inherit
 it), removed at the end. ``make dreams`` is what rewrites ``outputs/``.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before anything imports TensorFlow
 TEST_OUTPUTS = Path(tempfile.mkdtemp(prefix="deepdream-test-outputs-"))
-os.environ["DEEPDREAM_OUTPUTS"] = str(TEST_OUTPUTS)  # before anything imports deepdream_io
+os.environ["DEEPDREAM_OUTPUTS"] = str(TEST_OUTPUTS)  # before anything imports deepdream.paths
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_video.py          # (or `make bench-video`) about 10 minutes on 2 cores
 
-On clips of a camera moving over the mountain (``deepdream_video.panning_clip``: known motion), it prints:
+On clips of a camera moving over the mountain (``deepdream.flow.panning_clip``: known motion), it prints:
   * the float32 matrix-multiply rate, to compare machines;
   * speed: seconds a frame at 540x360 with the default settings (``VideoDream()``, ``mixed3``), the
     first frame (a full dream) apart; target: at most 5 s a frame on 2 cores (DeepDreamVideo reports
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 from bench_dream import matmul_gflops  # noqa: E402
 
 import deepdream_utils as dd  # noqa: E402
-import deepdream_video as dv  # noqa: E402
+from deepdream import flow as dv  # noqa: E402
 
 
 def timed(dm, clip, settings):

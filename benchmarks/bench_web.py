@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from bench_dream import matmul_gflops  # noqa: E402
 
-import deepdream_cli as cli  # noqa: E402
 import deepdream_utils as dd  # noqa: E402
-import deepdream_web as web  # noqa: E402
+from deepdream import recipe as cli  # noqa: E402
+from deepdream.web import app as web  # noqa: E402
 
 MOUNTAIN = ROOT / "images" / "mountain.jpg"
 FORM = {"layers": "mixed3", "steps": "12", "octaves": "3", "step_size": "0.015", "max_side": "512"}
@@ -41,7 +41,7 @@ TARGET_OVERHEAD = 0.05
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    server = subprocess.Popen([sys.executable, "-m", "deepdream_cli", "serve", "--port", "0", "--queue", "8"],
+    server = subprocess.Popen([sys.executable, "-m", "deepdream.cli", "serve", "--port", "0", "--queue", "8"],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     for line in server.stdout:
         if line.startswith("DeepDream web app on http://"):

@@ -36,7 +36,7 @@ def cli_runs(folder: Path, runs: int, env: dict[str, str], side_by_side: bool = 
     outputs = [folder / f"run{index}.png" for index in range(runs)]
     batch = 2 if side_by_side else 1
     for start in range(0, runs, batch):
-        processes = [subprocess.Popen([sys.executable, "-m", "deepdream_cli", *COMMAND, "-o", str(output)],
+        processes = [subprocess.Popen([sys.executable, "-m", "deepdream.cli", *COMMAND, "-o", str(output)],
                                       cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE, text=True)
                      for output in outputs[start:start + batch]]

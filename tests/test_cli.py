@@ -34,11 +34,10 @@ def test_the_deepdream_command_is_installed_beside_python():
     assert result.returncode == 0 and result.stdout.startswith("usage: deepdream ")
 
 
-def test_the_command_line_knows_the_modules_weight_sources_without_importing_it():
-    import deepdream_cli
-    import deepdream_utils as dd
-
-    assert deepdream_cli.WEIGHT_SOURCES == dd.WEIGHT_SOURCES
+def test_the_command_line_knows_the_backbones_weight_sources_without_importing_tensorflow():
+    result = subprocess.run([sys.executable, "-c", "import sys; from deepdream import cli; cli.build_parser(); "
+                             "print('tensorflow' in sys.modules)"], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
 
 
 def test_running_the_module_imports_it_once(tmp_path):
@@ -128,17 +127,17 @@ def test_a_kaleidoscope_from_the_command_line_is_mirror_symmetric_and_recorded(t
 
 
 def test_a_sidecar_from_before_the_robust_step_reruns_with_the_plain_step(tmp_path):
-    import deepdream_cli
+    from deepdream import recipe
 
     output = tmp_path / "old.png"
     assert _run("--noise", "80x80", "--layers", "mixed1", "--octaves", "1", "--steps", "2", "--transforms", "none",
                 "-q", "-o", output).returncode == 0
     sidecar = tmp_path / "old.png.json"
     record = json.loads(sidecar.read_text())
-    for key in deepdream_cli.BEFORE_OPTIONS:
+    for key in recipe.BEFORE_OPTIONS:
         del record["parameters"][key]  # as written before these options existed
     sidecar.write_text(json.dumps(record))
-    assert deepdream_cli.read_sidecar(sidecar)["transforms"] == "none"
+    assert recipe.read_sidecar(sidecar)["transforms"] == "none"
     again = tmp_path / "again.png"
     assert _run("--from-sidecar", sidecar, "-q", "-o", again).returncode == 0
     assert again.read_bytes() == output.read_bytes()

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import deepdream_io
 import deepdream_utils as dd
+from deepdream import images
 
 
 def _digest(path: Path) -> str:
@@ -187,7 +187,7 @@ def test_malformed_image_arrays_give_clear_errors(bad, tmp_path):
 
 def test_image_too_large_for_memory_asks_for_a_longest_side(tmp_path, monkeypatch):
     Image.fromarray(_gradient_rgb(400, 300)).save(tmp_path / "big.jpg")
-    monkeypatch.setattr(deepdream_io, "LARGEST_UNSCALED_PIXELS", 100_000)
+    monkeypatch.setattr(images, "LARGEST_UNSCALED_PIXELS", 100_000)
     with pytest.raises(MemoryError, match=r"400x300 pixels.*max_side="):
         dd.load_image(tmp_path / "big.jpg")
     assert dd.load_image(tmp_path / "big.jpg", max_side=200).shape == (150, 200, 3)

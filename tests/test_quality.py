@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import deepdream_utils as dd
+from deepdream.transforms import affine_matrix
 
 GREY_LEVEL = 1 / 255
 
@@ -176,7 +177,7 @@ def test_a_six_fold_dream_repeats_every_sixty_degrees_inside_its_circle(shallow)
     def rotated_difference(angle: float) -> float:
         """Median grey-level difference from the picture rotated by ``angle`` (bilinear), inside the circle."""
         rotated = tf.raw_ops.ImageProjectiveTransformV3(
-            images=result[None], transforms=dd.affine_matrix(side, side, angle)[None], output_shape=[side, side],
+            images=result[None], transforms=affine_matrix(side, side, angle)[None], output_shape=[side, side],
             fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")[0].numpy()
         return float(np.median(np.abs(result - rotated)[inside]))
 

@@ -13,11 +13,12 @@ import pytest
 from PIL import Image
 
 import deepdream_utils as dd
-import deepdream_video as dv
+from deepdream import flow, videofiles
+from deepdream import video as dv
 
 ROOT = Path(__file__).resolve().parents[1]
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
-TINY = dv.VideoDream(octaves=1, octave_steps=2, steps=1)  # a frame in a fraction of a second
+TINY = flow.VideoDream(octaves=1, octave_steps=2, steps=1)  # a frame in a fraction of a second
 TINY_OPTIONS = ["--octaves", "1", "--octave-steps", "2", "--steps", "1", "-q"]
 
 
@@ -42,7 +43,7 @@ def _streams(path):
 
 
 def _deepdream(*args, cwd=ROOT, **kwargs):
-    return subprocess.run([sys.executable, "-m", "deepdream_cli", *map(str, args)], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "deepdream.cli", *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=600, **kwargs)
 
 
@@ -53,29 +54,29 @@ def dm():
 
 @pytest.fixture(scope="module")
 def panning():
-    return dv.panning_clip(dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=400), frames=8, size=(128, 96),
+    return flow.panning_clip(dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=400), frames=8, size=(128, 96),
                            speed=(2.0, 0.5))
 
 
-@pytest.mark.parametrize("method", dv.FLOW_METHODS)
+@pytest.mark.parametrize("method", flow.FLOW_METHODS)
 def test_flow_follows_a_known_shift_and_flags_the_uncovered_edge(panning, method):
     old = panning[0]
     new = np.roll(old, (2, 3), axis=(0, 1))  # the picture moved 3 px right and 2 px down
-    backward = dv.optical_flow(new, old, method)
+    backward = flow.optical_flow(new, old, method)
     inner = backward[10:-10, 10:-10]
     assert np.allclose(np.median(inner.reshape(-1, 2), axis=0), [-3, -2], atol=0.3)
-    moved = dv.warp(old.astype(np.float32), backward)
+    moved = flow.warp(old.astype(np.float32), backward)
     assert np.abs(moved[10:-10, 10:-10] - new[10:-10, 10:-10]).mean() < 3
-    mask = dv.reliable(backward, dv.optical_flow(old, new, method))
+    mask = flow.reliable(backward, flow.optical_flow(old, new, method))
     assert mask[10:-10, 10:-10].mean() > 0.9 and mask[:, :3].mean() < mask[10:-10, 10:-10].mean()
 
 
 def test_flow_mode_flickers_less_than_independent_and_blend_and_does_not_drift(dm, panning):
-    outputs = {mode: list(dv.dream_frames(dm, panning, dv.VideoDream(mode=mode, octaves=1, octave_steps=6, steps=2)))
-               for mode in dv.MODES}
-    flicker = {mode: dv.flicker(frames, panning) for mode, frames in outputs.items()}
+    outputs = {mode: list(dv.dream_frames(dm, panning, flow.VideoDream(mode=mode, octaves=1, octave_steps=6, steps=2)))
+               for mode in flow.MODES}
+    flicker = {mode: flow.flicker(frames, panning) for mode, frames in outputs.items()}
     assert flicker["flow"] < flicker["blend"] and flicker["flow"] < 0.8 * flicker["independent"], flicker
-    assert abs(dv.brightness_drift(outputs["flow"], panning)) < 3
+    assert abs(flow.brightness_drift(outputs["flow"], panning)) < 3
     assert all(frame.dtype == np.uint8 and frame.shape == panning[0].shape for frame in outputs["flow"])
 
 
@@ -83,7 +84,7 @@ def test_bad_settings_get_clear_errors():
     for bad, pattern in (({"mode": "smooth"}, "mode must be one of flow"), ({"carry": 1.5}, "carry must be from 0"),
                          ({"steps": 0}, "steps must be a whole number"), ({"flow": "lk"}, "flow must be one of")):
         with pytest.raises(ValueError, match=pattern):
-            dv.VideoDream(**bad)
+            flow.VideoDream(**bad)
 
 
 def test_command_line_keeps_rate_and_audio_and_evens_an_odd_size(tmp_path):
@@ -112,8 +113,8 @@ def test_variable_frame_rate_is_read_at_a_constant_rate(tmp_path):
     source = tmp_path / "vfr.mkv"
     _ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=12", "-t", 1, "-vf",
             "setpts='if(eq(mod(N,2),0),N,N+0.4)/(12*TB)'", "-fps_mode", "passthrough", "-c:v", "ffv1", source)
-    info = dv.probe_video(source)
-    frames = list(dv.read_frames(source, info, (96, 64)))
+    info = videofiles.probe_video(source)
+    frames = list(videofiles.read_frames(source, info, (96, 64)))
     assert abs(len(frames) - round(info.duration * info.fps)) <= 1
 
 
@@ -145,7 +146,7 @@ def test_interrupted_run_writes_the_video_so_far_and_resume_finishes_it_exactly(
     with pytest.raises(ValueError, match="pass --resume to continue"):
         dv.dream_video(source, tmp_path / "resumed.mp4", settings=TINY, progress=False)
     with pytest.raises(ValueError, match="Cannot resume: .* other parameters"):
-        dv.dream_video(source, tmp_path / "resumed.mp4", settings=dv.VideoDream(octaves=1, octave_steps=2, steps=2),
+        dv.dream_video(source, tmp_path / "resumed.mp4", settings=flow.VideoDream(octaves=1, octave_steps=2, steps=2),
                        resume=True, progress=False)
     monkeypatch.setattr(dv, "dream_frames", original)
     last = dv.dream_video(source, tmp_path / "resumed.mp4", settings=TINY, resume=True, progress=False)
@@ -156,7 +157,7 @@ def test_interrupted_run_writes_the_video_so_far_and_resume_finishes_it_exactly(
 
 def test_sigint_during_the_dream_keeps_the_frames_and_says_how_to_go_on(tmp_path):
     source = _test_clip(tmp_path / "in.mkv", size="96x64", seconds=4)
-    process = subprocess.Popen([sys.executable, "-m", "deepdream_cli", str(source), "-o", str(tmp_path / "o.mp4"),
+    process = subprocess.Popen([sys.executable, "-m", "deepdream.cli", str(source), "-o", str(tmp_path / "o.mp4"),
                                 *TINY_OPTIONS], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     folder = dv.work_folder(tmp_path / "o.mp4")
     for _ in range(600):
@@ -227,9 +228,9 @@ def test_a_full_disk_while_writing_the_video_leaves_no_half_written_file(tmp_pat
         raise OSError(28, "No space left on device")
 
     (tmp_path / "out.mp4").write_bytes(b"")  # even an earlier file of that name is left as it was
-    with pytest.raises(OSError, match=r"Could not write .*No space left on device.*nothing was left"):
-        dv.write_video(disk_fills_up(), tmp_path / "out.mp4", 12.0, (96, 64))
+    with pytest.raises(OSError, match=r"Could not save .*No space left on device.*Nothing was left"):
+        videofiles.write_video(disk_fills_up(), tmp_path / "out.mp4", 12.0, (96, 64))
     assert (tmp_path / "out.mp4").read_bytes() == b""
     assert [path.name for path in tmp_path.iterdir()] == ["out.mp4"], "a temporary file was left behind"
-    dv.write_video(frames, tmp_path / "out.mp4", 12.0, (96, 64))
+    videofiles.write_video(frames, tmp_path / "out.mp4", 12.0, (96, 64))
     assert len(_streams(tmp_path / "out.mp4")[1]) == len(frames)

@@ -33,7 +33,7 @@ class Server:
 
     def __init__(self, *options: str):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "deepdream_cli", "serve", "--port", "0", *options], cwd=ROOT,
+            [sys.executable, "-m", "deepdream.cli", "serve", "--port", "0", *options], cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
         self.lines: list[str] = []
         deadline = time.monotonic() + 120
@@ -151,7 +151,7 @@ def test_serve_prints_its_url_and_stops_cleanly_on_sigterm():
 
 def test_serve_says_when_its_port_is_taken(server):
     port = server.url.rsplit(":", 1)[1]
-    result = subprocess.run([sys.executable, "-m", "deepdream_cli", "serve", "--port", port], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "deepdream.cli", "serve", "--port", port], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Try --port 5001" in result.stderr and "Traceback" not in result.stderr
 

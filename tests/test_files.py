@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import deepdream_cli
-import deepdream_io
 import deepdream_utils as dd
+from deepdream import cli as deepdream_cli
+from deepdream import files, images, recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -140,7 +140,8 @@ def test_gitignore_matches_the_temporary_file_names():
 
 
 def test_the_course_images_are_never_overwritten_even_in_a_fresh_session(monkeypatch):
-    monkeypatch.setattr(deepdream_io, "_INPUT_PATHS", set())  # as in a fresh kernel: nothing loaded yet
+    monkeypatch.setattr(images, "INPUT_PATHS", set())
+    monkeypatch.setattr(files, "INPUT_PATHS", images.INPUT_PATHS)  # as in a fresh kernel: nothing loaded yet
     before = (dd.IMAGES_DIR / "mountain.jpg").read_bytes()
     for overwrite in (False, True):
         with pytest.raises(ValueError, match="one of the course's images"):
@@ -197,7 +198,7 @@ def test_an_output_under_a_file_is_refused_before_the_dream(tmp_path):
 
 
 def test_a_read_only_folder_is_named_in_words(tmp_path, monkeypatch):
-    monkeypatch.setattr(dd.os, "access", lambda path, mode: False)  # as a read-only folder answers
+    monkeypatch.setattr(files.os, "access", lambda path, mode: False)  # as a read-only folder answers
     with pytest.raises(PermissionError, match="folder .* cannot be written .*Choose another folder"):
         dd.check_output_path(tmp_path / "r.jpg")
 
@@ -222,7 +223,7 @@ def test_a_folder_as_output_is_refused(tmp_path):
 
 
 def _sidecar(tmp_path: Path, **changes) -> Path:
-    parameters = {"image": None, "noise": [60, 60]} | deepdream_cli.DEFAULTS | {"layers": {"conv2d_15": 1.0}}
+    parameters = {"image": None, "noise": [60, 60]} | recipe.DEFAULTS | {"layers": {"conv2d_15": 1.0}}
     record = {"written_by": dd.SUITE_MARK, "parameters": parameters | changes, "input_sha256": None}
     path = tmp_path / "edited.jpg.json"
     path.write_text(json.dumps(record))

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import deepdream_cli
-import deepdream_web as web
+from deepdream import recipe, web
+from deepdream.web import server
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"layers": "mixed3", "steps": "2", "octaves": "1", "max_side": "96"}  # a dream of about a second
@@ -128,7 +128,7 @@ def test_a_job_goes_from_queued_to_done_with_progress_a_result_and_a_sidecar_the
     assert sidecar["parameters"]["image"] == "my photo.png" and sidecar["steps_done"] == 2
     (tmp_path / "my photo.png").write_bytes(_png(80, 60))
     (tmp_path / "sidecar.json").write_text(json.dumps(sidecar))
-    assert deepdream_cli.read_sidecar(tmp_path / "sidecar.json")["steps"] == 2  # the command line's own check
+    assert recipe.read_sidecar(tmp_path / "sidecar.json")["steps"] == 2  # the command line's own check
 
 
 def test_two_clients_each_get_their_own_picture(client):
@@ -292,6 +292,6 @@ def test_two_workers_dream_two_jobs_at_once_and_closing_cancels_them():
 
 def test_serve_refuses_bad_options_in_one_line(capsys):
     with pytest.raises(SystemExit) as exit_info:
-        web.main(["--queue", "0"])
+        server.main(["--queue", "0"])
     assert exit_info.value.code == 2
     assert "--queue must be at least 1" in capsys.readouterr().err

@@ -1,0 +1,199 @@
+"""The command line: ``deepdream [options] INPUT [options]`` (or ``python -m deepdream_utils``).
+
+Dreams one picture with octaves, random-shift tiles and random transforms (notebook 05's method), saves it,
+and writes a JSON sidecar beside it with every parameter, the weights and the library
+versions, so that ``--from-sidecar`` can make the same picture again.
+
+    deepdream images/mountain.jpg -o outputs/my_dream.jpg
+    deepdream --noise 400x400 --layers mixed3 --octaves 1 --steps 200 --step-size 0.02
+    deepdream --noise 480x480 --layers mixed4 --channel 97 --symmetry 6m
+    deepdream --from-sidecar outputs/my_dream.jpg.json -o outputs/again.jpg
+    deepdream clip.mp4 -o outputs/clip_dream.mp4   # a video (options anywhere; --video for other suffixes)
+    deepdream serve            # the web app and HTTP API on http://127.0.0.1:5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from deepdream import recipe, runtime
+from deepdream.paths import OUTPUTS_DIR
+
+_TYPES = {"layers": recipe.parse_layers, "symmetry": recipe.parse_symmetry, int: int, float: float, str: str}
+_METAVARS = {"layers": "L[=W],...", "symmetry": "KIND"}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The picture dreamer's options: one per recipe field, plus the start, the output and the re-run."""
+    parser = runtime.OneLineParser(
+        prog="deepdream",
+        description="Dream a picture (octaves, random-shift tiled gradients, random transforms), save it, and "
+                    "write a JSON sidecar that can re-run it. A video as INPUT dreams the video (see --video).",
+        epilog="Examples:\n" + __doc__.split("\n\n")[2], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("image", nargs="?", help="start image (any format Pillow reads); or use --noise")
+    parser.add_argument("-o", "--output", type=Path,
+                        help="result path, .jpg or .png (default: outputs/<name>_dream.jpg); "
+                             "the sidecar is written beside it, named after it plus .json")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing output that this tool did not write (never the start image)")
+    parser.add_argument("--noise", type=recipe.parse_size, metavar="WxH", help="start from seeded noise of this size")
+    for field in recipe.FIELDS:
+        if field.kind is bool:  # the only one: detail, on unless --no-detail
+            parser.add_argument(f"--no-{field.name}", dest=field.name, action="store_false", default=None,
+                                help=f"do not {field.help} (default: {field.help.split()[0]})")
+            continue
+        default = ",".join(field.default) if field.kind == "layers" else field.default
+        parser.add_argument(f"--{field.name.replace('_', '-')}", type=_TYPES[field.kind], choices=field.choices,
+                            metavar=_METAVARS.get(field.kind), help=f"{field.help} (default: {default})")
+    parser.add_argument("--from-sidecar", type=Path, metavar="FILE",
+                        help="re-run the dream recorded in this JSON sidecar (only -o, --overwrite, "
+                             "--allow-changed-input and --quiet may be added)")
+    parser.add_argument("--allow-changed-input", action="store_true",
+                        help="with --from-sidecar: dream even if the start image changed since")
+    parser.add_argument("--video", action="store_true", help="INPUT is a video whatever its suffix "
+                        f"(a suffix {', '.join(recipe.VIDEO_SUFFIXES)} is one already): see deepdream VIDEO --help")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _parameters(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[str, Any]:
+    given = {key: getattr(args, key) for key in recipe.DREAM_OPTIONS if getattr(args, key) is not None}
+    if args.from_sidecar is not None:
+        if given:
+            parser.error(f"--from-sidecar re-runs a recorded dream; drop {', '.join(sorted(given))}")
+        return recipe.read_sidecar(args.from_sidecar, args.allow_changed_input)
+    if ("image" in given) == ("noise" in given):
+        parser.error("give a start IMAGE or --noise WxH (one of them)")
+    parameters = {"image": given.get("image"), "noise": given.get("noise")} | recipe.DEFAULTS | given
+    if "weights" not in given:  # the backbone's own default (VGG19 has no bundled weights)
+        from deepdream import backbones
+
+        parameters["weights"] = backbones.default_weights(parameters["backbone"])
+    if "layers" not in given and parameters["backbone"] != recipe.DEFAULTS["backbone"]:
+        from deepdream import backbones
+
+        parameters["layers"] = dict(backbones.get(parameters["backbone"]).default_layers)
+    try:
+        return recipe.check_all(parameters)
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def _default_output(parameters: dict[str, Any], from_sidecar: Path | None) -> Path:
+    if from_sidecar is not None:
+        stem = Path(from_sidecar.name.removesuffix(".json")).stem
+        return from_sidecar.with_name(stem + "_rerun.jpg")
+    if parameters["image"]:
+        return OUTPUTS_DIR / f"{Path(parameters['image']).stem}_dream.jpg"
+    width, height = parameters["noise"]
+    return OUTPUTS_DIR / f"noise_{width}x{height}_dream.jpg"
+
+
+def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bool = True,
+                          overwrite: bool = False) -> dict[str, Any]:
+    """Runs one recorded dream, saves the picture and its sidecar; returns the sidecar.
+
+    Everything that can be checked is checked before the dream: the output and sidecar paths,
+    the start image, the layers. Ctrl-C during the dream saves the picture as far as it got
+    (the sidecar then says ``"interrupted": true``).
+    """
+    import deepdream_utils as dd
+
+    source = Path(parameters["image"]) if parameters["image"] else None
+    if source is not None and output.resolve() == source.resolve():
+        raise ValueError(f"Refusing to overwrite the start image '{source}': choose another -o.")
+    output = dd.check_output_path(output, overwrite=overwrite)  # before the dream, not after it
+    dd.check_output_path(recipe.sidecar_path(output), (".json",), overwrite)
+    if source is not None:
+        start = dd.load_image(source, max_side=parameters["max_side"])
+    else:
+        width, height = parameters["noise"]
+        start = dd.noise_image(width, height, seed=parameters["seed"])
+    dm = dd.dream_model(**recipe.model_arguments(parameters))
+    started = time.perf_counter()
+    result, history = dd.dream_octaves(dm, start, progress=progress, **recipe.dream_arguments(parameters))
+    input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest() if source is not None else None
+    sidecar = recipe.sidecar_record(parameters, input_sha256, result, history, time.perf_counter() - started,
+                                    str(output))
+    with dd.signals_held():  # Ctrl-C here waits until both files are complete
+        dd.save_image(result, output, overwrite=overwrite)
+        dd.save_sidecar(sidecar, recipe.sidecar_path(output), overwrite=overwrite)
+    return sidecar
+
+
+def input_argument(argv: list[str], parsers: list[argparse.ArgumentParser]) -> str | None:
+    """The first positional argument of ``argv`` (the INPUT), wherever the options stand; None if none.
+
+    An option that takes a value (in any of ``parsers``) skips that value; ``--`` ends the options.
+    """
+    takes_value = {option for parser in parsers for action in parser._actions if action.nargs != 0
+                   for option in action.option_strings}
+    arguments = iter(argv)
+    for argument in arguments:
+        if argument == "--":
+            return next(arguments, None)
+        if argument in takes_value:
+            next(arguments, None)
+        elif not argument.startswith("-") or argument == "-":
+            return argument
+    return None
+
+
+def is_video(argv: list[str]) -> bool:
+    """Whether the command dreams a video: ``--video``, or an INPUT with a video suffix, anywhere in ``argv``."""
+    from deepdream import video
+
+    if "--video" in argv:
+        return True
+    found = input_argument(argv, [build_parser(), video.build_parser()])
+    return found is not None and Path(found).suffix.lower() in recipe.VIDEO_SUFFIXES
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the command line; returns the exit status (0, 1 bad input, 2 bad arguments, 130/143 stopped).
+
+    ``deepdream serve [options]`` starts the web app instead (``deepdream.web.server``), and a video as
+    INPUT dreams the video (``deepdream.video.main``).
+    """
+    runtime.quiet_tensorflow_logs()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["serve"]:
+        from deepdream.web import server
+
+        return server.main(argv[1:])
+    if is_video(argv):
+        from deepdream import video
+
+        return video.main([arg for arg in argv if arg != "--video"])
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    with runtime.one_line_warnings("deepdream"), runtime.sigterm_as_interrupt() as stop:
+        return _run(args, parser, stop)
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, stop: runtime.Stop) -> int:
+    try:
+        parameters = _parameters(args, parser)
+        output = args.output or _default_output(parameters, args.from_sidecar)
+        sidecar = dream_from_parameters(parameters, output, progress=not args.quiet, overwrite=args.overwrite)
+    except (ValueError, FileNotFoundError, MemoryError, OSError, FloatingPointError) as error:
+        print(f"deepdream: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("deepdream: stopped. Any file saved above is complete; nothing is half-written.", file=sys.stderr)
+        return stop.exit_status
+    print(f"saved {output} and {recipe.sidecar_path(output)} ({sidecar['steps_done']} steps, "
+          f"{sidecar['seconds']:.1f} s)")
+    if sidecar["interrupted"]:
+        print("deepdream: interrupted: the picture above is the dream as far as it got.", file=sys.stderr)
+        return stop.exit_status
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""The dream model: a backbone cut at the deepest layer an objective reads, with that objective.
+
+``dream_model("mixed3")`` builds InceptionV3 with its bundled ImageNet weights up to ``mixed3``, and
+the course's objective, the layer's mean activation. Layers may be weighted, or replaced by any
+``deepdream.objectives`` objective; ``backbone="vgg19"`` uses VGG19 (Keras's download).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from deepdream import backbones, checks, objectives
+from deepdream.images import check_image, to_model
+from deepdream.paths import DATA_DIR
+from deepdream.runtime import tensorflow
+from deepdream.step import compiled_step
+
+tf = tensorflow()
+import keras  # noqa: E402  (after TensorFlow, whose Keras it is)
+
+
+def _canonical_names(model: Any, families: Sequence[str]) -> None:
+    """Renames auto-named layers to the names a fresh Keras process gives them (conv2d, conv2d_1...),
+    so that the course's names mean the same layers however many models were built before."""
+    members: dict[str, list[tuple[int, Any]]] = {}
+    for layer in model.layers:
+        match = re.fullmatch(r"([a-z_0-9]+?)(?:_(\d+))?", layer.name)
+        if match and match.group(1) in families:
+            members.setdefault(match.group(1), []).append((int(match.group(2) or 0), layer))
+    for family, layers in members.items():
+        for index, (_, layer) in enumerate(sorted(layers, key=lambda item: item[0])):
+            layer.name = family if index == 0 else f"{family}_{index}"
+
+
+def _load_bundled_weights(model: Any, path: Any) -> None:
+    if not path.exists():
+        raise FileNotFoundError(
+            f"The bundled weights '{path}' are missing. Restore them with `git checkout -- deepdream/data/` "
+            "or rebuild them with tools/convert_inception_weights.py.")
+    with np.load(path) as stored:
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.Conv2D):
+                keys = ("kernel",)
+            elif isinstance(layer, keras.layers.BatchNormalization):
+                keys = ("beta", "moving_mean", "moving_variance")
+            else:
+                continue
+            layer.set_weights([stored[f"{layer.name}/{key}"].astype(np.float32) for key in keys])
+
+
+def _downloaded(backbone: backbones.Backbone, source: backbones.WeightSource) -> str:
+    """Keras's weight file for ``source``: downloaded once, then cached; one clear line offline."""
+    name = source.url.rsplit("/", 1)[1]
+    try:
+        return keras.utils.get_file(name, source.url, cache_subdir="models", file_hash=source.file_hash)
+    except Exception as error:  # Keras reports a failed download with a plain Exception
+        hint = " weights='bundled' works offline (layers up to mixed7)." if "bundled" in backbone.weights else ""
+        raise ConnectionError(
+            f"{backbone.title}'s ImageNet weights need a download: {name} from {source.url} ({error}). "
+            f"Run once with internet access (Colab has it), or copy that file into ~/.keras/models/.{hint}") from None
+
+
+@functools.lru_cache(maxsize=3)
+def trunk(backbone: str = backbones.DEFAULT, weights: str | None = None) -> Any:
+    """A backbone without its classifier, with pretrained weights, canonically named, for any image size.
+
+    Args:
+        backbone: ``"inceptionv3"`` (default) or ``"vgg19"``.
+        weights: a source of the backbone's (``"bundled"``: InceptionV3's offline file, layers up to
+            ``mixed7``; ``"imagenet"``: Keras's download); None for the backbone's default.
+    """
+    record = backbones.get(backbone)
+    weights = weights or backbones.default_weights(backbone)
+    if weights not in record.weights:
+        raise ValueError(f"weights must be one of {tuple(record.weights)} for {record.title}, got {weights!r}.")
+    source = record.weights[weights]
+    model = record.build(None if source.url is None else _downloaded(record, source))
+    _canonical_names(model, record.auto_named)
+    if source.bundled_file is not None:
+        if source.last_layer is not None:
+            model = keras.Model(model.input, model.get_layer(source.last_layer).output, name=f"{backbone}_trunk")
+        _load_bundled_weights(model, DATA_DIR / source.bundled_file)
+    return model
+
+
+def layer_names(weights: str | None = None, backbone: str = backbones.DEFAULT) -> list[str]:
+    """Names of every layer a dream can use with these weights (the named ones first)."""
+    named = set(backbones.get(backbone).layers)
+    names = [layer.name for layer in trunk(backbone, weights).layers[1:]]
+    return sorted(names, key=lambda name: name not in named or "pool" in name)
+
+
+def _unknown_layer_message(name: str, backbone: str, weights: str, valid: list[str]) -> str:
+    record = backbones.get(backbone)
+    hint = ""
+    if record.weights[weights].last_layer and name in record.layers + tuple(f"conv2d_{i}" for i in range(70, 94)):
+        hint = (f" The {weights} weights stop at {record.weights[weights].last_layer}; "
+                "use weights='imagenet' (needs internet).")
+    close = difflib.get_close_matches(name, valid, n=3)
+    if close:
+        hint += f" Did you mean {', '.join(close)}?"
+    named = [layer for layer in valid if layer in record.layers and layer not in record.pooling_layers]
+    families = []
+    for family in record.auto_named:
+        count = sum(1 for layer in valid if re.fullmatch(rf"{family}(_\d+)?", layer))
+        if count:
+            families.append(family if count == 1 else f"{family}, {family}_1 ... {family}_{count - 1}")
+    auto = (f"; and the auto-named {'; '.join(families)} (the course's conv2d_15, conv2d_18 among them)"
+            if families else f"; and the pooling layers {', '.join(record.pooling_layers)}")
+    return (f"Unknown layer {name!r}.{hint} Valid layers: {', '.join(named)}{auto}. "
+            f"dd.layer_names() lists all {len(valid)}.")
+
+
+@dataclasses.dataclass(frozen=True)
+class DreamModel:
+    """A model that maps an image to the chosen layers' activations, and its objective (see ``dream_model``)."""
+
+    model: Any  # a batch in the network's input -> the activations of ``objective.layers``
+    objective: objectives.Objective  # what the dream makes grow
+    backbone: backbones.Backbone
+    weights: str  # the weight source, for example "bundled"
+    min_side: int  # smallest image side that reaches the deepest layer
+    step: Any  # the compiled gradient-ascent step (deepdream.step)
+
+    @property
+    def layer_weights(self) -> dict[str, float]:
+        """Each term's weight by name: ``{"mixed3": 1.0, "mixed5": 0.5}`` for weighted layers."""
+        return self.objective.weights
+
+    def activations(self, batch: Any) -> dict[str, Any]:
+        """``{layer: activation}`` for a batch in the working range [-1, 1]."""
+        if self.backbone.to_network is not None:
+            batch = self.backbone.to_network(batch)
+        values = self.model(batch, training=False)
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        return dict(zip(self.objective.layers, values))
+
+    def term_values(self, image: np.ndarray) -> list[float]:
+        """Each term's value (unweighted) for a [0, 1] image."""
+        batch = tf.constant(to_model(image)[None])
+        return [float(value) for value in self.objective.values(self.activations(batch), batch)]
+
+
+def dream_model(layers: str | Sequence[str] | Mapping[str, float] | objectives.Objective, weights: str | None = None,
+                channel: int | None = None, guide: np.ndarray | None = None,
+                backbone: str = backbones.DEFAULT) -> DreamModel:
+    """Builds the dream model for an objective, computing only up to the deepest layer it reads.
+
+    Args:
+        layers: one name, a list of names (equal weights), a ``{name: weight}`` dict, or an objective
+            (``deepdream.objectives``). A weight of 0 is refused; a negative weight suppresses that layer.
+        weights: the weight source (InceptionV3: ``"bundled"``, the default, offline; ``"imagenet"``:
+            Keras's download); None for the backbone's default.
+        channel: dream only this channel of the layer (needs exactly one layer).
+        guide: a [0, 1] guide image (needs exactly one layer): make each position's features resemble
+            the guide feature they match best (the "guided" dream of the original DeepDream release).
+        backbone: ``"inceptionv3"`` (default) or ``"vgg19"`` (Keras's ImageNet download).
+    """
+    objective = objectives.from_layers(layers)
+    if channel is not None and len(objective.terms) != 1:
+        raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
+    if guide is not None and (len(objective.terms) != 1 or channel is not None):
+        raise ValueError("guide= needs exactly one layer and no channel.")
+    return build(trunk(backbone, weights), backbone, weights or backbones.default_weights(backbone),
+                 objective, channel, guide)
+
+
+def build(network: Any, backbone: str, weights: str, objective: objectives.Objective, channel: int | None = None,
+          guide: np.ndarray | None = None) -> DreamModel:
+    """The dream model of ``objective`` on a built ``network`` (``trunk``'s; the tests pass untrained ones)."""
+    record = backbones.get(backbone)
+    known = [layer.name for layer in network.layers[1:]]
+    for name in objective.layers:
+        if name not in known:
+            raise ValueError(_unknown_layer_message(name, backbone, weights, sorted(
+                known, key=lambda layer: layer not in record.layers or "pool" in layer)))
+    outputs = [network.get_layer(name).output for name in objective.layers]
+    model = keras.Model(network.input, outputs, name="dream_" + "_".join(objective.layers))
+    min_side = _min_side(model)
+    layer = objective.layers[0]
+    if channel is not None:
+        depth = outputs[0].shape[-1]
+        if not (checks.is_whole(channel) and 0 <= channel < depth):
+            raise ValueError(f"channel must be a whole number from 0 to {depth - 1} for this layer, "
+                             f"got {channel!r}.")
+        objective = objectives.channel(layer, int(channel))
+    if guide is not None:
+        guide = check_image(guide)
+        if min(guide.shape[:2]) < min_side:
+            raise ValueError(f"The guide image is {guide.shape[1]}x{guide.shape[0]} pixels; layer "
+                             f"{layer} needs at least {min_side} on each side.")
+        plain = DreamModel(model, objective, record, weights, min_side, None)
+        features = plain.activations(tf.constant(to_model(guide)[None]))[layer]
+        objective = objectives.guide(layer, tf.reshape(features, (-1, features.shape[-1])))
+    dm = DreamModel(model, objective, record, weights, min_side, None)
+    return dataclasses.replace(dm, step=compiled_step(dm.activations, objective))
+
+
+def _min_side(model: Any, limit: int = 1024) -> int:
+    """Smallest square input side for which every output of ``model`` is at least 1x1."""
+
+    def fits(side: int) -> bool:
+        try:
+            model.compute_output_shape((1, side, side, 3))
+        except ValueError:
+            return False
+        return True
+
+    low, high = 1, limit
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if fits(middle) else (middle + 1, high)
+    return low
+
+
+def check_image_size(dm: DreamModel, shape: Sequence[int]) -> None:
+    """Raises a clear ValueError if an image of this (height, width) is too small for the dream's layers."""
+    if min(shape) < dm.min_side:
+        raise ValueError(
+            f"The image is {shape[1]}x{shape[0]} pixels, but layer(s) {', '.join(dm.objective.layers)} "
+            f"need at least {dm.min_side} pixels on each side. Use a larger image or a shallower layer.")

@@ -1,0 +1,115 @@
+"""The process around a dream: TensorFlow's log, SIGTERM as Ctrl-C, and one-line messages.
+
+One helper each, used by every part of the suite:
+
+* ``tensorflow()``: imports TensorFlow with its C++ start-up lines kept out of notebooks and terminals;
+* ``quiet_tensorflow_logs()``: the log setting alone, for processes that load TensorFlow later;
+* ``sigterm_as_interrupt()``: SIGTERM stops a run as Ctrl-C does, and says which signal it was;
+* ``OneLineParser``: a usage mistake reported in one line (exit status 2), not the usage block;
+* ``one_line_warnings()``: Python warnings printed as ``prog: warning: ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import os
+import signal
+import sys
+import threading
+import warnings
+from collections.abc import Iterator
+
+
+def quiet_tensorflow_logs() -> None:
+    """Keeps TensorFlow's C++ log lines (INFO, WARNING, ERROR) off stderr, unless the user chose otherwise."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # read once, when TensorFlow loads
+
+
+@functools.cache
+def tensorflow():
+    """TensorFlow, imported once with its native start-up lines (printed before its log level
+    applies, with timestamps) kept off stderr, where notebooks would save them."""
+    quiet_tensorflow_logs()
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return tensorflow
+
+
+class Stop:
+    """Which signal stopped a run: ``signum`` is SIGINT (Ctrl-C) unless SIGTERM came."""
+
+    signum: int = signal.SIGINT
+
+    @property
+    def exit_status(self) -> int:
+        """What a shell expects of a process stopped by this signal: 128 + its number."""
+        return 128 + self.signum
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[Stop]:
+    """Within the block, SIGTERM raises KeyboardInterrupt, as Ctrl-C does; the handler before is restored.
+
+    Only the main thread can handle signals: elsewhere (a test calling ``main()`` in a thread) this does nothing.
+    """
+    stop = Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def interrupt(signum, frame) -> None:
+        stop.signum = signal.SIGTERM
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield stop
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def one_line_warnings(prog: str) -> Iterator[None]:
+    """Within the block, a Python warning prints as one line, ``prog: warning: message``."""
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"{prog}: warning: {message}", file=sys.stderr)
+
+    previous, warnings.showwarning = warnings.showwarning, show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Reports a usage mistake as one line (and exit status 2) instead of the usage block."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog.split()[0]}: error: {message} (see --help)\n")
+
+
+def progress_bar(total: int | None, desc: str, enabled: bool):
+    """A plain-text progress bar (it shows in terminals and notebooks, and is saved with them).
+
+    While running it shows the time spent and left; its last state leaves the times out, so a
+    notebook saved after a run has the same text on every run.
+    """
+    from tqdm.std import tqdm
+
+    class Bar(tqdm):
+        def close(self) -> None:
+            self.bar_format = "{l_bar}{bar}| {n_fmt}/{total_fmt}{postfix}"
+            super().close()
+
+    return Bar(total=total, desc=desc, disable=not enabled, file=sys.stdout, mininterval=1.0,
+               ascii=False, dynamic_ncols=False, ncols=90)

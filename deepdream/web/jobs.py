@@ -1,0 +1,254 @@
+"""The web app's dreams: a bounded queue, worker threads, progress, cancelling, and the jobs kept.
+
+Nothing is written to disk: uploads, results and sidecars live in memory, the last ``keep_jobs`` jobs
+for at most ``keep_seconds``.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+import secrets
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from deepdream import recipe
+from deepdream.files import SUITE_MARK, jpeg_bytes
+
+STATES = ("queued", "running", "done", "failed", "cancelled")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How the service is run (the ``deepdream serve`` options)."""
+
+    workers: int = 1  # dreams run at once
+    queue: int = 8  # dreams that may wait; one more is answered 503
+    max_upload_mb: float = 20.0  # a larger body is answered 413
+    max_side: int = 1024  # uploads are shrunk to this longest side (and a form may ask for less)
+    keep_jobs: int = 32  # finished jobs kept (the oldest go first)
+    keep_seconds: float = 3600.0  # finished jobs are forgotten after this
+    wait_seconds: float = 600.0  # POST /deepdream gives up (and cancels its dream) after this
+
+
+class Refusal(Exception):
+    """A request the service refuses: answered with ``status`` and ``{"error": message}``."""
+
+    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.headers = status, headers or {}
+
+
+class _Cancelled(Exception):
+    """Raised inside a dream's step callback when its job was cancelled."""
+
+
+@dataclasses.dataclass(eq=False)
+class Job:
+    """One dream: its request, its progress and its outcome."""
+
+    id: str
+    parameters: dict[str, Any]
+    start: Any  # the start image (dropped once the dream ends)
+    dm: Any  # the DreamModel
+    input_sha256: str
+    total: int  # steps in all octaves
+    work: float  # pixel-steps in all octaves (for the time estimates)
+    note: str | None  # what the service changed, for example the image shrunk
+    start_size: tuple[int, int]  # (height, width) dreamed
+    created: float = dataclasses.field(default_factory=time.monotonic)
+    state: str = "queued"
+    done: int = 0
+    started: float | None = None
+    first_step: float | None = None  # when step 1 ended (the pace is measured from there: no tracing in it)
+    finished: float | None = None
+    error: str | None = None
+    jpeg: bytes | None = None
+    sidecar: dict[str, Any] | None = None
+    cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
+    ended: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
+class DreamService:
+    """The queue, the worker threads, the cached dream models and the jobs kept."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._lock = threading.Condition()
+        self._jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
+        self._pending: collections.deque[Job] = collections.deque()
+        self._models: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
+        self._model_lock = threading.Lock()
+        self._seconds_per_work: float | None = None  # measured on finished dreams
+        self._closed = False
+        self._workers = [threading.Thread(target=self._work, name=f"dreamer-{i}", daemon=True)
+                         for i in range(settings.workers)]
+        for worker in self._workers:
+            worker.start()
+
+    # -- submitting -------------------------------------------------------------------------
+    def model_for(self, layers: dict[str, float]) -> Any:
+        """The dream model for these layers, built once (a clear ValueError for an unknown layer)."""
+        import deepdream_utils as dd
+
+        key = tuple(layers.items())
+        with self._model_lock:
+            if key not in self._models:
+                self._models[key] = dd.dream_model(layers)
+                while len(self._models) > 4:
+                    self._models.popitem(last=False)
+            self._models.move_to_end(key)
+            return self._models[key]
+
+    def submit(self, parameters: dict[str, Any], start: Any, input_sha256: str, note: str | None) -> Job:
+        """Checks a dream against its model and queues it; raises Refusal (503 when the queue is full)."""
+        import deepdream_utils as dd
+
+        try:
+            dm = self.model_for(parameters["layers"])
+            dd.check_image_size(dm, start.shape[:2])
+        except ValueError as error:
+            raise Refusal(str(error)) from None
+        shapes = dd.octave_shapes(start.shape[:2], parameters["octaves"], parameters["octave_scale"], dm.min_side)
+        job = Job(id=secrets.token_urlsafe(18), parameters=parameters, start=start, dm=dm, input_sha256=input_sha256,
+                  total=parameters["steps"] * len(shapes), note=note, start_size=start.shape[:2],
+                  work=float(parameters["steps"] * sum(h * w for h, w in shapes)))
+        with self._lock:
+            self._forget_old()
+            if len(self._pending) >= self.settings.queue:
+                wait = self._seconds_left(self._pending[0]) if self._pending else None
+                raise Refusal(f"The queue is full ({self.settings.queue} dreams waiting): try again in a minute.",
+                              503, {"Retry-After": str(max(5, math.ceil(wait or 30)))})
+            self._jobs[job.id] = job
+            self._pending.append(job)
+            self._lock.notify()
+        return job
+
+    # -- looking up and cancelling ------------------------------------------------------------
+    def get(self, job_id: str) -> Job:
+        with self._lock:
+            self._forget_old()
+            job = self._jobs.get(job_id)
+        if job is None:
+            raise Refusal(f"No job {job_id!r}: the id is wrong, or the job ended more than "
+                          f"{self.settings.keep_seconds / 60:.0f} minutes or {self.settings.keep_jobs} jobs ago "
+                          "(results are kept in memory only that long).", 404)
+        return job
+
+    def cancel(self, job: Job) -> str:
+        """Cancels a queued job at once, a running one at its next step; forgets a finished one."""
+        with self._lock:
+            if job.state == "queued":
+                self._pending.remove(job)
+                self._end(job, "cancelled")
+            elif job.state == "running":
+                job.cancel.set()
+                return "cancelling"
+            elif job.state in ("done", "failed"):
+                self._jobs.pop(job.id, None)
+                return "deleted"
+            return job.state
+
+    def status(self, job: Job) -> dict[str, Any]:
+        """What ``GET /api/jobs/<id>`` answers."""
+        with self._lock:
+            left = self._seconds_left(job)
+            position = self._pending.index(job) + 1 if job.state == "queued" else 0
+            return {"id": job.id, "state": job.state, "queue_position": position, "steps_done": job.done,
+                    "steps_total": job.total, "seconds_left": None if left is None else round(left, 1),
+                    "queued_seconds": round((job.started or job.finished or time.monotonic()) - job.created, 2),
+                    "run_seconds": None if job.started is None else
+                    round((job.finished or time.monotonic()) - job.started, 2),
+                    "error": job.error, "note": job.note, "size": [int(job.start_size[1]), int(job.start_size[0])]}
+
+    def close(self) -> None:
+        """Stops the workers after their current step; forgets every job."""
+        with self._lock:
+            self._closed = True
+            for job in self._jobs.values():
+                job.cancel.set()
+            self._lock.notify_all()
+        for worker in self._workers:
+            worker.join(timeout=30)
+        self._jobs.clear()
+
+    # -- inside (call with the lock held) -----------------------------------------------------
+    def _seconds_left(self, job: Job) -> float | None:
+        """An estimate: a running job's own pace, plus the pace measured on earlier dreams for those queued."""
+        if job.state not in ("queued", "running"):
+            return 0.0
+        ahead = [j for j in self._jobs.values() if j.state == "running"] if job.state == "queued" else [job]
+        ahead += list(self._pending)[:self._pending.index(job) + 1] if job.state == "queued" else []
+        seconds = 0.0
+        for other in ahead:
+            if other.state == "running" and other.done >= 2:
+                seconds += (time.monotonic() - other.first_step) / (other.done - 1) * (other.total - other.done)
+            elif self._seconds_per_work is not None:
+                seconds += self._seconds_per_work * other.work * (other.total - other.done) / other.total
+            else:
+                return None
+        return seconds / (self.settings.workers if job.state == "queued" else 1)
+
+    def _end(self, job: Job, state: str, error: str | None = None) -> None:
+        job.state, job.error, job.finished, job.start = state, error, time.monotonic(), None
+        job.ended.set()
+
+    def _forget_old(self) -> None:
+        finished = [job for job in self._jobs.values() if job.ended.is_set()]
+        too_old = time.monotonic() - self.settings.keep_seconds
+        for index, job in enumerate(finished):
+            if index < len(finished) - self.settings.keep_jobs or job.finished < too_old:
+                del self._jobs[job.id]
+
+    # -- the workers ---------------------------------------------------------------------------
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._pending and not self._closed:
+                    self._lock.wait()
+                if self._closed:
+                    return
+                job = self._pending.popleft()
+                job.state, job.started = "running", time.monotonic()
+            self._run(job)
+
+    def _run(self, job: Job) -> None:
+        import deepdream_utils as dd
+
+        def on_step(done: int, total: int) -> None:
+            job.done, job.total = done, total
+            if done == 1:
+                job.first_step = time.monotonic()
+            if job.cancel.is_set():
+                raise _Cancelled
+
+        try:
+            result, history = dd.dream_octaves(job.dm, job.start, progress=False, on_step=on_step,
+                                               **recipe.dream_arguments(job.parameters))
+            seconds = time.monotonic() - job.started
+            sidecar = recipe.sidecar_record(job.parameters, job.input_sha256, result, history, seconds,
+                                         Path(job.parameters["image"]).stem + "_dream.jpg")
+            job.jpeg, job.sidecar = jpeg_bytes(result), {"written_by": SUITE_MARK, **sidecar}
+            with self._lock:
+                if job.done >= 2:  # the pace after step 1, per pixel-step
+                    paced = job.work * (job.done - 1) / job.done
+                    self._seconds_per_work = (time.monotonic() - job.first_step) / paced
+                self._end(job, "done")
+        except _Cancelled:
+            with self._lock:
+                self._end(job, "cancelled", "Cancelled: the dream stopped at its next step.")
+        except (ValueError, MemoryError, FloatingPointError) as error:
+            with self._lock:
+                self._end(job, "failed", str(error))
+        except Exception as error:  # a defect: logged in full here, one plain line for the user
+            traceback.print_exc(file=sys.stderr)
+            with self._lock:
+                self._end(job, "failed", f"The dream failed inside the server ({type(error).__name__}); "
+                                         "the server's log has the details.")
+
+

@@ -1,0 +1,73 @@
+"""``deepdream serve``: the web app on waitress, a production WSGI server (pure Python, nothing to install).
+
+    deepdream serve                 # http://127.0.0.1:5000, this machine only
+    curl -X POST http://localhost:5000/deepdream -F "image=@your_image.jpg" --output deepdream_result.jpg
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from deepdream import runtime
+from deepdream.web.app import create_app
+from deepdream.web.jobs import Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = runtime.OneLineParser(prog="deepdream serve",
+                                description="Serve the DeepDream web app and HTTP API with waitress.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this "
+                        "machine only; 0.0.0.0 shares it with your network)")
+    parser.add_argument("--port", type=int, default=5000, help="port (default: 5000; 0 picks a free one)")
+    parser.add_argument("--workers", type=int, default=1, help="dreams run at once (default: 1)")
+    parser.add_argument("--queue", type=int, default=8, help="dreams that may wait (default: 8)")
+    parser.add_argument("--max-upload-mb", type=float, default=20.0, help="upload limit (default: 20)")
+    parser.add_argument("--max-side", type=int, default=1024, help="longest side dreamed (default: 1024)")
+    parser.add_argument("--keep-jobs", type=int, default=32, help="finished jobs kept in memory (default: 32)")
+    parser.add_argument("--wait", type=float, default=600.0,
+                        help="seconds POST /deepdream waits for its dream (default: 600)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the server until Ctrl-C; returns the exit status."""
+    import waitress
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("workers", "queue", "max_side", "keep_jobs"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.max_upload_mb <= 0 or args.wait <= 0 or not 0 <= args.port <= 65535:
+        parser.error("--max-upload-mb and --wait must be positive, --port from 0 to 65535")
+    settings = Settings(workers=args.workers, queue=args.queue, max_upload_mb=args.max_upload_mb,
+                        max_side=args.max_side, keep_jobs=args.keep_jobs, wait_seconds=args.wait)
+    app = create_app(settings)
+    try:
+        server = waitress.create_server(
+            app, host=args.host, port=args.port, threads=settings.queue + settings.workers + 4, ident="deepdream",
+            max_request_body_size=int(settings.max_upload_mb * 2 * 1024 * 1024))
+    except OSError as error:
+        print(f"deepdream serve: error: cannot listen on {args.host}:{args.port} ({error.strerror or error}); "
+              "is another server there? Try --port 5001.", file=sys.stderr)
+        app.extensions["deepdream"].close()
+        return 1
+    listening = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
+    for host, port in listening:
+        print(f"DeepDream web app on http://{f'[{host}]' if ':' in host else host}:{port}/  (Ctrl-C stops it)",
+              flush=True)
+    with runtime.sigterm_as_interrupt():
+        try:
+            server.run()  # returns on Ctrl-C or SIGTERM (waitress catches the KeyboardInterrupt)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+            app.extensions["deepdream"].close()
+    print("deepdream serve: stopped; the jobs kept in memory are gone.", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
