@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup sync lint dreams test bench bench-web bench-video reproducible serve screenshot clean
+.PHONY: setup sync lint dreams test bench bench-web bench-video reproducible objectives serve screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -44,6 +44,9 @@ bench-video: setup   # the video's speed at 540x360, flicker of the three modes,
 reproducible: setup   # same seed, same picture? distinct pictures over fresh processes and settings
 	$(BIN)/python benchmarks/check_reproducible.py
 
+objectives: setup   # what a total-variation penalty does to dreams from noise (quality_report, a few weights)
+	$(BIN)/python benchmarks/measure_objectives.py
+
 serve: setup   # the web app and HTTP API on http://127.0.0.1:5000 (waitress; Ctrl-C stops it)
 	$(BIN)/deepdream serve
 
@@ -52,4 +55,4 @@ screenshot: setup   # the README's picture of the page, taken by the browser tes
 		tests/test_web_server.py -k real_browser_uploads
 
 clean:
-	rm -rf $(VENV) .pytest_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache *.egg-info build dist

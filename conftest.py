@@ -12,7 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before anything imports TensorFlow
+import pytest
+
 TEST_OUTPUTS = Path(tempfile.mkdtemp(prefix="deepdream-test-outputs-"))
 os.environ["DEEPDREAM_OUTPUTS"] = str(TEST_OUTPUTS)  # before anything imports deepdream.paths
 ROOT = Path(__file__).resolve().parent
@@ -31,3 +32,28 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(TEST_OUTPUTS, ignore_errors=True)
+
+
+# Dream models several test files share, built once a session (building one takes a second or two).
+@pytest.fixture(scope="session")
+def mixed3():
+    """The course's layer."""
+    import deepdream_utils as dd
+
+    return dd.dream_model("mixed3")
+
+
+@pytest.fixture(scope="session")
+def conv15():
+    """A shallow layer the course names (fast)."""
+    import deepdream_utils as dd
+
+    return dd.dream_model(["conv2d_15"])
+
+
+@pytest.fixture(scope="session")
+def shallow():
+    """The first mixed layer (fast)."""
+    import deepdream_utils as dd
+
+    return dd.dream_model("mixed0")

@@ -28,35 +28,20 @@ from typing import Any
 
 import numpy as np
 
-from deepdream import backbones, objectives
+from deepdream import backbones, checks, objectives
 from deepdream import quality as _quality
-from deepdream.checks import positive_float as _positive_float
-from deepdream.checks import positive_int as _positive_int
-from deepdream.checks import seed as _seed
 from deepdream.files import (
     OUTPUTS_DIR,
-    SAVE_SUFFIXES,
-    SUITE_MARK,
     check_output_path,
-    jpeg_bytes,
     save_animation,
     save_figure,
     save_image,
     save_result,
     save_sidecar,
-    signals_held,
 )
-from deepdream.images import (
-    LARGEST_UNSCALED_PIXELS,
-    check_image,
-    decode_image,
-    from_model,
-    load_image,
-    noise_image,
-    to_model,
-)
+from deepdream.images import check_image, from_model, load_image, noise_image, to_model
 from deepdream.model import DreamModel, check_image_size, dream_model, layer_names, trunk
-from deepdream.paths import IMAGES_DIR, REPO_ROOT
+from deepdream.paths import IMAGES_DIR
 from deepdream.plots import format_params, plot_comparison, plot_images, plot_loss
 from deepdream.quality import Quality, border_ratio, high_frequency_share, seam_ratio
 from deepdream.runtime import progress_bar, tensorflow
@@ -74,10 +59,8 @@ __all__ = [
     "dream_model", "DreamModel", "trunk", "layer_names", "check_image_size", "objectives", "backbones",
     "NORMALIZATIONS",
     # pictures in and out
-    "load_image", "decode_image", "noise_image", "check_image", "to_model", "from_model", "save_image",
-    "save_result", "save_figure", "save_animation", "save_sidecar", "check_output_path", "jpeg_bytes",
-    "signals_held", "IMAGES_DIR", "OUTPUTS_DIR", "REPO_ROOT", "SAVE_SUFFIXES", "SUITE_MARK",
-    "LARGEST_UNSCALED_PIXELS",
+    "load_image", "noise_image", "check_image", "to_model", "from_model", "save_image", "save_result",
+    "save_figure", "save_animation", "save_sidecar", "check_output_path", "IMAGES_DIR", "OUTPUTS_DIR",
     # transforms, figures and quality
     "ROBUST", "Transforms", "Symmetry", "random_affine", "plot_images", "plot_comparison", "plot_loss",
     "format_params", "Quality", "border_ratio", "high_frequency_share", "seam_ratio", "tf",
@@ -91,7 +74,7 @@ LARGEST_SENSIBLE_STEP_SIZE = 0.1  # larger steps clip most pixels to black or wh
 
 def _step_size(value: Any) -> float:
     """A valid step size; warns when it is so large that most pixels would be clipped."""
-    step_size = _positive_float("step_size", value)
+    step_size = checks.positive_float("step_size", value)
     if step_size > LARGEST_SENSIBLE_STEP_SIZE:
         warnings.warn(
             f"step_size={step_size:g} is very large: most pixels will be clipped to black or white. "
@@ -207,7 +190,7 @@ def show_one_step(dm: DreamModel, image: np.ndarray, step_size: float) -> np.nda
 
 def _tile_size(dm: DreamModel, tile_size: int | None) -> int | None:
     """A valid tile size (never below what reaches the layers), or None for whole-image gradients."""
-    return None if tile_size is None else max(_positive_int("tile_size", tile_size), dm.min_side)
+    return None if tile_size is None else max(checks.positive_int("tile_size", tile_size), dm.min_side)
 
 
 class DreamHistory(list):
@@ -290,10 +273,10 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
         it got, with ``history.interrupted`` set.
     """
     image = check_image(image)
-    steps, step_size = _positive_int("steps", steps), _step_size(step_size)
+    steps, step_size = checks.positive_int("steps", steps), _step_size(step_size)
     method = _method(dm, tile_size, transforms, normalize, symmetry)
     check_image_size(dm, image.shape[:2])
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(checks.seed(seed))
     history = DreamHistory()
     with progress_bar(steps, "dreaming", progress) as bar:
         x = _ascend(dm, tf.constant(to_model(image)), steps, step_size, rng, bar, history, **method)
@@ -344,8 +327,8 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
         Octaves too small for the layers are skipped, with a message.
     """
     image = check_image(image)
-    octaves = _positive_int("octaves", octaves)
-    octave_scale = _positive_float("octave_scale", octave_scale)
+    octaves = checks.positive_int("octaves", octaves)
+    octave_scale = checks.positive_float("octave_scale", octave_scale)
     if octave_scale <= 1:
         raise ValueError(f"octave_scale must be greater than 1, got {octave_scale!r}.")
     step_size = _step_size(step_size)
@@ -354,14 +337,14 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
                   and not isinstance(steps_per_octave, str) else [steps_per_octave] * octaves)
     if len(per_octave) != octaves:
         raise ValueError(f"steps_per_octave has {len(per_octave)} entries for {octaves} octaves.")
-    per_octave = [_positive_int("steps_per_octave", s) for s in per_octave]
+    per_octave = [checks.positive_int("steps_per_octave", s) for s in per_octave]
     check_image_size(dm, image.shape[:2])
     shapes = octave_shapes(image.shape[:2], octaves, octave_scale, dm.min_side)
     if len(shapes) < octaves:
         print(f"Skipping the {octaves - len(shapes)} smallest octave(s): too small for the layers "
               f"(at least {dm.min_side} pixels a side).")
         per_octave = per_octave[octaves - len(shapes):]
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(checks.seed(seed))
     history = DreamHistory()
     original = to_model(image)
     previous_base = resize_image(original, *shapes[0])
@@ -402,8 +385,8 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
         The frames, each a float (H, W, 3) image in [0, 1] (fewer if interrupted).
     """
     image = check_image(image)
-    frames, steps = _positive_int("frames", frames), _positive_int("steps", steps)
-    step_size, zoom = _step_size(step_size), _positive_float("zoom", zoom)
+    frames, steps = checks.positive_int("frames", frames), checks.positive_int("steps", steps)
+    step_size, zoom = _step_size(step_size), checks.positive_float("zoom", zoom)
     if zoom <= 1:
         raise ValueError(f"zoom must be greater than 1, got {zoom!r}.")
     check_image_size(dm, image.shape[:2])
@@ -411,7 +394,7 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
     height, width = image.shape[:2]
     crop_h, crop_w = max(1, round(height / zoom)), max(1, round(width / zoom))
     top, left = (height - crop_h) // 2, (width - crop_w) // 2
-    rng = np.random.default_rng(_seed(seed))
+    rng = np.random.default_rng(checks.seed(seed))
     x = tf.constant(to_model(image))
     result: list[np.ndarray] = []
     history = DreamHistory()

@@ -29,7 +29,6 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -58,7 +57,7 @@ def matmul_gflops(n: int = 2048, repeats: int = 20) -> float:
 
 def conv_flops(dm: dd.DreamModel, height: int, width: int) -> float:
     """FLOPs of one gradient step: 2 x (forward convolutions) (forward + input gradient)."""
-    keras = dd.keras
+    import keras
     convs = [layer for layer in dm.model.layers if isinstance(layer, keras.layers.Conv2D)]
     probe = keras.Model(dm.model.input, [layer.output for layer in convs])
     shapes = probe.compute_output_shape((1, height, width, 3))

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from deepdream import recipe, runtime
+from deepdream import files, recipe, runtime
 from deepdream.paths import OUTPUTS_DIR
 
 _TYPES = {"layers": recipe.parse_layers, "symmetry": recipe.parse_symmetry, int: int, float: float, str: str}
@@ -120,7 +120,7 @@ def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bo
     input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest() if source is not None else None
     sidecar = recipe.sidecar_record(parameters, input_sha256, result, history, time.perf_counter() - started,
                                     str(output))
-    with dd.signals_held():  # Ctrl-C here waits until both files are complete
+    with files.signals_held():  # Ctrl-C here waits until both files are complete
         dd.save_image(result, output, overwrite=overwrite)
         dd.save_sidecar(sidecar, recipe.sidecar_path(output), overwrite=overwrite)
     return sidecar

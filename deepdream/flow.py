@@ -21,6 +21,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from deepdream import checks
+
 MODES = ("flow", "independent", "blend")
 FLOW_METHODS = ("dis", "farneback")
 
@@ -57,9 +59,7 @@ class VideoDream:
         if not 0.0 <= self.carry <= 1.0:
             raise ValueError(f"carry must be from 0 to 1, got {self.carry!r}.")
         for name in ("steps", "octaves", "octave_steps"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}.")
+            checks.whole(name, getattr(self, name), 1)
 
 
 # --------------------------------------------------------------------------- optical flow

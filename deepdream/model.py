@@ -176,6 +176,9 @@ def build(network: Any, backbone: str, weights: str, objective: objectives.Objec
           guide: np.ndarray | None = None) -> DreamModel:
     """The dream model of ``objective`` on a built ``network`` (``trunk``'s; the tests pass untrained ones)."""
     record = backbones.get(backbone)
+    if not objective.layers:
+        raise ValueError("The objective reads no layer: add a layer's term, for example "
+                         "layer_mean('mixed3') - 0.5 * total_variation().")
     known = [layer.name for layer in network.layers[1:]]
     for name in objective.layers:
         if name not in known:

@@ -39,6 +39,7 @@ class Field:
         choices: the values a string may take.
         page: the page's default, if the page shows this field (None: the page leaves it out).
         nullable: whether None is a value (``channel``, ``max_side``...).
+        label: its name on the page.
     """
 
     name: str
@@ -50,21 +51,22 @@ class Field:
     choices: tuple[Any, ...] | None = None
     page: Any = None
     nullable: bool = False
+    label: str = ""
 
 
 FIELDS: tuple[Field, ...] = (
     Field("layers", {"mixed3": 1.0, "mixed5": 1.0}, "layers and weights, L[=W],...; a negative weight suppresses "
-          "that layer, 0 is refused", "layers", page="mixed3"),
-    Field("steps", 25, "gradient steps per octave", int, 1, 200, page=12),
+          "that layer, 0 is refused", "layers", page="mixed3", label="Layers"),
+    Field("steps", 25, "gradient steps per octave", int, 1, 200, page=12, label="Steps per octave"),
     Field("step_size", 0.01, "change per step, in gradient standard deviations (strength)", float, 0.001, 0.1,
-          page=0.015),
-    Field("octaves", 4, "number of scales; 1 dreams at full size only", int, 1, 8, page=3),
+          page=0.015, label="Strength (step size)"),
+    Field("octaves", 4, "number of scales; 1 dreams at full size only", int, 1, 8, page=3, label="Octaves"),
     Field("octave_scale", 1.4, "size ratio between octaves", float, 1.01, 4.0),
     Field("tile_size", 512, "tile side for the random-shift tiled gradients, pixels", int, 32, 4096, nullable=True),
     Field("detail", True, "re-inject the detail lost at each upscale", bool),
-    Field("seed", 0, "seeds the noise, the tile shifts and the transforms", int, 0, 2**32 - 1, page=0),
+    Field("seed", 0, "seeds the noise, the tile shifts and the transforms", int, 0, 2**32 - 1, page=0, label="Seed"),
     Field("max_side", None, "shrink the start image to this longest side, pixels", int, 32, 1024, page=768,
-          nullable=True),
+          nullable=True, label="Longest side"),
     Field("backbone", backbones.DEFAULT, "the network: " + ", ".join(backbones.BACKBONES), str,
           choices=tuple(backbones.BACKBONES)),
     Field("weights", "bundled", "bundled: offline ImageNet weights up to mixed7; imagenet: Keras's download", str,
@@ -136,7 +138,8 @@ def fields(max_side: int | None = None) -> dict[str, Any]:
         high = min(field.high, max_side) if field.name == "max_side" and max_side else field.high
         described.append({"name": field.name, "kind": getattr(field.kind, "__name__", field.kind),
                           "default": field.default, "page": field.page, "low": field.low, "high": high,
-                          "choices": field.choices, "help": field.help, "nullable": field.nullable})
+                          "choices": field.choices, "help": field.help, "nullable": field.nullable,
+                          "label": field.label or field.name})
     return {"fields": described, "backbones": {name: record.describe() for name, record in backbones.BACKBONES.items()}}
 
 

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from deepdream import checks
+
 IDENTITY_AFFINE = np.array([1, 0, 0, 0, 1, 0, 0, 0], np.float32)
 
 
@@ -55,7 +57,7 @@ class Transforms:
     def __post_init__(self) -> None:
         for name in ("pad", "jitter"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            if not checks.is_whole(value) or value < 0:
                 raise ValueError(f"Transforms.{name} must be a whole number of pixels, 0 or more, got {value!r}.")
         low, high = _pair("Transforms.scale", self.scale)
         if not 0.5 <= low <= high <= 2.0:
@@ -124,7 +126,7 @@ class Symmetry:
     mirror: bool = False
 
     def __post_init__(self) -> None:
-        if isinstance(self.folds, bool) or not isinstance(self.folds, (int, np.integer)) or not 1 <= self.folds <= 24:
+        if not checks.is_whole(self.folds) or not 1 <= self.folds <= 24:
             raise ValueError(f"Symmetry.folds must be a whole number from 1 to 24, got {self.folds!r}.")
         if not isinstance(self.mirror, bool):
             raise ValueError(f"Symmetry.mirror must be True or False, got {self.mirror!r}.")

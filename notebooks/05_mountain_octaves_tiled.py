@@ -36,19 +36,18 @@
 #
 # - six dreams of the same image with the same layers and the same total of gradient steps, side by side and in detail; a table of measured indicators (objective, robustness, border, high-frequency share, tile seams, work); the final dream at the full 1024x576 with its parameters
 #
-# Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled in the repository (no download).
+# Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled with the suite (no download).
 
 # %% [markdown]
 # ## Setup
 #
 # Locally, `make setup` has installed the suite into `.venv` (open this notebook with its
-# Jupyter: `.venv/bin/jupyter lab`). In Colab, this cell fetches the suite, weights
-# included, once.
+# Jupyter: `.venv/bin/jupyter lab`). In Colab, this cell installs the suite with pip,
+# once: the bundled weights and the mountain come with it.
 
 # %%
-if "google.colab" in str(get_ipython()):  # Colab: fetch the suite, weights included, once
-    # !git -C /content clone -q --depth 1 https://github.com/deepdream-course/deepdream-suite
-    # %cd /content/deepdream-suite
+if "google.colab" in str(get_ipython()):  # Colab: install the suite, weights included, once
+    # %pip install -q git+https://github.com/deepdream-course/deepdream-suite
 import deepdream_utils as dd
 
 # %% [markdown]
@@ -219,6 +218,6 @@ saved = dd.save_result(result, RESULT_NAME)
 #   Group, [CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/) (see
 #   `images/CREDITS.md`). Every dream made from it is an adaptation, shared under CC BY-SA 4.0.
 # - Weights: Google's ImageNet InceptionV3 (`inception-2015-12-05`), converted to Keras's layout
-#   and bundled in `weights/` (see the README's credits).
+#   and bundled in `deepdream/data/` (see the README's credits).
 # - Method: after the [TensorFlow DeepDream tutorial](https://www.tensorflow.org/tutorials/generative/deepdream)
 #   and the Keras example [`deep_dream.py`](https://keras.io/examples/generative/deep_dream/).

@@ -35,19 +35,18 @@
 #
 # - a labelled grid of layers from noise with each one's robustness, and one from the mountain; the pooling layers beside the layers they read; a grid of channels of one layer; kaleidoscopes from noise and from the mountain; a guided dream beside an unguided one; frames of the zoom animation saved to `outputs/zoom_dream.gif`
 #
-# Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled in the repository (no download).
+# Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled with the suite (no download).
 
 # %% [markdown]
 # ## Setup
 #
 # Locally, `make setup` has installed the suite into `.venv` (open this notebook with its
-# Jupyter: `.venv/bin/jupyter lab`). In Colab, this cell fetches the suite, weights
-# included, once.
+# Jupyter: `.venv/bin/jupyter lab`). In Colab, this cell installs the suite with pip,
+# once: the bundled weights and the mountain come with it.
 
 # %%
-if "google.colab" in str(get_ipython()):  # Colab: fetch the suite, weights included, once
-    # !git -C /content clone -q --depth 1 https://github.com/deepdream-course/deepdream-suite
-    # %cd /content/deepdream-suite
+if "google.colab" in str(get_ipython()):  # Colab: install the suite, weights included, once
+    # %pip install -q git+https://github.com/deepdream-course/deepdream-suite
 import deepdream_utils as dd
 
 # %% [markdown]
@@ -271,6 +270,6 @@ fig = dd.plot_images([frames[i] for i in picks], [f"frame {i + 1}" for i in pick
 #   Group, [CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/) (see
 #   `images/CREDITS.md`). Every dream made from it is an adaptation, shared under CC BY-SA 4.0.
 # - Weights: Google's ImageNet InceptionV3 (`inception-2015-12-05`), converted to Keras's layout
-#   and bundled in `weights/` (see the README's credits).
+#   and bundled in `deepdream/data/` (see the README's credits).
 # - Method: after the [TensorFlow DeepDream tutorial](https://www.tensorflow.org/tutorials/generative/deepdream)
 #   and the Keras example [`deep_dream.py`](https://keras.io/examples/generative/deep_dream/).

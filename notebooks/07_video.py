@@ -40,13 +40,12 @@
 # ## Setup
 #
 # Locally, `make setup` has installed the suite into `.venv` (open this notebook with its
-# Jupyter: `.venv/bin/jupyter lab`). In Colab, this cell fetches the suite, weights
-# included, once.
+# Jupyter: `.venv/bin/jupyter lab`). In Colab, this cell installs the suite with pip,
+# once: the bundled weights and the mountain come with it.
 
 # %%
-if "google.colab" in str(get_ipython()):  # Colab: fetch the suite, weights included, once
-    # !git -C /content clone -q --depth 1 https://github.com/deepdream-course/deepdream-suite
-    # %cd /content/deepdream-suite
+if "google.colab" in str(get_ipython()):  # Colab: install the suite, weights included, once
+    # %pip install -q git+https://github.com/deepdream-course/deepdream-suite
 import deepdream_utils as dd
 
 # %% [markdown]
@@ -74,7 +73,7 @@ PREVIEW_NAME = "07_video_preview.webp"  # saved in outputs/, shown in the README
 # motion, we know what the optical flow should find.
 
 # %%
-import deepdream_video as dv  # the video module beside the shared one
+from deepdream import flow as dv  # the video frames: optical flow, the three modes, flicker
 
 mountain = dd.load_image(dd.IMAGES_DIR / "mountain.jpg")
 clip = dv.panning_clip(mountain, frames=FRAMES, size=FRAME_SIZE)
@@ -187,6 +186,6 @@ print(f"preview: megabytes = {preview.stat().st_size / 1e6:.2f} (at most 1)")
 #   Group, [CC BY-SA 4.0](https://creativecommons.org/licenses/by-sa/4.0/) (see
 #   `images/CREDITS.md`). Every dream made from it is an adaptation, shared under CC BY-SA 4.0.
 # - Weights: Google's ImageNet InceptionV3 (`inception-2015-12-05`), converted to Keras's layout
-#   and bundled in `weights/` (see the README's credits).
+#   and bundled in `deepdream/data/` (see the README's credits).
 # - Method: after the [TensorFlow DeepDream tutorial](https://www.tensorflow.org/tutorials/generative/deepdream)
 #   and the Keras example [`deep_dream.py`](https://keras.io/examples/generative/deep_dream/).

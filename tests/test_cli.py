@@ -3,12 +3,17 @@
 import hashlib
 import json
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
+
+from deepdream import cli, files, recipe
+from tests.helpers import grey_ramp_16_bit, leftovers, run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,7 +132,6 @@ def test_a_kaleidoscope_from_the_command_line_is_mirror_symmetric_and_recorded(t
 
 
 def test_a_sidecar_from_before_the_robust_step_reruns_with_the_plain_step(tmp_path):
-    from deepdream import recipe
 
     output = tmp_path / "old.png"
     assert _run("--noise", "80x80", "--layers", "mixed1", "--octaves", "1", "--steps", "2", "--transforms", "none",
@@ -141,3 +145,144 @@ def test_a_sidecar_from_before_the_robust_step_reruns_with_the_plain_step(tmp_pa
     again = tmp_path / "again.png"
     assert _run("--from-sidecar", sidecar, "-q", "-o", again).returncode == 0
     assert again.read_bytes() == output.read_bytes()
+
+
+# ----------------------------------------------------------------------------- options anywhere
+
+
+@pytest.mark.parametrize("argv", [
+    ["clip.mp4", "-o", "d.mp4"],
+    ["--layers", "mixed4", "clip.mp4", "-o", "d.mp4"],
+    ["-q", "clip.mp4", "-o", "d.mp4"],
+    ["-o", "d.mp4", "--steps", "2", "clip.mp4"],
+    ["--mode", "blend", "--carry=0.5", "clip.MOV"],
+    ["--video", "-q", "clip.bin"],
+])
+def test_a_video_input_dreams_the_video_wherever_the_options_stand(argv):
+    assert cli.is_video(argv)
+
+
+@pytest.mark.parametrize("argv", [["images/mountain.jpg", "-o", "d.jpg"], ["-o", "d.mp4.jpg", "images/x.png"],
+                                  ["--noise", "64x64", "-o", "clip.mp4"], ["-q"]])
+def test_a_picture_or_noise_is_not_taken_for_a_video(argv):
+    assert not cli.is_video(argv)
+
+
+def _error_line(capsys) -> str:
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("deepdream: error:"), lines
+    return lines[0]
+
+
+def test_command_line_max_side_dreams_a_sixteen_bit_image_without_clipping_it(tmp_path):
+    source = grey_ramp_16_bit(tmp_path / "g16.png")
+    result = run_cli(source, "--max-side", "256", "--steps", "1", "--octaves", "1", "-q", "-o", tmp_path / "d.png")
+    assert result.returncode == 0, result.stderr
+    mean = np.asarray(Image.open(tmp_path / "d.png"), dtype=np.float32).mean()
+    assert 110 < mean < 145  # a grey ramp stays mid-grey (clipped to 8 bits first, it was 254)
+
+
+def test_command_line_refuses_to_replace_a_foreign_file_unless_told(tmp_path):
+    photo = tmp_path / "mine.jpg"
+    photo.write_bytes((ROOT / "images" / "mountain.jpg").read_bytes())
+    result = run_cli("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q", "-o", photo)
+    assert result.returncode == 1 and "--overwrite" in result.stderr and "dreaming" not in result.stdout
+    assert photo.read_bytes() == (ROOT / "images" / "mountain.jpg").read_bytes()
+    result = run_cli("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q", "-o", photo,
+                  "--overwrite")
+    assert result.returncode == 0, result.stderr
+    assert Image.open(photo).size == (60, 60)
+
+
+def _sidecar(tmp_path: Path, **changes) -> Path:
+    parameters = {"image": None, "noise": [60, 60]} | recipe.DEFAULTS | {"layers": {"conv2d_15": 1.0}}
+    record = {"written_by": files.SUITE_MARK, "parameters": parameters | changes, "input_sha256": None}
+    path = tmp_path / "edited.jpg.json"
+    path.write_text(json.dumps(record))
+    return path
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"seed": "x"}, "seed must be a whole number, got 'x'"),
+    ({"image": 5}, "image must be a file name"),
+    ({"steps": 2.5}, "steps must be a whole number, got 2.5"),
+    ({"noise": "abc"}, "noise must be \\[width, height\\]"),
+    ({"noise": None}, "exactly one of image and noise"),
+    ({"detail": "no"}, "detail must be true or false, got 'no'"),
+    ({"layers": {"mixed3": "big"}}, "layers must be a non-empty object"),
+    ({"colour": "blue"}, "unknown colour"),
+    ({"weights": "random"}, "weights must be 'bundled' or 'imagenet'"),
+])
+def test_an_edited_sidecar_gets_one_clear_error(tmp_path, capsys, changes, message):
+    status = cli.main(["--from-sidecar", str(_sidecar(tmp_path, **changes)), "-q",
+                                 "-o", str(tmp_path / "r.jpg")])
+    assert status == 1
+    line = _error_line(capsys)
+    assert "edited.jpg.json" in line and re.search(message, line), line
+
+
+def test_a_sidecar_missing_a_key_names_it(tmp_path, capsys):
+    path = _sidecar(tmp_path)
+    record = json.loads(path.read_text())
+    del record["parameters"]["steps"]
+    path.write_text(json.dumps(record))
+    assert cli.main(["--from-sidecar", str(path), "-q"]) == 1
+    assert "missing steps" in _error_line(capsys)
+
+
+@pytest.mark.parametrize("content", ['{"parameters": []}', "[1, 2]", "{}"])
+def test_a_sidecar_without_parameters_is_named_as_such(tmp_path, capsys, content):
+    (tmp_path / "s.json").write_text(content)
+    assert cli.main(["--from-sidecar", str(tmp_path / "s.json"), "-q"]) == 1
+    assert "has no \"parameters\" object" in _error_line(capsys)
+
+
+def test_a_picture_passed_as_the_sidecar_is_named_as_such(capsys):
+    assert cli.main(["--from-sidecar", str(ROOT / "images" / "mountain.jpg"), "-q"]) == 1
+    assert "is not a JSON sidecar" in _error_line(capsys)
+
+
+def test_a_changed_start_image_is_refused_unless_allowed(tmp_path):
+    source = tmp_path / "start.png"
+    Image.fromarray(np.full((70, 70, 3), 120, np.uint8)).save(source)
+    args = ("--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q")
+    assert run_cli(source, *args, "-o", tmp_path / "a.jpg").returncode == 0
+    Image.fromarray(np.full((70, 70, 3), 60, np.uint8)).save(source)
+    result = run_cli("--from-sidecar", tmp_path / "a.jpg.json", "-q", "-o", tmp_path / "b.jpg")
+    assert result.returncode == 1 and "has changed" in result.stderr and "--allow-changed-input" in result.stderr
+    result = run_cli("--from-sidecar", tmp_path / "a.jpg.json", "-q", "-o", tmp_path / "b.jpg", "--allow-changed-input")
+    assert result.returncode == 0, result.stderr
+
+
+def test_command_line_warns_about_a_huge_step_size_in_one_line(tmp_path):
+    result = run_cli("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q",
+                  "--step-size", "1e9", "-o", tmp_path / "r.jpg")
+    assert result.returncode == 0
+    assert [line for line in result.stderr.splitlines() if line.strip()][0].startswith("deepdream: warning: step_size")
+
+
+def test_each_result_has_its_own_sidecar(tmp_path):
+    args = ("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q")
+    assert run_cli(*args, "-o", tmp_path / "x.jpg").returncode == 0
+    assert run_cli(*args, "--seed", "3", "-o", tmp_path / "x.png").returncode == 0
+    assert json.loads((tmp_path / "x.jpg.json").read_text())["parameters"]["seed"] == 0
+    assert json.loads((tmp_path / "x.png.json").read_text())["parameters"]["seed"] == 3
+
+
+@pytest.mark.parametrize("signum,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_stopping_mid_dream_saves_the_partial_dream_and_exits_like_a_shell_expects(tmp_path, signum, status):
+    child = subprocess.Popen(
+        [sys.executable, "-m", "deepdream_utils", "--noise", "200x200", "--layers", "mixed3", "--octaves", "1",
+         "--steps", "2000", "-o", str(tmp_path / "r.jpg")], cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    seen = b""
+    while not re.search(rb"\b[1-9]\d*/2000", seen):  # the progress bar shows a step done
+        seen += child.stdout.read1(100) or b""
+        assert child.poll() is None, child.stderr.read()
+    child.send_signal(signum)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == status, err
+    sidecar = json.loads((tmp_path / "r.jpg.json").read_text())
+    assert sidecar["interrupted"] is True and 0 < sidecar["steps_done"] < 2000
+    assert Image.open(tmp_path / "r.jpg").size == (200, 200)
+    assert b"Traceback" not in err and leftovers(tmp_path) == []

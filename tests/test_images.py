@@ -1,7 +1,5 @@
 """Image I/O: loading every kind of file, noise, conversions, saving, and bad input."""
 
-import hashlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,23 +7,14 @@ from PIL import Image
 
 import deepdream_utils as dd
 from deepdream import images
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _gradient_rgb(width: int = 40, height: int = 30) -> np.ndarray:
-    y, x = np.mgrid[0:height, 0:width]
-    return np.stack([x * 255 // (width - 1), y * 255 // (height - 1), np.full_like(x, 128)],
-                    axis=-1).astype(np.uint8)
+from tests.helpers import digest, gradient_rgb, grey_ramp_16_bit
 
 
 @pytest.mark.parametrize("suffix,fmt", [(".jpg", "JPEG"), (".png", "PNG"), (".webp", "WEBP"),
                                         (".bmp", "BMP"), (".tiff", "TIFF")])
 def test_common_formats_load_as_rgb_float_in_unit_range(tmp_path, suffix, fmt):
     path = tmp_path / f"picture{suffix}"
-    Image.fromarray(_gradient_rgb()).save(path, format=fmt)
+    Image.fromarray(gradient_rgb()).save(path, format=fmt)
     image = dd.load_image(path)
     assert image.shape == (30, 40, 3) and image.dtype == np.float32
     assert 0.0 <= image.min() and image.max() <= 1.0
@@ -35,7 +24,7 @@ def test_common_formats_load_as_rgb_float_in_unit_range(tmp_path, suffix, fmt):
 @pytest.mark.parametrize("mode", ["L", "RGBA", "P", "CMYK", "LA"])
 def test_other_modes_load_as_rgb(tmp_path, mode):
     path = tmp_path / ("picture.jpg" if mode == "CMYK" else "picture.png")
-    Image.fromarray(_gradient_rgb()).convert(mode).save(path)
+    Image.fromarray(gradient_rgb()).convert(mode).save(path)
     image = dd.load_image(path)
     assert image.shape == (30, 40, 3)
     assert image.std() > 0.05
@@ -59,12 +48,12 @@ def test_sixteen_bit_grayscale_keeps_its_range(tmp_path):
 def test_exif_rotation_is_applied(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to display
-    Image.fromarray(_gradient_rgb(40, 30)).save(tmp_path / "rotated.jpg", exif=exif)
+    Image.fromarray(gradient_rgb(40, 30)).save(tmp_path / "rotated.jpg", exif=exif)
     assert dd.load_image(tmp_path / "rotated.jpg").shape == (40, 30, 3)
 
 
 def test_max_side_shrinks_keeping_aspect(tmp_path):
-    Image.fromarray(_gradient_rgb(400, 200)).save(tmp_path / "wide.png")
+    Image.fromarray(gradient_rgb(400, 200)).save(tmp_path / "wide.png")
     assert dd.load_image(tmp_path / "wide.png", max_side=100).shape == (50, 100, 3)
     assert dd.load_image(tmp_path / "wide.png", max_side=1000).shape == (200, 400, 3)
 
@@ -88,57 +77,14 @@ def test_model_range_round_trip():
     assert dd.to_model(np.zeros((1, 1, 3)))[0, 0, 0] == -1 and dd.to_model(np.ones((1, 1, 3)))[0, 0, 0] == 1
 
 
-@pytest.mark.parametrize("name", ["out.jpg", "out.jpeg", "out.png", "OUT.PNG"])
-def test_save_writes_format_by_suffix_and_creates_folders(tmp_path, name):
-    target = tmp_path / "new" / "folder" / name
-    image = dd.noise_image(32, 24, seed=3)
-    assert dd.save_image(image, target) == target
-    with Image.open(target) as saved:
-        assert saved.format == ("PNG" if name.lower().endswith("png") else "JPEG")
-        assert saved.size == (32, 24)
-    if name.endswith("png"):
-        assert np.abs(dd.load_image(target) - image).max() <= 0.5 / 255 + 1e-6
-    assert [p.name for p in target.parent.iterdir()] == [name]  # no temporary file left behind
 
 
-def test_save_refuses_unknown_suffix(tmp_path):
-    with pytest.raises(ValueError, match=r"\.jpg"):
-        dd.save_image(dd.noise_image(8, 8), tmp_path / "out.gif")
 
 
-def test_save_refuses_to_overwrite_the_input_image(tmp_path):
-    source = tmp_path / "input.jpg"
-    Image.fromarray(_gradient_rgb()).save(source)
-    before = _digest(source)
-    image = dd.load_image(source)
-    with pytest.raises(ValueError, match="Refusing to overwrite"):
-        dd.save_image(image, source)
-    with pytest.raises(ValueError, match="Refusing to overwrite"):
-        dd.save_image(image, tmp_path / "." / "input.jpg")
-    assert _digest(source) == before
 
 
-def test_failed_save_leaves_the_old_file_and_no_partial_one(tmp_path, monkeypatch):
-    target = tmp_path / "result.png"
-    dd.save_image(dd.noise_image(16, 16, seed=1), target)
-    before = _digest(target)
-
-    def disk_full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(Image.Image, "save", disk_full)
-    with pytest.raises(OSError, match="Could not save .*No space left on device"):
-        dd.save_image(dd.noise_image(16, 16, seed=2), target)
-    assert _digest(target) == before
-    assert [p.name for p in tmp_path.iterdir()] == ["result.png"]
 
 
-def test_save_rejects_non_finite_values(tmp_path):
-    image = dd.noise_image(8, 8)
-    image[0, 0, 0] = np.nan
-    with pytest.raises(ValueError, match="NaN or infinite"):
-        dd.save_image(image, tmp_path / "nan.png")
-    assert not (tmp_path / "nan.png").exists()
 
 
 def test_missing_image_gives_clear_error(tmp_path):
@@ -165,12 +111,12 @@ def test_non_images_give_clear_errors_and_stay_unchanged(tmp_path, content, mess
 
 def test_truncated_jpeg_gives_clear_error_and_stays_unchanged(tmp_path):
     path = tmp_path / "cut.jpg"
-    Image.fromarray(_gradient_rgb(200, 200)).save(path, quality=95)
+    Image.fromarray(gradient_rgb(200, 200)).save(path, quality=95)
     path.write_bytes(path.read_bytes()[:600])
-    before = _digest(path)
+    before = digest(path)
     with pytest.raises(ValueError, match="truncated or corrupt"):
         dd.load_image(path)
-    assert _digest(path) == before
+    assert digest(path) == before
 
 
 @pytest.mark.parametrize("max_side", [0, -5, 2.5, True])
@@ -186,7 +132,7 @@ def test_malformed_image_arrays_give_clear_errors(bad, tmp_path):
 
 
 def test_image_too_large_for_memory_asks_for_a_longest_side(tmp_path, monkeypatch):
-    Image.fromarray(_gradient_rgb(400, 300)).save(tmp_path / "big.jpg")
+    Image.fromarray(gradient_rgb(400, 300)).save(tmp_path / "big.jpg")
     monkeypatch.setattr(images, "LARGEST_UNSCALED_PIXELS", 100_000)
     with pytest.raises(MemoryError, match=r"400x300 pixels.*max_side="):
         dd.load_image(tmp_path / "big.jpg")
@@ -194,7 +140,7 @@ def test_image_too_large_for_memory_asks_for_a_longest_side(tmp_path, monkeypatc
 
 
 def test_decompression_bomb_limit_stays_on_with_a_clear_error(tmp_path, monkeypatch):
-    Image.fromarray(_gradient_rgb(400, 300)).save(tmp_path / "bomb.png")
+    Image.fromarray(gradient_rgb(400, 300)).save(tmp_path / "bomb.png")
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # the file is now 12x over the limit
     with pytest.raises(ValueError, match="decompression-bomb limit"):
         dd.load_image(tmp_path / "bomb.png", max_side=100)
@@ -204,3 +150,40 @@ def test_dark_sixteen_bit_grayscale_is_not_mistaken_for_eight_bit(tmp_path):
     values = np.full((8, 8), 200, dtype=np.uint16)  # 200 / 65535: almost black
     Image.fromarray(values).save(tmp_path / "dark.tiff")  # mode I;16
     assert dd.load_image(tmp_path / "dark.tiff").max() < 0.01
+
+
+
+
+def test_max_side_keeps_the_range_of_a_sixteen_bit_image(tmp_path):
+    image = dd.load_image(grey_ramp_16_bit(tmp_path / "g16.png"), max_side=150)
+    assert image.shape == (100, 150, 3)
+    assert image.mean() == pytest.approx(0.5, abs=0.01)
+    assert image.min() < 0.01 and image.max() > 0.99
+
+
+def test_max_side_keeps_a_float_tiff_visible(tmp_path):
+    Image.fromarray(np.linspace(0, 1, 60000, dtype=np.float32).reshape(200, 300)).save(tmp_path / "f.tiff")
+    image = dd.load_image(tmp_path / "f.tiff", max_side=150)
+    assert image.shape == (100, 150, 3) and image.mean() == pytest.approx(0.5, abs=0.01)
+
+
+def test_a_zero_to_255_image_gets_the_right_hint():
+    with pytest.raises(ValueError, match="0-255 pixel values: divide it by 255"):
+        dd.save_image(np.full((8, 8, 3), 200.0), "unused.png")
+    with pytest.raises(ValueError, match=r"\[-1, 1\]: use from_model\(\)"):
+        dd.save_image(np.full((8, 8, 3), -0.5), "unused.png")
+
+
+def test_a_png_with_a_bad_checksum_is_called_corrupt(tmp_path):
+    path = tmp_path / "bad.png"
+    Image.fromarray(np.full((20, 20, 3), 50, np.uint8)).save(path)
+    data = bytearray(path.read_bytes())
+    data[29] ^= 0xFF  # inside the IHDR chunk's CRC
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="starts like a PNG file but is corrupt"):
+        dd.load_image(path)
+
+
+def test_a_negative_seed_gives_a_clear_error():
+    with pytest.raises(ValueError, match="seed must be a whole number of at least 0"):
+        dd.noise_image(10, 10, seed=-1)

@@ -108,6 +108,12 @@ def test_setup_is_at_most_four_lines_and_imports_the_module():
     assert len(setup) <= 4 and setup[-1] == "import deepdream_utils as dd"
 
 
+def test_colab_installs_the_suite_from_the_repository_the_package_names():
+    repository = re.search(r'^Repository = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    setup = _source(_cells(NOTEBOOKS[0])[2])
+    assert f"%pip install -q git+{repository}\n" in setup
+
+
 @pytest.mark.parametrize("name", RESULTS)
 def test_notebook_opens_with_title_grading_line_colab_badge_and_goals(name):
     first = _source(_cells(ROOT / "notebooks" / name)[0])

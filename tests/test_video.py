@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import deepdream_utils as dd
-from deepdream import flow, videofiles
+from deepdream import flow
 from deepdream import video as dv
+from tests.helpers import ffmpeg, streams
 
 ROOT = Path(__file__).resolve().parents[1]
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -22,8 +22,6 @@ TINY = flow.VideoDream(octaves=1, octave_steps=2, steps=1)  # a frame in a fract
 TINY_OPTIONS = ["--octaves", "1", "--octave-steps", "2", "--steps", "1", "-q"]
 
 
-def _ffmpeg(*args):
-    subprocess.run([FFMPEG, "-v", "error", "-y", *map(str, args)], check=True, capture_output=True, timeout=120)
 
 
 def _test_clip(path, size="161x121", seconds=1, rate=12, audio=True, codec=("-c:v", "ffv1")):
@@ -31,15 +29,10 @@ def _test_clip(path, size="161x121", seconds=1, rate=12, audio=True, codec=("-c:
     sources = ["-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}"]
     if audio:
         sources += ["-f", "lavfi", "-i", "sine=frequency=440"]
-    _ffmpeg(*sources, "-t", seconds, *codec, *(["-c:a", "aac"] if audio else []), path)
+    ffmpeg(*sources, "-t", seconds, *codec, *(["-c:a", "aac"] if audio else []), path)
     return path
 
 
-def _streams(path):
-    reader = imageio_ffmpeg.read_frames(str(path))
-    meta = next(reader)
-    frames = [np.frombuffer(f, np.uint8).reshape(meta["size"][1], meta["size"][0], 3).copy() for f in reader]
-    return meta, frames
 
 
 def _deepdream(*args, cwd=ROOT, **kwargs):
@@ -47,44 +40,14 @@ def _deepdream(*args, cwd=ROOT, **kwargs):
                           text=True, timeout=600, **kwargs)
 
 
-@pytest.fixture(scope="module")
-def dm():
-    return dd.dream_model("mixed3")
 
 
-@pytest.fixture(scope="module")
-def panning():
-    return flow.panning_clip(dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=400), frames=8, size=(128, 96),
-                           speed=(2.0, 0.5))
 
 
-@pytest.mark.parametrize("method", flow.FLOW_METHODS)
-def test_flow_follows_a_known_shift_and_flags_the_uncovered_edge(panning, method):
-    old = panning[0]
-    new = np.roll(old, (2, 3), axis=(0, 1))  # the picture moved 3 px right and 2 px down
-    backward = flow.optical_flow(new, old, method)
-    inner = backward[10:-10, 10:-10]
-    assert np.allclose(np.median(inner.reshape(-1, 2), axis=0), [-3, -2], atol=0.3)
-    moved = flow.warp(old.astype(np.float32), backward)
-    assert np.abs(moved[10:-10, 10:-10] - new[10:-10, 10:-10]).mean() < 3
-    mask = flow.reliable(backward, flow.optical_flow(old, new, method))
-    assert mask[10:-10, 10:-10].mean() > 0.9 and mask[:, :3].mean() < mask[10:-10, 10:-10].mean()
 
 
-def test_flow_mode_flickers_less_than_independent_and_blend_and_does_not_drift(dm, panning):
-    outputs = {mode: list(dv.dream_frames(dm, panning, flow.VideoDream(mode=mode, octaves=1, octave_steps=6, steps=2)))
-               for mode in flow.MODES}
-    flicker = {mode: flow.flicker(frames, panning) for mode, frames in outputs.items()}
-    assert flicker["flow"] < flicker["blend"] and flicker["flow"] < 0.8 * flicker["independent"], flicker
-    assert abs(flow.brightness_drift(outputs["flow"], panning)) < 3
-    assert all(frame.dtype == np.uint8 and frame.shape == panning[0].shape for frame in outputs["flow"])
 
 
-def test_bad_settings_get_clear_errors():
-    for bad, pattern in (({"mode": "smooth"}, "mode must be one of flow"), ({"carry": 1.5}, "carry must be from 0"),
-                         ({"steps": 0}, "steps must be a whole number"), ({"flow": "lk"}, "flow must be one of")):
-        with pytest.raises(ValueError, match=pattern):
-            flow.VideoDream(**bad)
 
 
 def test_command_line_keeps_rate_and_audio_and_evens_an_odd_size(tmp_path):
@@ -92,7 +55,7 @@ def test_command_line_keeps_rate_and_audio_and_evens_an_odd_size(tmp_path):
     result = _deepdream(source, "-o", tmp_path / "out.mp4", "--max-side", "161", *TINY_OPTIONS)
     assert result.returncode == 0, result.stderr
     assert "audio kept" in result.stdout
-    meta, frames = _streams(tmp_path / "out.mp4")
+    meta, frames = streams(tmp_path / "out.mp4")
     assert meta["codec"] == "h264" and meta["pix_fmt"].startswith("yuv420p") and meta["audio_codec"] == "aac"
     assert meta["fps"] == 12 and meta["size"] == (160, 120) and len(frames) == 12
     sidecar = (tmp_path / "out.mp4.json").read_text()
@@ -100,22 +63,22 @@ def test_command_line_keeps_rate_and_audio_and_evens_an_odd_size(tmp_path):
     assert not (tmp_path / "out.mp4.frames").exists(), "the work folder is removed once the video is written"
 
 
+def test_options_before_the_video_path_still_dream_the_video(tmp_path):
+    source = _test_clip(tmp_path / "in.mp4", size="96x64", seconds=0.25, audio=False, codec=("-c:v", "libx264"))
+    result = _deepdream("--layers", "mixed3", *TINY_OPTIONS, source, "-o", tmp_path / "d.mp4")
+    assert result.returncode == 0, result.stderr
+    assert streams(tmp_path / "d.mp4")[0]["size"] == (96, 64)
+
+
 def test_a_clip_without_audio_and_a_part_of_it(tmp_path):
     source = _test_clip(tmp_path / "silent.mkv", size="96x64", seconds=2, audio=False)
     result = _deepdream(source, "--video", "-o", tmp_path / "part.mp4", "--start", "0.5", "--end", "1.25",
                         *TINY_OPTIONS)
     assert result.returncode == 0, result.stderr
-    meta, frames = _streams(tmp_path / "part.mp4")
+    meta, frames = streams(tmp_path / "part.mp4")
     assert "audio_codec" not in meta and len(frames) == 9  # 0.75 s at 12 frames a second
 
 
-def test_variable_frame_rate_is_read_at_a_constant_rate(tmp_path):
-    source = tmp_path / "vfr.mkv"
-    _ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=12", "-t", 1, "-vf",
-            "setpts='if(eq(mod(N,2),0),N,N+0.4)/(12*TB)'", "-fps_mode", "passthrough", "-c:v", "ffv1", source)
-    info = videofiles.probe_video(source)
-    frames = list(videofiles.read_frames(source, info, (96, 64)))
-    assert abs(len(frames) - round(info.duration * info.fps)) <= 1
 
 
 def test_two_runs_of_a_clip_give_byte_identical_videos_and_sidecars(tmp_path):
@@ -141,7 +104,7 @@ def test_interrupted_run_writes_the_video_so_far_and_resume_finishes_it_exactly(
 
     monkeypatch.setattr(dv, "dream_frames", stopped_after_five)
     first = dv.dream_video(source, tmp_path / "resumed.mp4", settings=TINY, progress=False)
-    assert first["interrupted"] and first["frames"] == 5 and len(_streams(tmp_path / "resumed.mp4")[1]) == 5
+    assert first["interrupted"] and first["frames"] == 5 and len(streams(tmp_path / "resumed.mp4")[1]) == 5
     assert len(list(dv.work_folder(tmp_path / "resumed.mp4").glob("frame_*.png"))) == 5
     with pytest.raises(ValueError, match="pass --resume to continue"):
         dv.dream_video(source, tmp_path / "resumed.mp4", settings=TINY, progress=False)
@@ -151,7 +114,7 @@ def test_interrupted_run_writes_the_video_so_far_and_resume_finishes_it_exactly(
     monkeypatch.setattr(dv, "dream_frames", original)
     last = dv.dream_video(source, tmp_path / "resumed.mp4", settings=TINY, resume=True, progress=False)
     assert not last["interrupted"] and last["frames"] == whole["frames"] == 12
-    resumed, uninterrupted = _streams(tmp_path / "resumed.mp4")[1], _streams(tmp_path / "whole.mp4")[1]
+    resumed, uninterrupted = streams(tmp_path / "resumed.mp4")[1], streams(tmp_path / "whole.mp4")[1]
     assert all(np.array_equal(a, b) for a, b in zip(resumed, uninterrupted))
 
 
@@ -179,9 +142,9 @@ def test_sigint_during_the_dream_keeps_the_frames_and_says_how_to_go_on(tmp_path
     (lambda p: p.write_bytes(b""), r"is empty \(0 bytes\)"),
     (lambda p: p.write_bytes(_test_clip(p.with_name("whole.mp4"), size="96x64", codec=(
         "-c:v", "libx264", "-pix_fmt", "yuv420p")).read_bytes()[:900]), r"not a video ffmpeg can read|no frames"),
-    (lambda p: _ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=12", "-frames:v", 0, "-c:v", "libx264",
+    (lambda p: ffmpeg("-f", "lavfi", "-i", "testsrc=size=96x64:rate=12", "-frames:v", 0, "-c:v", "libx264",
                        "-pix_fmt", "yuv420p", p), r"not a video ffmpeg can read|no frames"),  # zero frames
-    (lambda p: _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440", "-t", 1, "-c:a", "aac", p),
+    (lambda p: ffmpeg("-f", "lavfi", "-i", "sine=frequency=440", "-t", 1, "-c:a", "aac", p),
      r"not a video ffmpeg can read"),  # sound only
     (lambda p: Image.new("RGB", (96, 64), "red").save(p, format="JPEG"), r"is a still picture \(JPEG\)"),
     (lambda p: _test_clip(p.with_suffix(".mkv"), size="40x30").rename(p), r"need at least 43 pixels"),
@@ -220,17 +183,3 @@ def test_a_full_disk_while_dreaming_gives_a_clear_error_and_no_video(tmp_path):
     assert result.stderr.startswith("deepdream: error: Could not save") and not (tmp_path / "out.mp4").exists()
 
 
-def test_a_full_disk_while_writing_the_video_leaves_no_half_written_file(tmp_path):
-    frames = [np.full((64, 96, 3), value, np.uint8) for value in range(0, 250, 10)]
-
-    def disk_fills_up():
-        yield from frames[:12]
-        raise OSError(28, "No space left on device")
-
-    (tmp_path / "out.mp4").write_bytes(b"")  # even an earlier file of that name is left as it was
-    with pytest.raises(OSError, match=r"Could not save .*No space left on device.*Nothing was left"):
-        videofiles.write_video(disk_fills_up(), tmp_path / "out.mp4", 12.0, (96, 64))
-    assert (tmp_path / "out.mp4").read_bytes() == b""
-    assert [path.name for path in tmp_path.iterdir()] == ["out.mp4"], "a temporary file was left behind"
-    videofiles.write_video(frames, tmp_path / "out.mp4", 12.0, (96, 64))
-    assert len(_streams(tmp_path / "out.mp4")[1]) == len(frames)

@@ -4,6 +4,8 @@ import io
 import json
 import re
 import struct
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -99,6 +101,25 @@ def test_layers_lists_the_bundled_layers_with_the_pages_defaults(client):
     assert {"mixed0", "mixed3", "mixed7", "conv2d_15"} <= set(info["layers"]) and "mixed8" not in info["layers"]
     assert info["suggested"][0] == "mixed0" and info["defaults"]["layers"] in info["layers"]
     assert info["limits"]["max_side"] == [32, 1024] and info["max_upload_mb"] == 1
+
+
+def test_the_page_has_its_layers_and_form_before_tensorflow_is_loaded():
+    code = ("import json, sys; from deepdream.web import create_app; client = create_app().test_client(); "
+            "layers = client.get('/api/layers').get_json(); recipe = client.get('/api/recipe').get_json(); "
+            "print(json.dumps([layers['suggested'], recipe['page_fields']])); print('tensorflow' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    served, loaded = result.stdout.splitlines()
+    assert loaded == "False", result.stderr
+    suggested, page_fields = json.loads(served)
+    assert suggested[:2] == ["mixed0", "mixed1"]
+    assert page_fields == ["layers", "steps", "step_size", "octaves", "seed", "max_side"]
+
+
+def test_the_recipe_route_gives_each_field_its_limits_label_and_help(client):
+    recipe = client.get("/api/recipe").get_json()
+    fields = {field["name"]: field for field in recipe["fields"]}
+    assert fields["max_side"]["high"] == 1024 and fields["steps"]["label"] == "Steps per octave"
+    assert all(fields[name]["help"] for name in recipe["page_fields"])
 
 
 def test_documented_route_answers_the_dreamed_jpeg(client):

@@ -8,7 +8,7 @@ pairs. Taken in the TorchScript's parameter order they match Keras's Conv2D laye
 in *creation* order (``conv2d``, ``conv2d_1``, ... ``conv2d_93``).
 
 Writes:
-  weights/inception_v3_imagenet_to_mixed7.float16.npz   every layer up to mixed7, float16
+  deepdream/data/inception_v3_imagenet_to_mixed7.float16.npz   every layer up to mixed7, float16
   tests/fixtures/inception_reference.npz                activations of a fixed input, computed by
                                                         the TorchScript original in float32
 
@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-WEIGHTS_OUT = ROOT / "weights" / "inception_v3_imagenet_to_mixed7.float16.npz"
+WEIGHTS_OUT = ROOT / "deepdream" / "data" / "inception_v3_imagenet_to_mixed7.float16.npz"
 FIXTURE_OUT = ROOT / "tests" / "fixtures" / "inception_reference.npz"
 CONVS_TO_MIXED7 = 70  # stem 5 + mixed0-2 3x7 + mixed3 4 + mixed4-7 4x10
 REFERENCE_LAYERS = {"mixed2": "mixed_2", "mixed5": "mixed_5", "mixed7": "mixed_7"}  # Keras -> TorchScript
@@ -127,7 +126,6 @@ def main() -> None:
     print(f"wrote {FIXTURE_OUT.relative_to(ROOT)}: {FIXTURE_OUT.stat().st_size / 1e3:.1f} KB")
 
     # Check: the Keras model with the new file reproduces the original.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.path.insert(0, str(ROOT))
     import deepdream_utils as dd
 

@@ -5,7 +5,6 @@ Run after the notebooks (`make dreams` does both). Reads only outputs/ and image
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import deepdream_utils as dd  # noqa: E402
 
 GALLERY = dd.OUTPUTS_DIR / "gallery.jpg"

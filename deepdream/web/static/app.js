@@ -4,6 +4,7 @@
 const $ = (id) => document.getElementById(id);
 let file = null;
 let jobUrl = null;
+let numberFields = []; // the recipe's fields the page shows as numbers (GET /api/recipe)
 
 function showError(message) {
   $("error").textContent = message;
@@ -107,7 +108,7 @@ async function dream(event) {
   const form = new FormData();
   form.append("image", file);
   form.append("layers", layers);
-  for (const name of ["steps", "octaves", "step_size", "max_side", "seed"]) form.append(name, $(name).value);
+  for (const field of numberFields) form.append(field.name, $(field.name).value);
   $("progress").value = 0;
   $("progress-text").textContent = "Sending the picture...";
   setBusy(true);
@@ -148,20 +149,32 @@ async function setUp() {
   $("dream-form").addEventListener("submit", dream);
   $("cancel").addEventListener("click", cancel);
   try {
-    const info = await answer(await fetch("/api/layers"));
-    const chosen = info.defaults.layers.split(",");
-    for (const name of info.suggested) {
-      const label = document.createElement("label");
-      label.innerHTML = `<input type="checkbox" value="${name}"> ${name}`;
-      label.querySelector("input").checked = chosen.includes(name);
-      $("layers").append(label);
-    }
-    for (const [name, value] of Object.entries(info.defaults)) {
-      if (name !== "layers") $(name).value = value;
-    }
-    $("max_side").max = info.limits.max_side[1];
+    buildForm(await answer(await fetch("/api/recipe")));
   } catch (error) {
-    showError(`Could not read the layers from the server: ${error.message}`);
+    showError(`Could not read the form from the server: ${error.message}`);
+  }
+}
+
+// The form comes from the recipe: a layer box per suggested layer, a number input per field the page shows.
+function buildForm(recipe) {
+  const backbone = recipe.backbones.inceptionv3;
+  const fields = Object.fromEntries(recipe.fields.map((field) => [field.name, field]));
+  const chosen = fields.layers.page.split(",");
+  for (const name of backbone.suggested_layers) {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    Object.assign(box, { type: "checkbox", value: name, checked: chosen.includes(name) });
+    label.append(box, ` ${name}`);
+    $("layers").append(label);
+  }
+  numberFields = recipe.page_fields.filter((name) => name !== "layers").map((name) => fields[name]);
+  for (const field of numberFields) {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    Object.assign(input, { id: field.name, name: field.name, type: "number", min: field.low, max: field.high,
+      step: field.kind === "int" ? 1 : field.low, value: field.page, title: field.help });
+    label.append(`${field.label} `, input);
+    $("numbers").append(label);
   }
 }
 

@@ -1,0 +1,41 @@
+"""The process around a dream: TensorFlow's quiet import, SIGTERM as Ctrl-C, one-line messages."""
+
+import os
+import signal
+import subprocess
+import sys
+import warnings
+
+import pytest
+
+from deepdream import runtime
+
+
+def test_importing_tensorflow_prints_nothing_on_stderr():
+    code = "from deepdream import runtime; runtime.tensorflow(); print('imported')"
+    environment = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=environment)
+    assert result.stdout.strip() == "imported" and result.stderr == ""
+
+
+def test_sigterm_stops_a_block_as_ctrl_c_does_and_says_which_signal_it_was():
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt), runtime.sigterm_as_interrupt() as stop:
+        signal.raise_signal(signal.SIGTERM)
+    assert stop.signum == signal.SIGTERM and stop.exit_status == 143
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_a_usage_mistake_is_one_line_and_status_2(capsys):
+    parser = runtime.OneLineParser(prog="deepdream serve")
+    parser.add_argument("--port", type=int)
+    with pytest.raises(SystemExit) as stopped:
+        parser.parse_args(["--port", "x"])
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.startswith("deepdream: error: argument --port: invalid int value")
+
+
+def test_a_warning_prints_as_one_line(capsys):
+    with runtime.one_line_warnings("deepdream"):
+        warnings.warn("step_size=1e9 is very large", UserWarning, stacklevel=1)
+    assert capsys.readouterr().err == "deepdream: warning: step_size=1e9 is very large\n"
