@@ -2,6 +2,7 @@
 looking for what a failed write could leave behind."""
 
 import hashlib
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,12 @@ def streams(path: Path) -> tuple[dict, list[np.ndarray]]:
     meta = next(reader)
     frames = [np.frombuffer(f, np.uint8).reshape(meta["size"][1], meta["size"][0], 3).copy() for f in reader]
     return meta, frames
+
+
+def with_ctrl_c() -> None:
+    """``preexec_fn`` for a child that will get SIGINT: Ctrl-C's default handling, as in a terminal.
+
+    A shell starts background jobs with SIGINT ignored, and children inherit that; a test run started
+    so (``make test &``) would otherwise see a child that cannot be interrupted.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from deepdream import cli, files, recipe
-from tests.helpers import grey_ramp_16_bit, leftovers, run_cli
+from tests.helpers import grey_ramp_16_bit, leftovers, run_cli, with_ctrl_c
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -274,7 +274,7 @@ def test_stopping_mid_dream_saves_the_partial_dream_and_exits_like_a_shell_expec
     child = subprocess.Popen(
         [sys.executable, "-m", "deepdream_utils", "--noise", "200x200", "--layers", "mixed3", "--octaves", "1",
          "--steps", "2000", "-o", str(tmp_path / "r.jpg")], cwd=ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE)
+        stderr=subprocess.PIPE, preexec_fn=with_ctrl_c)
     seen = b""
     while not re.search(rb"\b[1-9]\d*/2000", seen):  # the progress bar shows a step done
         seen += child.stdout.read1(100) or b""

@@ -14,7 +14,7 @@ from PIL import Image
 
 import deepdream_utils as dd
 from deepdream import files, images
-from tests.helpers import digest, gradient_rgb, leftovers, run_cli
+from tests.helpers import digest, gradient_rgb, leftovers, run_cli, with_ctrl_c
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,7 +88,7 @@ SLOW_SAVE = textwrap.dedent("""
 def test_signals_during_a_save_leave_a_complete_file_or_none_and_no_temporary_file(tmp_path, signals):
     target = tmp_path / "r.png"
     child = subprocess.Popen([sys.executable, "-c", SLOW_SAVE.format(root=str(ROOT), target=str(target))],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=with_ctrl_c)
     assert child.stdout.readline().strip() == "writing"
     for signum in signals:
         child.send_signal(signum)

@@ -14,7 +14,7 @@ from PIL import Image
 
 from deepdream import flow
 from deepdream import video as dv
-from tests.helpers import ffmpeg, streams
+from tests.helpers import ffmpeg, streams, with_ctrl_c
 
 ROOT = Path(__file__).resolve().parents[1]
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -121,7 +121,7 @@ def test_interrupted_run_writes_the_video_so_far_and_resume_finishes_it_exactly(
 def test_sigint_during_the_dream_keeps_the_frames_and_says_how_to_go_on(tmp_path):
     source = _test_clip(tmp_path / "in.mkv", size="96x64", seconds=4)
     process = subprocess.Popen([sys.executable, "-m", "deepdream.cli", str(source), "-o", str(tmp_path / "o.mp4"),
-                                *TINY_OPTIONS], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+                                *TINY_OPTIONS], cwd=ROOT, stderr=subprocess.PIPE, text=True, preexec_fn=with_ctrl_c)
     folder = dv.work_folder(tmp_path / "o.mp4")
     for _ in range(600):
         if len(list(folder.glob("frame_*.png"))) >= 3:
