@@ -1,5 +1,7 @@
 """The web app's queue on its own: refusals carry their status, a full queue says when to come back."""
 
+import time
+
 import numpy as np
 import pytest
 
@@ -29,6 +31,9 @@ def test_a_job_too_small_for_its_layers_is_refused_with_a_400(service):
 def test_a_full_queue_answers_503_with_retry_after(service):
     start = dd.noise_image(96, 96)
     running = service.submit(_parameters(), start, "0" * 64, None)
+    deadline = time.monotonic() + 60
+    while running.state == "queued" and time.monotonic() < deadline:  # until the worker has taken it
+        time.sleep(0.01)
     queued = service.submit(_parameters(), start, "0" * 64, None)
     with pytest.raises(Refusal, match="The queue is full") as refused:
         service.submit(_parameters(), start, "0" * 64, None)
