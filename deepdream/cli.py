@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from deepdream import files, recipe, runtime
+from deepdream import backbones, files, recipe, runtime
 from deepdream.paths import OUTPUTS_DIR
 
 _TYPES = {"layers": recipe.parse_layers, "symmetry": recipe.parse_symmetry, int: int, float: float, str: str}
@@ -71,12 +71,8 @@ def _parameters(args: argparse.Namespace, parser: argparse.ArgumentParser) -> di
         parser.error("give a start IMAGE or --noise WxH (one of them)")
     parameters = {"image": given.get("image"), "noise": given.get("noise")} | recipe.DEFAULTS | given
     if "weights" not in given:  # the backbone's own default (VGG19 has no bundled weights)
-        from deepdream import backbones
-
         parameters["weights"] = backbones.default_weights(parameters["backbone"])
     if "layers" not in given and parameters["backbone"] != recipe.DEFAULTS["backbone"]:
-        from deepdream import backbones
-
         parameters["layers"] = dict(backbones.get(parameters["backbone"]).default_layers)
     try:
         return recipe.check_all(parameters)

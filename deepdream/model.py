@@ -90,17 +90,20 @@ def trunk(backbone: str = backbones.DEFAULT, weights: str | None = None) -> Any:
     return model
 
 
+def _named_first(record: backbones.Backbone, names: list[str]) -> list[str]:
+    """Layer names with the record's named, non-pooling layers first (as help and errors list them)."""
+    return sorted(names, key=lambda name: name not in record.layers or name in record.pooling_layers)
+
+
 def layer_names(weights: str | None = None, backbone: str = backbones.DEFAULT) -> list[str]:
     """Names of every layer a dream can use with these weights (the named ones first)."""
-    named = set(backbones.get(backbone).layers)
-    names = [layer.name for layer in trunk(backbone, weights).layers[1:]]
-    return sorted(names, key=lambda name: name not in named or "pool" in name)
+    return _named_first(backbones.get(backbone), [layer.name for layer in trunk(backbone, weights).layers[1:]])
 
 
 def _unknown_layer_message(name: str, backbone: str, weights: str, valid: list[str]) -> str:
     record = backbones.get(backbone)
     hint = ""
-    if record.weights[weights].last_layer and name in record.layers + tuple(f"conv2d_{i}" for i in range(70, 94)):
+    if record.weights[weights].last_layer and any(name in record.layers_for(source) for source in record.weights):
         hint = (f" The {weights} weights stop at {record.weights[weights].last_layer}; "
                 "use weights='imagenet' (needs internet).")
     close = difflib.get_close_matches(name, valid, n=3)
@@ -182,8 +185,7 @@ def build(network: Any, backbone: str, weights: str, objective: objectives.Objec
     known = [layer.name for layer in network.layers[1:]]
     for name in objective.layers:
         if name not in known:
-            raise ValueError(_unknown_layer_message(name, backbone, weights, sorted(
-                known, key=lambda layer: layer not in record.layers or "pool" in layer)))
+            raise ValueError(_unknown_layer_message(name, backbone, weights, _named_first(record, known)))
     outputs = [network.get_layer(name).output for name in objective.layers]
     model = keras.Model(network.input, outputs, name="dream_" + "_".join(objective.layers))
     min_side = _min_side(model)
