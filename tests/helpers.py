@@ -21,6 +21,11 @@ def run_cli(*args, cwd=ROOT, **kwargs) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=300, **kwargs)
 
 
+def run_python(code: str, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:
+    """``python -c CODE`` in a fresh process (to see, say, which modules an import loads)."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
 def leftovers(folder: Path) -> list[str]:
     """Hidden files in ``folder``: what a write that was not atomic would leave."""
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))

@@ -5,8 +5,6 @@ on it: nothing in outputs/ comes from untrained weights, and offline its weights
 """
 
 import dataclasses
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -14,6 +12,7 @@ import pytest
 
 import deepdream_utils as dd
 from deepdream import backbones, model, objectives
+from tests.helpers import run_python
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +25,7 @@ def test_every_backbone_describes_its_layers_without_importing_tensorflow():
     code = ("import json, sys; from deepdream import backbones; "
             "print(json.dumps([b.describe() for b in backbones.BACKBONES.values()])); "
             "print('tensorflow' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python(code)
     described, loaded = result.stdout.splitlines()
     assert loaded == "False", result.stderr
     assert '"mixed7"' in described and '"block5_pool"' in described

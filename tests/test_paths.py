@@ -1,10 +1,9 @@
 """Where things are: the course's images and the results folder, in a checkout and in a wheel."""
 
 import os
-import subprocess
-import sys
 
 from deepdream import paths
+from tests.helpers import run_python
 
 
 def test_in_a_checkout_the_course_images_are_images_and_the_weights_are_package_data():
@@ -16,6 +15,5 @@ def test_in_a_checkout_the_course_images_are_images_and_the_weights_are_package_
 
 def test_the_results_folder_is_the_one_deepdream_outputs_names(tmp_path):
     code = "from deepdream import paths; print(paths.OUTPUTS_DIR)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            env=os.environ | {"DEEPDREAM_OUTPUTS": str(tmp_path)})
+    result = run_python(code, env=os.environ | {"DEEPDREAM_OUTPUTS": str(tmp_path)})
     assert result.stdout.strip() == str(tmp_path)

@@ -1,12 +1,11 @@
 """The recipe: one place for every parameter, its checks, the page's fields, and the sidecar."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from deepdream import backbones, recipe
+from tests.helpers import run_python
 
 
 def test_every_field_has_a_default_a_help_line_and_a_kind_it_checks():
@@ -19,7 +18,7 @@ def test_every_field_has_a_default_a_help_line_and_a_kind_it_checks():
 def test_the_page_fields_and_every_backbones_layers_come_without_tensorflow():
     code = ("import json, sys; from deepdream import recipe; print(json.dumps(recipe.fields(768))); "
             "print('tensorflow' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python(code)
     served, loaded = result.stdout.splitlines()
     assert loaded == "False", result.stderr
     fields = {field["name"]: field for field in json.loads(served)["fields"]}

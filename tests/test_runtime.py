@@ -2,19 +2,18 @@
 
 import os
 import signal
-import subprocess
-import sys
 import warnings
 
 import pytest
 
 from deepdream import runtime
+from tests.helpers import run_python
 
 
 def test_importing_tensorflow_prints_nothing_on_stderr():
     code = "from deepdream import runtime; runtime.tensorflow(); print('imported')"
     environment = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=environment)
+    result = run_python(code, timeout=120, env=environment)
     assert result.stdout.strip() == "imported" and result.stderr == ""
 
 

@@ -4,8 +4,6 @@ import io
 import json
 import re
 import struct
-import subprocess
-import sys
 import time
 import zlib
 from pathlib import Path
@@ -16,6 +14,7 @@ from PIL import Image
 
 from deepdream import recipe, web
 from deepdream.web import server
+from tests.helpers import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"layers": "mixed3", "steps": "2", "octaves": "1", "max_side": "96"}  # a dream of about a second
@@ -107,7 +106,7 @@ def test_the_page_has_its_layers_and_form_before_tensorflow_is_loaded():
     code = ("import json, sys; from deepdream.web import create_app; client = create_app().test_client(); "
             "layers = client.get('/api/layers').get_json(); recipe = client.get('/api/recipe').get_json(); "
             "print(json.dumps([layers['suggested'], recipe['page_fields']])); print('tensorflow' in sys.modules)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    result = run_python(code)
     served, loaded = result.stdout.splitlines()
     assert loaded == "False", result.stderr
     suggested, page_fields = json.loads(served)
