@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup sync lint dreams test bench bench-web bench-video reproducible objectives serve screenshot clean
+.PHONY: setup sync lint dreams test release grade bench bench-web bench-video reproducible objectives serve screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,14 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
+
+release: setup   # the student notebooks (no solutions, no hidden tests) in course/release/deepdream/
+	$(BIN)/python -m deepdream.course release
+
+# Grades course/submitted/<student>/deepdream/*.ipynb, or first unpacks ZIPS=folder (one .zip per student):
+# nbgrader autograde in grading mode, feedback in course/feedback/, the grades in course/grades.csv.
+grade: setup
+	$(BIN)/python -m deepdream.course grade $(if $(ZIPS),--zips "$(ZIPS)")
 
 bench: setup
 	$(BIN)/python benchmarks/bench_dream.py

@@ -44,7 +44,7 @@ from deepdream.model import DreamModel, check_image_size, dream_model, layer_nam
 from deepdream.paths import IMAGES_DIR
 from deepdream.plots import format_params, plot_comparison, plot_images, plot_loss
 from deepdream.quality import Quality, border_ratio, high_frequency_share, seam_ratio
-from deepdream.runtime import progress_bar, tensorflow
+from deepdream.runtime import grading_mode, progress_bar, tensorflow
 from deepdream.step import NORMALIZATIONS, symmetrized
 from deepdream.transforms import IDENTITY_AFFINE, ROBUST, Symmetry, Transforms, random_affine
 
@@ -57,7 +57,7 @@ __all__ = [
     "DreamHistory", "quality_report", "robustness", "LARGEST_SENSIBLE_STEP_SIZE",
     # the model and its objectives
     "dream_model", "DreamModel", "trunk", "layer_names", "check_image_size", "objectives", "backbones",
-    "NORMALIZATIONS",
+    "NORMALIZATIONS", "grading_mode",
     # pictures in and out
     "load_image", "noise_image", "check_image", "to_model", "from_model", "save_image", "save_result",
     "save_figure", "save_animation", "save_sidecar", "check_output_path", "IMAGES_DIR", "OUTPUTS_DIR",

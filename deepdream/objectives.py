@@ -5,6 +5,7 @@ itself) and gives one number; ``+``, ``-`` and a number times an objective combi
 
     layer_mean("mixed3") + 0.5 * layer_mean("mixed5")       # the course's several layers
     channel("mixed4", 97)                                    # one feature detector
+    channels("mixed3", [150, 208, 300])                      # several, counted alike
     layer_mean("mixed3") - 0.002 * total_variation()         # smoother dreams from noise
 
 A new objective is one function here that returns ``Objective.term(...)``, and one test.
@@ -96,6 +97,17 @@ def channel(layer: str, index: int) -> Objective:
     """One channel's mean activation: what one feature detector of ``layer`` has learned to see."""
     index = checks.whole("channel", index, 0)
     return Objective.term(layer, layer, lambda activation: tensorflow().reduce_mean(activation[..., index]))
+
+
+def channels(layer: str, indices: Sequence[int]) -> Objective:
+    """Several channels' mean activation, each counted alike: a few feature detectors of ``layer`` at once."""
+    indices = [checks.whole("channel", index, 0) for index in indices]
+    if not indices:
+        raise ValueError("channels() needs at least one channel index, for example channels('mixed3', [150, 208]).")
+    if len(set(indices)) < len(indices):
+        raise ValueError(f"channels() got a channel twice ({indices}): give each once.")
+    return Objective.term(layer, layer, lambda activation: tensorflow().reduce_mean(
+        tensorflow().gather(activation, indices, axis=-1)))
 
 
 def guide(layer: str, features: Any) -> Objective:

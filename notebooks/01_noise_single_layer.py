@@ -25,15 +25,18 @@
 # **What you will learn**
 #
 # - how DeepDream changes the *input image* by gradient ascent on a layer's mean activation
-# - the ten lines of one gradient-ascent step, written by hand with `GradientTape`
+# - the ten lines of one gradient-ascent step, written by hand with `GradientTape` (your exercise)
 # - why each gradient is divided by its standard deviation
 # - why each step looks through small random transforms (transformation robustness)
-# - how layers of different depth dream different patterns
+# - how layers of different depth dream different patterns, and what one channel dreams
 # - how to measure a dream's quality: robustness, border, high-frequency share
 #
 # **What you will see**
 #
-# - the noise start, the plain step beside the robust one with their measurements, the course's four candidate layers dreamed from it, the final dream with its parameters and indicators, and its loss curve
+# - the noise start, the plain step beside the robust one with their measurements, the course's four candidate layers dreamed from it, one layer beside one channel (the rubric's two readings), the final dream with its parameters and indicators, and its loss curve
+#
+# **Exercises** (cells marked *your code*): `layer_loss` and `step_by_hand`. The cells after
+# each check them; when this notebook is graded, hidden tests check them too.
 #
 # Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled with the suite (no download).
 
@@ -52,18 +55,21 @@ import deepdream_utils as dd
 # %% [markdown]
 # ## Parameters
 #
-# Edit these, then run all cells. Everything below reads them.
+# Edit these, then run all cells. Everything below reads them. When `make grade` grades the
+# notebook, `GRADING` is true and it dreams small and quick (the checks are about correctness).
 
 # %%
+GRADING = dd.grading_mode()  # True while `make grade` grades it (DEEPDREAM_GRADING=1)
 LAYER = "mixed3"          # the one layer whose mean activation we maximise
-SIZE = 400                # width and height of the noise image, pixels
-STEPS = 200               # gradient-ascent steps
+CHANNEL = 150             # the literal reading: one channel of LAYER (0-767 for mixed3)
+SIZE = 96 if GRADING else 400  # width and height of the noise image, pixels
+STEPS = 8 if GRADING else 200  # gradient-ascent steps
 STEP_SIZE = 0.02          # change per step, in gradient standard deviations
 SEED = 0                  # seeds the noise and the transforms: same seed, same picture
 TRANSFORMS = dd.ROBUST    # each step's random pad, jitter, zoom, rotation (None: plain)
 CANDIDATES = ["conv2d_15", "conv2d_18", "mixed3", "mixed5"]  # the course's layers
-PREVIEW_SIZE = 200        # smaller, quicker dreams for that comparison: size...
-PREVIEW_STEPS = 60        # ...and steps
+PREVIEW_SIZE = 96 if GRADING else 200  # smaller, quicker dreams for comparisons: size...
+PREVIEW_STEPS = 4 if GRADING else 60  # ...and steps
 RESULT_NAME = f"01_noise_{LAYER}.jpg"  # saved in outputs/
 RUN_LABEL = f"noise, {LAYER}"  # names the run in figure titles
 
@@ -90,28 +96,68 @@ print(f"{LAYER}: activation of shape {tuple(activation.shape)} for a {SIZE}x{SIZ
 print(f"start image: loss = {dd.dream_loss(dm, start):.3f}")
 
 # %% [markdown]
-# ## One gradient-ascent step, by hand
+# ## Exercise: the loss of one layer, by hand (your code)
+#
+# `dm.model` maps a *batch* of model images (values in [-1, 1]) to the layer's activation, of
+# shape (batch, height, width, channels). Write `layer_loss`: the mean of that activation for
+# one image `x` of shape (height, width, 3), as a scalar tensor. (`x[None]` is a batch of one.)
+
+# %% nbgrader={"grade": false, "grade_id": "layer_loss", "locked": false, "schema_version": 3, "solution": true, "task": false}
+import tensorflow as tf
+
+
+def layer_loss(model, x):
+    """The objective of one layer: the mean of `model`'s activation for a model image x."""
+    ### BEGIN SOLUTION
+    return tf.reduce_mean(model(x[None]))  # a batch of one image -> one number
+    ### END SOLUTION
+
+
+# %% [markdown]
+# Run it small: on the start image it must give what the module's `dd.dream_loss` gives.
+
+# %%
+x = tf.constant(dd.to_model(start))
+print(f"layer_loss = {float(layer_loss(dm.model, x)):.3f}, "
+      f"dd.dream_loss = {dd.dream_loss(dm, start):.3f}")
+
+# %% nbgrader={"grade": true, "grade_id": "check_layer_loss", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Checks layer_loss (2 points): one number, the layer's mean activation.
+small = tf.constant(dd.to_model(dd.noise_image(64, 64, seed=1)))
+assert layer_loss(dm.model, small).shape == (), "layer_loss must return one number"
+### BEGIN HIDDEN TESTS
+for check_seed in (2, 3):
+    check_image = dd.noise_image(64, 80, seed=check_seed)
+    expected = dd.dream_loss(dm, check_image)
+    got = float(layer_loss(dm.model, tf.constant(dd.to_model(check_image))))
+    assert abs(got - expected) < 1e-5, (
+        f"layer_loss gives {got:.5f} where the layer's mean activation is {expected:.5f}: "
+        "return the mean of the model's output for a batch of one image")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Exercise: one gradient-ascent step, by hand (your code)
 #
 # This is the whole algorithm, written out as in the
 # [TensorFlow DeepDream tutorial](https://www.tensorflow.org/tutorials/generative/deepdream)
 # and the Keras example [`deep_dream.py`](https://keras.io/examples/generative/deep_dream/):
-# record the forward pass with a `GradientTape`, take the gradient of the loss with respect to
-# the *image* (not the weights: they never change), divide it by its standard deviation so that
-# `STEP_SIZE` means the same thing on every image and every layer, step uphill, and clip to the
-# model's range [-1, 1].
+# record the forward pass with a `GradientTape` (`tape.watch(x)`: `x` is a constant), take the
+# gradient of `layer_loss` with respect to the *image* (not the weights: they never change),
+# divide it by its standard deviation (plus `1e-8`) so that `step_size` means the same thing on
+# every image and every layer, step uphill, and clip to the model's range [-1, 1]. Return the
+# new image and the loss *before* the step.
 
-# %%
-import tensorflow as tf
-
-
+# %% nbgrader={"grade": false, "grade_id": "step_by_hand", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def step_by_hand(model, x, step_size):
     """One DeepDream step on a model image x in [-1, 1]; returns the new image, the loss."""
+    ### BEGIN SOLUTION
     with tf.GradientTape() as tape:
         tape.watch(x)
-        loss = tf.reduce_mean(model(x[None]))  # the objective: the layer's mean activation
+        loss = layer_loss(model, x)  # the objective: the layer's mean activation
     gradient = tape.gradient(loss, x)  # d loss / d pixel, the same shape as the image
     gradient /= tf.math.reduce_std(gradient) + 1e-8  # normalise: STEP_SIZE means the same
     return tf.clip_by_value(x + step_size * gradient, -1.0, 1.0), loss
+    ### END SOLUTION
 
 
 # %% [markdown]
@@ -127,6 +173,28 @@ difference = float(tf.reduce_max(tf.abs(x_by_hand - x_by_module)))
 print(f"loss before the step = {float(loss):.3f}")
 print(f"after one step: loss = {dd.dream_loss(dm, dd.from_model(x_by_hand)):.3f}")
 print(f"the module takes the same step: {difference < 1e-5}")
+
+# %% nbgrader={"grade": true, "grade_id": "check_step_by_hand", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Checks step_by_hand (2 points): the image keeps its shape and range, and the loss rises.
+stepped, _ = step_by_hand(dm.model, small, STEP_SIZE)
+assert stepped.shape == small.shape, "step_by_hand must keep the image's shape"
+assert -1 <= float(tf.reduce_min(stepped)) and float(tf.reduce_max(stepped)) <= 1, (
+    "step_by_hand must clip the image to [-1, 1]")
+### BEGIN HIDDEN TESTS
+stepped, loss_before = step_by_hand(dm.model, small, 0.05)
+expected = dd.dream_loss(dm, dd.from_model(small))
+assert abs(float(loss_before) - expected) < 1e-5, (
+    f"step_by_hand returns the loss {float(loss_before):.5f}, the loss before the step is "
+    f"{expected:.5f}: return the loss computed on the image it was given")
+assert dd.dream_loss(dm, dd.from_model(stepped)) > expected, (
+    "one step of step_by_hand does not raise the loss: step up the gradient (add it)")
+reference, _ = dd.gradient_ascent_step(dm, small, 0.05)
+gap = float(tf.reduce_max(tf.abs(stepped - reference)))
+assert gap < 1e-4, (
+    f"step_by_hand's image differs from dd.gradient_ascent_step's by up to {gap:.4f}: "
+    "divide the gradient by its standard deviation, add step_size times it, and clip to "
+    "[-1, 1]")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## Transformation robustness: why each step looks through random transforms
@@ -185,6 +253,28 @@ fig = dd.plot_images(previews, CANDIDATES, size=3,
 # We dream `mixed3`: it gives the clearest, most structured pattern from noise — curls and eyes at full contrast — while the conv layers give only fine stripes and `mixed5` stays busy at one scale.
 
 # %% [markdown]
+# ## The rubric's two readings: one layer, or one channel
+#
+# The rubric's line for this notebook says 单通道特征, literally *single-channel features*.
+# The course documents read it as **one layer**, and so does this notebook: the objective is
+# the mean over all 768 channels of `mixed3`. Read literally, it is **one channel**: a single
+# feature detector of that layer, `dd.dream_model(LAYER, channel=CHANNEL)`. Both, from the
+# same noise with the same steps:
+
+# %%
+one_channel = dd.dream(dd.dream_model(LAYER, channel=CHANNEL), preview_start,
+                       steps=PREVIEW_STEPS, step_size=STEP_SIZE, transforms=TRANSFORMS,
+                       progress=False)[0]
+fig = dd.plot_images([robust_preview, one_channel],
+                     [f"one layer: {LAYER}", f"one channel: {LAYER}, channel {CHANNEL}"],
+                     size=3.5, suptitle=f"The two readings, {PREVIEW_STEPS} steps each")
+
+# %% [markdown]
+# One channel repeats one motif; the layer's mean mixes all of its detectors into a richer
+# texture. Notebook 02 shows several channels beside several layers, and notebook 06 a grid of
+# single channels.
+
+# %% [markdown]
 # ## Dream
 
 # %%
@@ -212,6 +302,20 @@ print(f"targets met: robustness >= 0.85 {quality.robustness >= 0.85}, "
 
 # %%
 saved = dd.save_result(result, RESULT_NAME)
+
+# %% nbgrader={"grade": true, "grade_id": "check_result", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Checks this notebook's own dream (2 points): saved at its size, and the objective grew.
+### BEGIN HIDDEN TESTS
+step_by_hand(dm.model, small, STEP_SIZE)  # the dream counts once the exercises are written
+saved_shape = dd.load_image(saved).shape
+assert saved_shape == (SIZE, SIZE, 3), (
+    f"the saved picture is {saved_shape[1]}x{saved_shape[0]}, the dream {SIZE}x{SIZE}")
+assert quality.objective > 1.2 * dd.dream_loss(dm, start), (
+    "the dream's objective is not clearly above the start's: run the dream cell")
+assert quality.robustness >= 0.5 and quality.border >= 0.5, (
+    f"the dream is not robust (robustness {quality.robustness:.2f}, border "
+    f"{quality.border:.2f}): dream with TRANSFORMS = dd.ROBUST")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## What the picture shows

@@ -24,13 +24,17 @@
 #
 # **What you will learn**
 #
-# - how an objective mixes several layers with weights
+# - how an objective mixes several layers with weights, written by hand (your exercise)
 # - how each layer contributes to the picture
 # - how random transforms at every step (notebook 01) keep a mix of layers clean, measured
+# - the rubric's literal reading: several channels of one layer
 #
 # **What you will see**
 #
-# - each layer dreamed alone and the weighted mix, side by side; the final dream with its parameters; the loss of each layer before and after; the loss curve; the quality indicators
+# - each layer dreamed alone and the weighted mix, side by side; several layers beside several channels (the rubric's two readings); the final dream with its parameters; the loss of each layer before and after; the loss curve; the quality indicators
+#
+# **Exercise** (the cell marked *your code*): `weighted_loss`. The cell after it checks it;
+# when this notebook is graded, hidden tests check it too.
 #
 # Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled with the suite (no download).
 
@@ -49,17 +53,21 @@ import deepdream_utils as dd
 # %% [markdown]
 # ## Parameters
 #
-# Edit these, then run all cells. Everything below reads them.
+# Edit these, then run all cells. Everything below reads them. When `make grade` grades the
+# notebook, `GRADING` is true and it dreams small and quick (the checks are about correctness).
 
 # %%
+GRADING = dd.grading_mode()  # True while `make grade` grades it (DEEPDREAM_GRADING=1)
 LAYERS = {"mixed3": 1.0, "mixed5": 1.0}  # layer -> weight in the objective
-SIZE = 400                # width and height of the noise image, pixels
-STEPS = 300               # gradient-ascent steps
+CHANNEL_LAYER = "mixed3"  # the rubric's literal reading: several channels of one layer...
+CHANNELS = [150, 208, 300]  # ...these (0-767 for mixed3)
+SIZE = 96 if GRADING else 400  # width and height of the noise image, pixels
+STEPS = 8 if GRADING else 300  # gradient-ascent steps
 STEP_SIZE = 0.03          # change per step, in gradient standard deviations
 SEED = 0                  # seeds the noise and the transforms: same seed, same picture
 TRANSFORMS = dd.ROBUST    # each step's random pad, jitter, zoom, rotation (None: plain)
-PREVIEW_SIZE = 200        # smaller, quicker dreams for the layer comparison: size...
-PREVIEW_STEPS = 80        # ...and steps
+PREVIEW_SIZE = 96 if GRADING else 200  # smaller, quicker dreams for comparisons: size...
+PREVIEW_STEPS = 4 if GRADING else 80  # ...and steps
 RESULT_NAME = "02_noise_" + "_".join(LAYERS) + ".jpg"  # saved in outputs/
 RUN_LABEL = "noise, " + " + ".join(LAYERS)  # names the run in figure titles
 
@@ -79,6 +87,51 @@ fig = dd.plot_images([start], ["start: seeded grey noise"], size=3)
 # %%
 dm = dd.dream_model(LAYERS)
 dd.print_layer_losses(dm, start)
+
+# %% [markdown]
+# ## Exercise: the weighted loss of several layers (your code)
+#
+# With several layers, `dm.model` maps a batch of model images (values in [-1, 1]) to a *list*
+# of activations, one per layer, in the order of `LAYERS`. Write `weighted_loss`: for one image
+# `x` of shape (height, width, 3), the sum over the layers of weight × mean activation, as a
+# scalar tensor.
+
+# %% nbgrader={"grade": false, "grade_id": "weighted_loss", "locked": false, "schema_version": 3, "solution": true, "task": false}
+import tensorflow as tf
+
+
+def weighted_loss(model, x, weights):
+    """Σ weight × mean(activation) over the layers; weights: {layer: weight}, in order."""
+    ### BEGIN SOLUTION
+    activations = model(x[None])  # one activation per layer, for a batch of one image
+    return tf.add_n([weight * tf.reduce_mean(activation)
+                     for weight, activation in zip(weights.values(), activations)])
+    ### END SOLUTION
+
+
+# %% [markdown]
+# Run it small: on the start image it must give the weighted sum above.
+
+# %%
+x = tf.constant(dd.to_model(start))
+print(f"weighted_loss = {float(weighted_loss(dm.model, x, LAYERS)):.3f}, "
+      f"dd.dream_loss = {dd.dream_loss(dm, start):.3f}")
+
+# %% nbgrader={"grade": true, "grade_id": "check_weighted_loss", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# Checks weighted_loss (0.5 points): one number, the weighted sum of the layers' means.
+small = tf.constant(dd.to_model(dd.noise_image(64, 64, seed=1)))
+assert weighted_loss(dm.model, small, LAYERS).shape == (), "return one number"
+### BEGIN HIDDEN TESTS
+for check_weights in ({"mixed3": 1.0, "mixed5": 1.0}, {"mixed3": 0.5, "mixed5": 2.0}):
+    check_dm = dd.dream_model(check_weights)
+    check_image = dd.noise_image(64, 80, seed=2)
+    expected = dd.dream_loss(check_dm, check_image)
+    check_x = tf.constant(dd.to_model(check_image))
+    got = float(weighted_loss(check_dm.model, check_x, check_weights))
+    assert abs(got - expected) < 1e-5, (
+        f"weighted_loss with weights {check_weights} gives {got:.5f}, the weighted sum "
+        f"of the layers' means is {expected:.5f}: multiply each layer's mean by its weight")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## One gradient-ascent step
@@ -102,6 +155,29 @@ previews = [dd.dream(dd.dream_model(choice), preview_start, steps=PREVIEW_STEPS,
 titles = [f"{name} alone" for name in LAYERS] + ["weighted mix"]
 fig = dd.plot_images(previews, titles, size=3,
                      suptitle=f"Same noise, {PREVIEW_STEPS} steps each")
+
+# %% [markdown]
+# ## The rubric's two readings: several layers, or several channels
+#
+# The rubric's line for this notebook says 多通道特征, literally *multi-channel features*. The
+# course documents read it as **several layers**, and so does this notebook: the objective
+# mixes whole layers. Read literally, it is **several channels**: a few feature detectors of
+# one layer, dreamed together (`dd.objectives.channels`, the mean of the chosen channels).
+# Notebook 01 showed one channel; here are several, beside the mix of layers:
+
+# %%
+several_channels = dd.dream(dd.dream_model(dd.objectives.channels(CHANNEL_LAYER, CHANNELS)),
+                            preview_start, steps=PREVIEW_STEPS, step_size=STEP_SIZE,
+                            transforms=TRANSFORMS, progress=False)[0]
+fig = dd.plot_images([previews[-1], several_channels],
+                     ["several layers: " + " + ".join(LAYERS),
+                      f"several channels: {CHANNEL_LAYER} {CHANNELS}"],
+                     size=3.5, suptitle=f"The two readings, {PREVIEW_STEPS} steps each")
+
+# %% [markdown]
+# The three channels' motifs (scales, combed curves, overlapping arcs) blend into one texture
+# of arcs and curls at a single scale; the layers' mix adds larger shapes and eyes at a second
+# scale. The rest of the course follows the documents' reading.
 
 # %% [markdown]
 # ## Dream
@@ -136,6 +212,20 @@ print(f"targets met: robustness >= 0.85 {quality.robustness >= 0.85}, "
 
 # %%
 saved = dd.save_result(result, RESULT_NAME)
+
+# %% nbgrader={"grade": true, "grade_id": "check_result", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# Checks this notebook's own dream (0.5 points): saved at its size, and the objective grew.
+### BEGIN HIDDEN TESTS
+weighted_loss(dm.model, small, LAYERS)  # the dream counts once the exercise is written
+saved_shape = dd.load_image(saved).shape
+assert saved_shape == (SIZE, SIZE, 3), (
+    f"the saved picture is {saved_shape[1]}x{saved_shape[0]}, the dream {SIZE}x{SIZE}")
+assert quality.objective > 1.2 * dd.dream_loss(dm, start), (
+    "the dream's objective is not clearly above the start's: run the dream cell")
+assert quality.robustness >= 0.5 and quality.border >= 0.5, (
+    f"the dream is not robust (robustness {quality.robustness:.2f}, border "
+    f"{quality.border:.2f}): dream with TRANSFORMS = dd.ROBUST")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## What the picture shows

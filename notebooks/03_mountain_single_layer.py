@@ -24,12 +24,16 @@
 #
 # **What you will learn**
 #
+# - how to load and prepare a photo for the network (your exercise)
 # - how DeepDream follows the content of a real image
 # - how the number of steps and the step size trade pattern strength against the landscape
 #
 # **What you will see**
 #
 # - the mountain before and after with the parameters, a detail at full resolution, and the loss curve
+#
+# **Exercise** (the cell marked *your code*): `load_photo`. The cell after it checks it;
+# when this notebook is graded, hidden tests check it too.
 #
 # Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled with the suite (no download).
 
@@ -48,12 +52,14 @@ import deepdream_utils as dd
 # %% [markdown]
 # ## Parameters
 #
-# Edit these, then run all cells. Everything below reads them.
+# Edit these, then run all cells. Everything below reads them. When `make grade` grades the
+# notebook, `GRADING` is true and it dreams small and quick (the checks are about correctness).
 
 # %%
+GRADING = dd.grading_mode()  # True while `make grade` grades it (DEEPDREAM_GRADING=1)
 LAYER = "mixed3"          # the one layer whose mean activation we maximise
-MAX_SIDE = 1024           # longest side of the image, pixels (the mountain is 1024x576)
-STEPS = 100               # gradient-ascent steps
+MAX_SIDE = 256 if GRADING else 1024  # longest side, pixels (the mountain is 1024x576)
+STEPS = 6 if GRADING else 100  # gradient-ascent steps
 STEP_SIZE = 0.01          # change per step, in gradient standard deviations
 SEED = 0                  # seeds the random transforms of each step (dd.ROBUST)
 RESULT_NAME = f"03_mountain_{LAYER}.jpg"  # saved in outputs/
@@ -64,10 +70,62 @@ RUN_LABEL = f"mountain, {LAYER}"  # names the run in figure titles
 #
 # “Altai” by Alesya Khoteeva, CC BY-SA 4.0 (see the credits at the end).
 
+# %% [markdown]
+# ## Exercise: load and prepare the photo (your code)
+#
+# The network wants float32 pixels in [0, 1], three channels (RGB), and a size the CPU can
+# dream in minutes. Write `load_photo`: open the file with Pillow (`Image.open`), convert it to
+# RGB (a grey or transparent photo has 1 or 4 channels), shrink it so that its longest side is
+# `max_side` (never enlarge; keep the aspect ratio; `Image.LANCZOS` shrinks without aliasing),
+# and return the pixels as a float32 NumPy array of shape (height, width, 3) in [0, 1].
+
+# %% nbgrader={"grade": false, "grade_id": "load_photo", "locked": false, "schema_version": 3, "solution": true, "task": false}
+import numpy as np
+from PIL import Image
+
+
+def load_photo(path, max_side):
+    """A photo as float32 (height, width, 3) in [0, 1], its longest side <= max_side."""
+    ### BEGIN SOLUTION
+    photo = Image.open(path).convert("RGB")  # any mode -> three 8-bit channels
+    scale = min(1.0, max_side / max(photo.size))  # shrink only
+    size = (round(photo.width * scale), round(photo.height * scale))
+    photo = photo.resize(size, Image.LANCZOS)
+    return np.asarray(photo, dtype=np.float32) / 255.0
+    ### END SOLUTION
+
+
 # %%
-start = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=MAX_SIDE)
+start = load_photo(dd.IMAGES_DIR / "mountain.jpg", MAX_SIDE)
 print(f"start: {start.shape[1]}x{start.shape[0]} pixels")
 fig = dd.plot_images([start], ["start: images/mountain.jpg"], size=6)
+
+# %% nbgrader={"grade": true, "grade_id": "check_load_photo", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# Checks load_photo (0.5 points): float32 RGB in [0, 1], the longest side MAX_SIDE.
+photo = load_photo(dd.IMAGES_DIR / "mountain.jpg", MAX_SIDE)
+assert photo.dtype == np.float32 and photo.ndim == 3 and photo.shape[2] == 3, (
+    f"load_photo must return float32 (height, width, 3), not {photo.dtype} {photo.shape}")
+assert 0 <= photo.min() and photo.max() <= 1, "load_photo must scale the pixels to [0, 1]"
+assert max(photo.shape[:2]) == MAX_SIDE, "the longest side must be MAX_SIDE"
+### BEGIN HIDDEN TESTS
+import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+reference = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=200)
+got = load_photo(dd.IMAGES_DIR / "mountain.jpg", 200)
+assert got.shape == reference.shape, (
+    f"load_photo(mountain, 200) is {got.shape[1]}x{got.shape[0]}, expected "
+    f"{reference.shape[1]}x{reference.shape[0]}: keep the aspect ratio")
+gap = float(np.abs(got - reference).mean())
+assert gap < 0.02, f"load_photo's pixels differ from the photo's by {gap:.3f} on average"
+with tempfile.TemporaryDirectory() as folder:
+    grey = Path(folder) / "grey.png"
+    ramp = np.linspace(0, 255, 60 * 40).reshape(40, 60).astype(np.uint8)
+    Image.fromarray(ramp).save(grey)
+    got = load_photo(grey, 500)
+    assert got.shape == (40, 60, 3), (
+        f"a 60x40 grey photo gives shape {got.shape}: convert to RGB, and never enlarge")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## The model and the objective
@@ -105,7 +163,9 @@ fig = dd.plot_comparison(start, result, settings, title="03 · mountain, one lay
 # A detail at full resolution (the top-right peak):
 
 # %%
-fig = dd.plot_images([start[60:316, 640:1024], result[60:316, 640:1024]],
+height, width = start.shape[:2]  # the peak's box, scaled with the picture's size
+peak = slice(height * 60 // 576, height * 316 // 576), slice(width * 640 // 1024, width)
+fig = dd.plot_images([start[peak], result[peak]],
                      ["start (detail)", "result (detail)"], size=5)
 
 # %%
@@ -120,10 +180,25 @@ fig = dd.plot_loss(history, title=f"Loss per step ({RUN_LABEL})")
 # (`dd.ROBUST`, the loops' default), so both stay near 1.
 
 # %%
-print(f"result: {dd.quality_report(dm, result, start)}")
+quality = dd.quality_report(dm, result, start)
+print(f"result: {quality}")
 
 # %%
 saved = dd.save_result(result, RESULT_NAME)
+
+# %% nbgrader={"grade": true, "grade_id": "check_result", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# Checks this notebook's own dream (0.5 points): saved at its size, the objective grew.
+### BEGIN HIDDEN TESTS
+load_photo(dd.IMAGES_DIR / "mountain.jpg", 64)  # counts once the exercise is written
+saved_shape = dd.load_image(saved).shape
+assert saved_shape == result.shape, (
+    f"the saved picture is {saved_shape[1]}x{saved_shape[0]}, the dream "
+    f"{result.shape[1]}x{result.shape[0]}")
+assert quality.objective > 1.05 * dd.dream_loss(dm, start), (
+    "the dream's objective is not above the start's: run the dream with the parameters")
+assert quality.robustness >= 0.5, (
+    f"the dream is not robust (robustness {quality.robustness:.2f}): dream with dd.ROBUST")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## What the picture shows

@@ -24,11 +24,15 @@
 #
 # **What you will learn**
 #
+# - how to choose and weight several layers (your exercise)
 # - how a weighted mix of layers changes what grows in a landscape
 #
 # **What you will see**
 #
 # - each layer alone and the mix on a small copy; the full-size dream with its parameters; each layer's loss; the loss curve
+#
+# **Exercise** (the cell marked *your code*): choose `LAYERS`. The cell after it checks the
+# choice; when this notebook is graded, hidden tests check it too.
 #
 # Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled with the suite (no download).
 
@@ -47,18 +51,18 @@ import deepdream_utils as dd
 # %% [markdown]
 # ## Parameters
 #
-# Edit these, then run all cells. Everything below reads them.
+# Edit these, then run all cells. Everything below reads them. When `make grade` grades the
+# notebook, `GRADING` is true and it dreams small and quick (the checks are about correctness).
+# The layers are the exercise below.
 
 # %%
-LAYERS = {"mixed3": 1.0, "mixed5": 1.0}  # layer -> weight in the objective
-MAX_SIDE = 1024           # longest side of the image, pixels (the mountain is 1024x576)
-STEPS = 100               # gradient-ascent steps
+GRADING = dd.grading_mode()  # True while `make grade` grades it (DEEPDREAM_GRADING=1)
+MAX_SIDE = 256 if GRADING else 1024  # longest side, pixels (the mountain is 1024x576)
+STEPS = 6 if GRADING else 100  # gradient-ascent steps
 STEP_SIZE = 0.01          # change per step, in gradient standard deviations
 SEED = 0                  # seeds the random transforms of each step (dd.ROBUST)
-PREVIEW_SIDE = 400        # a smaller copy for the layer comparison: longest side...
-PREVIEW_STEPS = 50        # ...and steps
-RESULT_NAME = "04_mountain_" + "_".join(LAYERS) + ".jpg"  # saved in outputs/
-RUN_LABEL = "mountain, " + " + ".join(LAYERS)  # names the run in figure titles
+PREVIEW_SIDE = 128 if GRADING else 400  # a smaller copy for the layer comparison: side...
+PREVIEW_STEPS = 3 if GRADING else 50  # ...and steps
 
 # %% [markdown]
 # ## The start image: the mountain landscape
@@ -69,6 +73,39 @@ RUN_LABEL = "mountain, " + " + ".join(LAYERS)  # names the run in figure titles
 start = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=MAX_SIDE)
 print(f"start: {start.shape[1]}x{start.shape[0]} pixels")
 fig = dd.plot_images([start], ["start: images/mountain.jpg"], size=6)
+
+# %% [markdown]
+# ## Exercise: choose and weight the layers (your code)
+#
+# Set `LAYERS` to a dict `{layer name: weight}` of at least two layers. Notebooks 01 and 02
+# showed what the candidates dream: the shallow `conv2d_*` layers fine stripes, `mixed3`
+# textures and eye-like blobs, `mixed5` larger, rounder object parts, deeper `mixed` layers
+# larger parts still (notebook 06 dreams them all). The objective is `Σ weight × mean
+# activation`, so a weight sets how much of each layer's pattern grows; a negative weight
+# suppresses a layer. `dd.layer_names()` lists the valid names.
+
+# %% nbgrader={"grade": false, "grade_id": "choose_layers", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+LAYERS = {"mixed3": 1.0, "mixed5": 1.0}  # fine texture everywhere + larger motifs, alike
+### END SOLUTION
+
+# %%
+RESULT_NAME = "04_mountain_" + "_".join(LAYERS) + ".jpg"  # saved in outputs/
+RUN_LABEL = "mountain, " + " + ".join(LAYERS)  # names the run in figure titles
+print(f"layers and weights: {LAYERS}")
+
+# %% nbgrader={"grade": true, "grade_id": "check_layers", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# Checks LAYERS (0.5 points): at least two known layers, each with a weight.
+assert isinstance(LAYERS, dict) and len(LAYERS) >= 2, (
+    "LAYERS must be a dict of two layers or more, e.g. {'mixed3': 1.0, 'mixed5': 0.5}")
+### BEGIN HIDDEN TESTS
+unknown = [name for name in LAYERS if name not in dd.layer_names()]
+assert not unknown, f"not layers of InceptionV3: {unknown} (dd.layer_names() lists them)"
+weights = list(LAYERS.values())
+assert all(isinstance(weight, (int, float)) and weight != 0 for weight in weights), (
+    f"every weight must be a number other than 0, got {weights}")
+assert sum(LAYERS.values()) > 0, "the weights must add up to more than 0, or nothing grows"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## The model and a weighted objective
@@ -128,10 +165,25 @@ fig = dd.plot_loss(history, title=f"Loss per step ({RUN_LABEL})")
 # (`dd.ROBUST`, the loops' default), so both stay near 1.
 
 # %%
-print(f"result: {dd.quality_report(dm, result, start)}")
+quality = dd.quality_report(dm, result, start)
+print(f"result: {quality}")
 
 # %%
 saved = dd.save_result(result, RESULT_NAME)
+
+# %% nbgrader={"grade": true, "grade_id": "check_result", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# Checks this notebook's own dream (0.5 points): saved at its size, the objective grew.
+### BEGIN HIDDEN TESTS
+assert isinstance(LAYERS, dict)  # the dream counts once the exercise is written
+saved_shape = dd.load_image(saved).shape
+assert saved_shape == result.shape, (
+    f"the saved picture is {saved_shape[1]}x{saved_shape[0]}, the dream "
+    f"{result.shape[1]}x{result.shape[0]}")
+assert quality.objective > 1.05 * dd.dream_loss(dm, start), (
+    "the dream's objective is not above the start's: run the dream with the parameters")
+assert quality.robustness >= 0.5, (
+    f"the dream is not robust (robustness {quality.robustness:.2f}): dream with dd.ROBUST")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## What the picture shows

@@ -24,7 +24,7 @@
 #
 # **What you will learn**
 #
-# - **octaves**: dream a small copy first, upscale, dream again, so patterns grow at several scales
+# - **octaves**: dream a small copy first, upscale, dream again, so patterns grow at several scales (your exercise: the octave loop with detail re-injection)
 # - **random-shift tiled gradients**: compute the gradient tile by tile after a random roll, so memory stays bounded for any image size and no tile seam stays in place
 # - **lost-detail re-injection** (as in the Keras example
 #   [`deep_dream.py`](https://keras.io/examples/generative/deep_dream/)): add back the detail each upscale blurred away
@@ -34,7 +34,10 @@
 #
 # **What you will see**
 #
-# - six dreams of the same image with the same layers and the same total of gradient steps, side by side and in detail; a table of measured indicators (objective, robustness, border, high-frequency share, tile seams, work); the final dream at the full 1024x576 with its parameters
+# - your octave loop beside the module's; six dreams of the same image with the same layers and the same total of gradient steps, side by side and in detail; a table of measured indicators (objective, robustness, border, high-frequency share, tile seams, work); the final dream at the full 1024x576 with its parameters
+#
+# **Exercise** (the cell marked *your code*): `octave_dream`. The cell after it checks it;
+# when this notebook is graded, hidden tests check it too.
 #
 # Runs top to bottom on a 2-core CPU in a few minutes, with the real ImageNet InceptionV3 weights bundled with the suite (no download).
 
@@ -53,16 +56,20 @@ import deepdream_utils as dd
 # %% [markdown]
 # ## Parameters
 #
-# Edit these, then run all cells. Everything below reads them.
+# Edit these, then run all cells. Everything below reads them. When `make grade` grades the
+# notebook, `GRADING` is true and it dreams small and quick (the checks are about correctness).
 
 # %%
 LAYERS = {"mixed3": 1.0, "mixed5": 1.0}  # layer -> weight in the objective (as notebook 04)
-MAX_SIDE = 1024           # longest side of the image, pixels (the mountain is 1024x576)
+GRADING = dd.grading_mode()  # True while `make grade` grades it (DEEPDREAM_GRADING=1)
+MAX_SIDE = 256 if GRADING else 1024  # longest side, pixels (the mountain is 1024x576)
 OCTAVES = 4               # scales; the smallest is OCTAVE_SCALE**(OCTAVES-1) times smaller
 OCTAVE_SCALE = 1.4        # size ratio between neighbouring octaves
-STEPS_PER_OCTAVE = 25     # gradient steps at each octave (4 x 25 = 100, as notebook 04)
+STEPS_PER_OCTAVE = 2 if GRADING else 25  # steps at each octave (4 x 25 = 100, as nb 04)
 STEP_SIZE = 0.01          # change per step, in gradient standard deviations
-TILE_SIZE = 512           # tile side for the random-shift tiled gradients, pixels
+TILE_SIZE = 128 if GRADING else 512  # tile side for random-shift tiled gradients, pixels
+PREVIEW_SIDE = 160 if GRADING else 400  # your octave loop, run small: longest side...
+PREVIEW_STEPS = 2 if GRADING else 10  # ...and steps per octave, 3 octaves
 SEED = 0                  # seeds the random tile shifts and transforms
 TRANSFORMS = dd.ROBUST    # each step's random pad, jitter, zoom and rotation (notebook 01)
 NORMALIZE = "std"         # gradient normalisation: "std" or "laplacian" (per pyramid level)
@@ -91,6 +98,77 @@ print(f"start image: loss = {dd.dream_loss(dm, start):.3f}")
 # %%
 for height, width in dd.octave_shapes(start.shape[:2], OCTAVES, OCTAVE_SCALE, dm.min_side):
     print(f"octave: {width}x{height}")
+
+# %% [markdown]
+# ## Exercise: the octave loop with lost-detail re-injection (your code)
+#
+# Write `octave_dream`, the loop of the Keras example `deep_dream.py`. Dream the photo at the
+# smallest octave shape first (`dd.resize_image(image, height, width)` resizes), then for each
+# larger shape: upscale the dream, and **re-inject the detail the shrinking lost**: add the
+# photo at this shape minus the smaller photo upscaled to it (the sharp edges the small copy
+# could not hold). Clip to [0, 1] and dream again with `dd.dream(dm, image, steps=...,
+# step_size=..., seed=seed, progress=False)`, which returns the picture and its loss history.
+# Return the dream, at the photo's own size, and the list of shapes it went through.
+
+# %% nbgrader={"grade": false, "grade_id": "octave_dream", "locked": false, "schema_version": 3, "solution": true, "task": false}
+import numpy as np
+
+
+def octave_dream(dm, image, octaves, octave_scale, steps_per_octave, step_size, seed=0):
+    """Dreams small, upscales, re-injects the lost detail, dreams again, up to full size."""
+    shapes = dd.octave_shapes(image.shape[:2], octaves, octave_scale, dm.min_side)
+    ### BEGIN SOLUTION
+    base = dd.resize_image(image, *shapes[0])  # the photo at the smallest shape
+    dreamed = base
+    for shape in shapes:
+        if dreamed.shape[:2] != tuple(shape):
+            upscaled_base = dd.resize_image(base, *shape)  # the small photo, blurred up
+            base = dd.resize_image(image, *shape)  # the photo at this shape
+            lost_detail = base - upscaled_base  # the edges the shrinking lost
+            dreamed = dd.resize_image(dreamed, *shape) + lost_detail
+            dreamed = np.clip(dreamed, 0.0, 1.0)
+        dreamed, _ = dd.dream(dm, dreamed, steps=steps_per_octave, step_size=step_size,
+                              seed=seed, progress=False)
+    return dreamed, shapes
+    ### END SOLUTION
+
+
+# %% [markdown]
+# Run it small, beside the module's `dd.dream_octaves` with the same settings (whole-image
+# gradients, random transforms): the two should look alike.
+
+# %%
+preview = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=PREVIEW_SIDE)
+yours, preview_shapes = octave_dream(dm, preview, 3, OCTAVE_SCALE, PREVIEW_STEPS, STEP_SIZE)
+module, _ = dd.dream_octaves(dm, preview, octaves=3, octave_scale=OCTAVE_SCALE,
+                             steps_per_octave=PREVIEW_STEPS, step_size=STEP_SIZE,
+                             tile_size=None, progress=False)
+print("your octaves: " + ", ".join(f"{width}x{height}" for height, width in preview_shapes))
+fig = dd.plot_images([preview, yours, module], ["start", "your octave_dream",
+                                                "dd.dream_octaves"], size=4)
+
+# %% nbgrader={"grade": true, "grade_id": "check_octave_dream", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# Checks octave_dream (0.5 points): the photo's size, the octave shapes, the lost detail.
+small_dream, _ = octave_dream(dm, preview, 2, OCTAVE_SCALE, 1, STEP_SIZE)
+assert small_dream.shape == preview.shape, (
+    f"octave_dream must keep the photo's shape {preview.shape}, not {small_dream.shape}")
+### BEGIN HIDDEN TESTS
+photo = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=256)
+barely, shapes_seen = octave_dream(dm, photo, 3, 1.4, 1, 1e-4)
+expected_shapes = dd.octave_shapes(photo.shape[:2], 3, 1.4, dm.min_side)
+assert list(map(tuple, shapes_seen)) == list(map(tuple, expected_shapes)), (
+    f"octave_dream went through {list(shapes_seen)}, the octaves are {expected_shapes}")
+assert barely.shape == photo.shape and 0 <= barely.min() and barely.max() <= 1, (
+    "octave_dream must return a picture of the photo's shape, in [0, 1]")
+lost = float(np.abs(barely - photo).mean())
+assert lost < 0.002, (
+    f"with almost no dreaming, octave_dream's picture differs from the photo by {lost:.4f}"
+    " on average: re-inject the detail each upscale loses (the photo at this size minus "
+    "the smaller photo upscaled)")
+dreamed, _ = octave_dream(dm, photo, 3, 1.4, 2, 0.02)
+assert dd.dream_loss(dm, dreamed) > dd.dream_loss(dm, photo), (
+    "octave_dream does not raise the objective: dream at every octave")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## Random-shift tiles, run small
@@ -148,7 +226,9 @@ fig = dd.plot_images(list(results.values()), list(results), columns=2, size=6,
 # The same detail (the top-right peak) in each, at full resolution:
 
 # %%
-details = [image[60:316, 640:1024] for image in results.values()]
+height, width = start.shape[:2]  # the peak's box, scaled with the picture's size
+peak = slice(height * 60 // 576, height * 316 // 576), slice(width * 640 // 1024, width)
+details = [image[peak] for image in results.values()]
 fig = dd.plot_images(details, list(results), columns=3, size=3.5)
 
 # %% [markdown]
@@ -203,6 +283,20 @@ fig = dd.plot_comparison(start, result, settings,
 
 # %%
 saved = dd.save_result(result, RESULT_NAME)
+
+# %% nbgrader={"grade": true, "grade_id": "check_result", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
+# Checks this notebook's own dream (0.5 points): saved at its size, the objective grew.
+### BEGIN HIDDEN TESTS
+octave_dream(dm, preview, 2, OCTAVE_SCALE, 1, STEP_SIZE)  # counts once the exercise works
+saved_shape = dd.load_image(saved).shape
+assert saved_shape == result.shape, (
+    f"the saved picture is {saved_shape[1]}x{saved_shape[0]}, the dream "
+    f"{result.shape[1]}x{result.shape[0]}")
+assert quality[final].objective > 1.05 * dd.dream_loss(dm, start), (
+    "the dream's objective is not above the start's: run the dream with the parameters")
+assert quality[final].robustness >= 0.5, (
+    f"the dream is not robust (robustness {quality[final].robustness:.2f}): use dd.ROBUST")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## What the picture shows

@@ -2,14 +2,19 @@
 
 import functools
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import jupytext
 import pytest
 
 from conftest import SESSION
+from deepdream import course
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -41,7 +46,8 @@ def _text(output) -> str:
 
 
 def pair_differences(notebook: Path) -> list[str]:
-    """How a notebook and its py:percent twin differ (cell kinds, sources, tags); empty when in step."""
+    """How a notebook and its py:percent twin differ (cell kinds, sources, tags, nbgrader's marks); empty when
+    in step."""
     twin = notebook.with_suffix(".py")
     if not twin.exists():
         return [f"{twin.name} is missing"]
@@ -50,8 +56,8 @@ def pair_differences(notebook: Path) -> list[str]:
         return [f"{notebook.name} has {len(ours.cells)} cells, {twin.name} {len(theirs.cells)}"]
     differences = []
     for index, (a, b) in enumerate(zip(ours.cells, theirs.cells)):
-        if (a.cell_type, a.source.strip(), a.metadata.get("tags")) != (b.cell_type, b.source.strip(),
-                                                                         b.metadata.get("tags")):
+        if (a.cell_type, a.source.strip(), a.metadata.get("tags"), a.metadata.get("nbgrader")) != (
+                b.cell_type, b.source.strip(), b.metadata.get("tags"), b.metadata.get("nbgrader")):
             differences.append(f"cell {index}: {a.source.strip()[:60]!r} / {b.source.strip()[:60]!r}")
     return differences
 
@@ -73,6 +79,40 @@ def test_the_pair_check_notices_an_edit_in_either_file(tmp_path):
         target = tmp_path / f"nb{edited}"
         target.write_text(target.read_text().replace("Grow the patterns", "Grow the shapes"))
         assert len(pair_differences(tmp_path / "nb.ipynb")) == 1
+
+
+def _grading_marks(path: Path) -> list[dict]:
+    return [cell.metadata["nbgrader"] for cell in jupytext.read(path).cells if "nbgrader" in cell.metadata]
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_the_graded_notebooks_are_nbgrader_sources_worth_their_rubric_increment(name):
+    marks = _grading_marks(ROOT / "notebooks" / name)
+    assert sum(mark.get("points", 0) for mark in marks if mark["grade"]) == course.POINTS[name[:-6]]
+    assert any(mark["solution"] for mark in marks) and all(mark["schema_version"] == 3 for mark in marks)
+    assert len({mark["grade_id"] for mark in marks}) == len(marks), "grade ids are unique in a notebook"
+    code = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
+            for cell in jupytext.read(ROOT / "notebooks" / name).cells}
+    for mark in marks:
+        text = code[mark["grade_id"]]
+        if mark["solution"]:
+            assert "### BEGIN SOLUTION" in text and "### END SOLUTION" in text
+        else:
+            assert "### BEGIN HIDDEN TESTS" in text, f"{mark['grade_id']} has no hidden test"
+
+
+def test_nbgraders_marks_survive_an_edit_of_the_text_twin(tmp_path):
+    for suffix in (".ipynb", ".py"):
+        shutil.copy(NOTEBOOKS[0].with_suffix(suffix), tmp_path / f"nb{suffix}")
+    (tmp_path / "jupytext.toml").write_text((ROOT / "jupytext.toml").read_text())
+    before = _grading_marks(tmp_path / "nb.ipynb")
+    twin = tmp_path / "nb.py"
+    twin.write_text(twin.read_text().replace("Grow the patterns", "Grow the shapes"))
+    os.utime(twin, (time.time() + 5, time.time() + 5))  # the edited twin is the newer file
+    subprocess.run([sys.executable, "-m", "jupytext", "--sync", "--quiet", "nb.ipynb"], cwd=tmp_path, check=True)
+    assert "Grow the shapes" in (tmp_path / "nb.ipynb").read_text()
+    assert _grading_marks(tmp_path / "nb.ipynb") == before and len(before) == 5
+    assert pair_differences(tmp_path / "nb.ipynb") == []
 
 
 def test_an_edit_saved_in_jupyter_lands_in_both_files_and_nowhere_else(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 
 import deepdream_utils as dd
 from deepdream import objectives
-from deepdream.objectives import channel, layer_mean, total_variation
+from deepdream.objectives import channel, channels, layer_mean, total_variation
 
 
 def test_objectives_add_subtract_and_weight_like_numbers():
@@ -25,6 +25,20 @@ def test_an_objective_of_weighted_layers_is_the_layers_dict():
     as_dict = dd.dream_model({"conv2d_15": 1.0, "mixed3": -0.5})
     as_objective = dd.dream_model(layer_mean("conv2d_15") - 0.5 * layer_mean("mixed3"))
     assert dd.dream_loss(as_objective, image) == pytest.approx(dd.dream_loss(as_dict, image), rel=1e-6)
+
+
+def test_several_channels_are_the_mean_of_each_channel_alone():
+    image = dd.noise_image(64, 64, seed=5)
+    alone = [dd.dream_loss(dd.dream_model(channel("mixed3", index)), image) for index in (150, 208, 300)]
+    together = dd.dream_loss(dd.dream_model(channels("mixed3", [150, 208, 300])), image)
+    assert together == pytest.approx(np.mean(alone), rel=1e-5)
+
+
+@pytest.mark.parametrize("indices,message", [([], "at least one channel"), ([3, 3], "a channel twice"),
+                                             ([-1], "channel")])
+def test_a_bad_list_of_channels_is_refused_with_an_example(indices, message):
+    with pytest.raises(ValueError, match=message):
+        channels("mixed3", indices)
 
 
 def test_an_objective_without_a_layer_is_refused_with_what_to_add():

@@ -38,3 +38,13 @@ def test_a_warning_prints_as_one_line(capsys):
     with runtime.one_line_warnings("deepdream"):
         warnings.warn("step_size=1e9 is very large", UserWarning, stacklevel=1)
     assert capsys.readouterr().err == "deepdream: warning: step_size=1e9 is very large\n"
+
+
+@pytest.mark.parametrize("value,grading", [(None, False), ("", False), ("0", False), ("no", False), ("1", True),
+                                           ("true", True), ("yes", True)])
+def test_grading_mode_follows_its_environment_variable(monkeypatch, value, grading):
+    if value is None:
+        monkeypatch.delenv(runtime.GRADING_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(runtime.GRADING_VARIABLE, value)
+    assert runtime.grading_mode() is grading

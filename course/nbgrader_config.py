@@ -1,0 +1,6 @@
+# nbgrader's settings for this course (deepdream/course.py writes this file when it is missing).
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "deepdream"
+# The gradebook: course/gradebook.db (SQLite) unless this names another SQLAlchemy database:
+# c.CourseDirectory.db_url = "postgresql://grader@localhost/deepdream"
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -1,0 +1,384 @@
+"""The instructor's side of the course, on nbgrader: the student release, grading, feedback and grades.
+
+The graded notebooks 01-05 in ``notebooks/`` are nbgrader *source* notebooks: their exercise cells
+hold ``### BEGIN SOLUTION`` regions and their test cells carry points and ``### BEGIN HIDDEN TESTS``.
+This module runs nbgrader's steps in a course folder (``course/`` by default):
+
+    python -m deepdream.course release              # make release: course/release/deepdream/
+    python -m deepdream.course grade [--zips DIR]   # make grade: autograde, feedback, course/grades.csv
+
+The course is graded on a five-line rubric; each line is one notebook:
+
+    6  01_noise_single_layer       7  02_noise_multi_layer      8  03_mountain_single_layer
+    9  04_mountain_multi_layer    10  05_mountain_octaves_tiled
+
+Each notebook is worth its line's increment (6, 1, 1, 1, 1: 10 in all), and a student's rubric grade is the
+highest line whose notebook passes (0 when none does). Submissions arrive as nbgrader lays them out
+(``course/submitted/<student>/deepdream/``) or as one zip file per student, holding ``.ipynb`` files:
+``unpack_submissions`` turns the zips into that layout, refusing any path outside it and any zip too large.
+Grading runs every notebook in grading mode (``DEEPDREAM_GRADING=1``: small and quick), with a time limit
+per cell, and reads the scores back through nbgrader's gradebook API.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import nbformat
+
+from deepdream.paths import REPO_ROOT
+from deepdream.runtime import GRADING_VARIABLE, OneLineParser
+
+ASSIGNMENT = "deepdream"  # nbgrader's assignment name: course/source/deepdream/, course/release/deepdream/
+RUBRIC: dict[str, int] = {  # notebook -> the rubric line it answers
+    "01_noise_single_layer": 6, "02_noise_multi_layer": 7, "03_mountain_single_layer": 8,
+    "04_mountain_multi_layer": 9, "05_mountain_octaves_tiled": 10,
+}
+POINTS: dict[str, int] = {  # each notebook is worth its line's increment
+    name: line - previous for (name, line), previous in zip(RUBRIC.items(), (0, *RUBRIC.values()))}
+COURSE_DIR = REPO_ROOT / "course"  # the course folder: gradebook.db, source/, release/, submitted/...
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"  # the instructor's notebooks: nbgrader's source, one copy
+CELL_LIMIT_S = 120  # a cell of a graded notebook running longer is stopped, and the student told why
+STUB = "raise NotImplementedError"  # what every exercise cell of the release says
+CONFIG = """# nbgrader's settings for this course (deepdream/course.py writes this file when it is missing).
+c = get_config()  # noqa: F821
+c.CourseDirectory.course_id = "deepdream"
+# The gradebook: course/gradebook.db (SQLite) unless this names another SQLAlchemy database:
+# c.CourseDirectory.db_url = "postgresql://grader@localhost/deepdream"
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
+"""
+LARGEST_ZIP_BYTES = 100 * 1024 * 1024  # unpacked size of one student's zip
+LARGEST_RATIO = 200  # unpacked / packed: more is a zip bomb, not notebooks
+
+
+def rubric_grade(passed: Mapping[str, bool]) -> int:
+    """The highest rubric line whose notebook passes, as the rubric reads; 0 when none does.
+
+    Args:
+        passed: notebook name -> whether it earned all its points.
+    """
+    return max((line for name, line in RUBRIC.items() if passed.get(name)), default=0)
+
+
+def student_id(zip_path: Path) -> str:
+    """A student's id from their zip's name (``Wang Fang.zip`` -> ``wang_fang``): letters, digits, _ and -."""
+    name = re.sub(r"[^a-z0-9_-]+", "_", zip_path.stem.lower()).strip("_")
+    if not name:
+        raise ValueError(f"'{zip_path.name}' gives no student id: name the zip after the student.")
+    return name
+
+
+def _member_problem(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip member may not be unpacked, or None."""
+    parts = Path(info.filename).parts
+    if info.filename.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", info.filename) or ".." in parts:
+        return f"the path '{info.filename}' points outside the folder"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return f"'{info.filename}' is a symbolic link"
+    return None
+
+
+def unpack_submissions(zips: Path, submitted: Path, largest: int = LARGEST_ZIP_BYTES) -> dict[str, list[str]]:
+    """Unpacks one zip per student into ``submitted/<student>/deepdream/*.ipynb``.
+
+    Only ``.ipynb`` files are kept, by their file name (folders inside the zip are flattened). Nothing
+    is ever written outside ``submitted``: a zip with an absolute path, a ``..`` or a symbolic link is
+    refused whole, as is one whose files unpack to more than ``largest`` bytes.
+
+    Args:
+        zips: the folder of ``.zip`` files.
+        submitted: nbgrader's ``submitted`` folder.
+        largest: the largest unpacked size of one zip, bytes.
+
+    Returns:
+        student id -> the notebooks unpacked.
+
+    Raises:
+        ValueError: a zip refused, with the reason and what to do.
+    """
+    unpacked: dict[str, list[str]] = {}
+    for path in sorted(Path(zips).glob("*.zip")):
+        student = student_id(path)
+        try:
+            archive = zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            raise ValueError(f"'{path.name}' is not a zip file (or it is corrupt): ask {student} to zip the "
+                             "notebooks again.") from None
+        with archive:
+            members = archive.infolist()
+            for info in members:
+                problem = _member_problem(info)
+                if problem:
+                    raise ValueError(f"Refused '{path.name}': {problem}. Nothing of it was unpacked.")
+            size = sum(info.file_size for info in members)
+            packed = max(1, sum(info.compress_size for info in members))
+            if size > largest or size / packed > LARGEST_RATIO:
+                raise ValueError(f"Refused '{path.name}': it unpacks to {size / 1e6:.0f} MB (the limit is "
+                                 f"{largest / 1e6:.0f} MB of notebooks). Nothing of it was unpacked.")
+            target = Path(submitted) / student / ASSIGNMENT
+            notebooks = [info for info in members if info.filename.endswith(".ipynb") and not info.is_dir()
+                         and not Path(info.filename).name.startswith(".")]
+            target.mkdir(parents=True, exist_ok=True)
+            for info in notebooks:
+                destination = target / Path(info.filename).name
+                if not destination.resolve().is_relative_to(Path(submitted).resolve()):
+                    raise ValueError(f"Refused '{path.name}': '{info.filename}' would land outside the folder.")
+                destination.write_bytes(archive.read(info))
+            unpacked[student] = sorted(Path(info.filename).name for info in notebooks)
+    return unpacked
+
+
+# --------------------------------------------------------------------------- nbgrader's steps
+
+
+def _nbgrader(course: Path, *arguments: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Runs one nbgrader command in the course folder (its config and gradebook live there)."""
+    command = [sys.executable, "-m", "nbgrader", *arguments, f"--CourseDirectory.root={course}"]
+    scripts = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH: this Python's, a venv's
+    path = os.pathsep.join([scripts, os.environ.get("PATH", "")])
+    done = subprocess.run(command, cwd=course, env={**os.environ, "PATH": path, **(env or {})},
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader {arguments[0]} failed (exit status {done.returncode}):\n{done.stderr[-3000:]}")
+    return done
+
+
+def prepare(course: Path = COURSE_DIR, notebooks: Path = NOTEBOOKS_DIR) -> Path:
+    """Copies the instructor's graded notebooks into ``course/source/deepdream/``; returns that folder.
+
+    The notebooks in ``notebooks/`` stay the one copy of each lesson: the source folder is rebuilt from
+    them, without outputs, and the course's ``nbgrader_config.py`` is written if it is missing.
+    """
+    course = Path(course).resolve()
+    source = course / "source" / ASSIGNMENT
+    if source.exists():
+        shutil.rmtree(source)
+    source.mkdir(parents=True)
+    if not (course / "nbgrader_config.py").exists():
+        (course / "nbgrader_config.py").write_text(CONFIG)
+    for name in RUBRIC:
+        notebook = nbformat.read(Path(notebooks) / f"{name}.ipynb", as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(notebook, source / f"{name}.ipynb")
+    return source
+
+
+def release_problems(release: Path) -> list[str]:
+    """What a student release must not hold: solution markers or code, hidden tests, an exercise without its stub."""
+    problems = []
+    for name in RUBRIC:
+        path = Path(release) / f"{name}.ipynb"
+        if not path.exists():
+            problems.append(f"{path.name} is missing from the release")
+            continue
+        for cell in nbformat.read(path, as_version=4).cells:
+            marks = cell.metadata.get("nbgrader", {})
+            if re.search(r"BEGIN (SOLUTION|HIDDEN TESTS)", cell.source):
+                problems.append(f"{path.name}: a cell still holds a solution or hidden-test region")
+            if marks.get("solution") and STUB not in cell.source:
+                problems.append(f"{path.name}: exercise cell {marks.get('grade_id')} does not say {STUB}")
+    return problems
+
+
+def release(course: Path = COURSE_DIR, notebooks: Path = NOTEBOOKS_DIR) -> Path:
+    """``nbgrader generate_assignment``: the student notebooks in ``course/release/deepdream/``; returns it.
+
+    Raises:
+        RuntimeError: nbgrader failed, or the release still holds solution text (it says where).
+    """
+    course = Path(course).resolve()
+    prepare(course, notebooks)
+    _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--create")
+    folder = course / "release" / ASSIGNMENT
+    problems = release_problems(folder)
+    if problems:
+        raise RuntimeError("The release is not fit for students:\n" + "\n".join(problems))
+    return folder
+
+
+def students(course: Path) -> list[str]:
+    """The students with a submission in ``course/submitted/<student>/deepdream/``."""
+    submitted = Path(course) / "submitted"
+    return sorted(path.parent.name for path in submitted.glob(f"*/{ASSIGNMENT}") if path.is_dir())
+
+
+def autograde(course: Path, student: str, cell_limit: float = CELL_LIMIT_S) -> float:
+    """Grades one student's notebooks in grading mode; returns the seconds it took.
+
+    The pictures the grading run saves go to a temporary folder: the student's own saved pictures, in
+    their submitted notebooks, stay what graders look at.
+    """
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="deepdream-grading-") as outputs:
+        _nbgrader(course, "autograde", ASSIGNMENT, f"--student={student}", "--force",
+                  f"--Execute.timeout={int(cell_limit)}",
+                  env={GRADING_VARIABLE: "1", "DEEPDREAM_OUTPUTS": outputs, "MPLBACKEND": "Agg"})
+    return time.perf_counter() - started
+
+
+def _last_function(traceback: list[str]) -> str | None:
+    """The innermost function a traceback names (``in layer_loss(model, x)`` -> ``layer_loss``)."""
+    names = re.findall(r"in (\w+)\(", re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(traceback)))
+    return names[-1] if names else None
+
+
+def _in_plain_words(output: Mapping, cell_limit: float) -> str:
+    """Why a check failed, from its error output, in words a student acts on."""
+    name, value = output.get("ename", ""), str(output.get("evalue", "")).strip()
+    if name == "NotImplementedError":
+        function = _last_function(output.get("traceback", []))
+        return f"{function or 'an exercise'} is not written yet (it still raises NotImplementedError)"
+    if name == "NameError":
+        missing = re.search(r"name '(\w+)' is not defined", value)
+        return (f"{missing.group(1) if missing else value} is not defined: its exercise cell is not written, "
+                "or it failed")
+    if name in ("CellTimeoutError", "KeyboardInterrupt"):
+        return f"stopped after the {cell_limit:g}-second limit per cell: the code runs too long (an endless loop?)"
+    if name == "AssertionError":
+        return value or "a check failed"
+    return f"{name}: {value}" if value else name
+
+
+def _reasons(course: Path, student: str, name: str, grades, cell_limit: float) -> list[str]:
+    """One sentence per missing point of one notebook, read from the graded copy's error outputs."""
+    graded = Path(course) / "autograded" / student / ASSIGNMENT / f"{name}.ipynb"
+    if not (Path(course) / "submitted" / student / ASSIGNMENT / f"{name}.ipynb").exists():
+        return [f"{name}: not submitted ({name}.ipynb is missing from the submission)"]
+    if not graded.exists():
+        return [f"{name}: could not be graded (is it a valid notebook?)"]
+    cells = nbformat.read(graded, as_version=4).cells
+    errors = {cell.metadata.get("nbgrader", {}).get("grade_id"): [o for o in cell.get("outputs", [])
+                                                                   if o.get("output_type") == "error"]
+              for cell in cells if cell.cell_type == "code"}
+    reasons = []
+    if any(o.get("ename") == "CellTimeoutError" for outputs in errors.values() for o in outputs):
+        reasons.append(f"{name}: a cell ran past the {cell_limit:g}-second limit per cell and was stopped")
+    for grade in grades:
+        lost = (grade.max_score or 0) - (grade.score or 0)
+        if lost > 1e-9:
+            outputs = errors.get(grade.name) or []
+            why = _in_plain_words(outputs[-1], cell_limit) if outputs else "the check did not pass"
+            reasons.append(f"{name}, {grade.name} (-{lost:g}): {why}")
+    return reasons
+
+
+def gradebook_settings(course: Path) -> tuple[str, str]:
+    """The gradebook's SQLAlchemy URL and course id, from the course's ``nbgrader_config.py``.
+
+    The URL is ``CourseDirectory.db_url`` when the config names one, else ``course/gradebook.db``.
+    """
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course = Path(course).resolve()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    url = config.CourseDirectory.get("db_url") or f"sqlite:///{course / 'gradebook.db'}"
+    return url, config.CourseDirectory.get("course_id", "default_course")
+
+
+def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S) -> list[dict]:
+    """One row per student, from nbgrader's gradebook: points per notebook, total, rubric grade, reasons."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    rows = []
+    with Gradebook(*gradebook_settings(course)) as gradebook:
+        for student in sorted(s.id for s in gradebook.students):
+            row, passed, reasons = {"student": student}, {}, []
+            for name in RUBRIC:
+                try:
+                    notebook = gradebook.find_submission_notebook(name, ASSIGNMENT, student)
+                    score, top, grades = notebook.score or 0.0, notebook.max_score, notebook.grades
+                except MissingEntry:
+                    score, top, grades = 0.0, POINTS[name], []
+                row[name] = round(score, 2)
+                passed[name] = top > 0 and score >= top - 1e-9
+                if not passed[name]:
+                    reasons += _reasons(course, student, name, grades, cell_limit) or [f"{name}: no points"]
+            row["total"] = round(sum(row[name] for name in RUBRIC), 2)
+            row["rubric_grade"] = rubric_grade(passed)
+            row["reasons"] = "; ".join(reasons)
+            rows.append(row)
+    return rows
+
+
+def write_grades(rows: list[dict], path: Path) -> Path:
+    """Writes the rows as ``grades.csv``: student, the points per notebook, total, rubric_grade, reasons."""
+    with open(path, "w", newline="") as file:
+        writer = csv.DictWriter(file, ["student", *RUBRIC, "total", "rubric_grade", "reasons"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return Path(path)
+
+
+def without_network(page: Path) -> None:
+    """Drops the scripts a feedback page would load from the internet (nbconvert's MathJax from a CDN; the
+    notebooks write no formulas), so that it opens offline, as everything in the suite does."""
+    html = page.read_text(encoding="utf-8")
+    page.write_text(re.sub(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*', "", html), encoding="utf-8")
+
+
+def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float = CELL_LIMIT_S,
+          notebooks: Path = NOTEBOOKS_DIR) -> list[dict]:
+    """Grades every submission: unpack the zips, autograde, feedback, ``course/grades.csv``; returns the rows.
+
+    Args:
+        course: the course folder (``course/`` by default).
+        zips: a folder of one ``.zip`` per student, unpacked into ``submitted/`` first; None when the
+            submissions are already in nbgrader's layout.
+        cell_limit: seconds one cell may run before it is stopped.
+        notebooks: the instructor's notebooks, released first if the course has no release yet.
+    """
+    course = Path(course).resolve()
+    if zips is not None:
+        for student, names in unpack_submissions(Path(zips), course / "submitted").items():
+            print(f"unpacked {student}: {', '.join(names) or 'no notebooks'}")
+    everyone = students(course)
+    if not everyone:
+        raise ValueError(f"No submissions in {course / 'submitted'}: put each student's notebooks in "
+                         f"submitted/<student>/{ASSIGNMENT}/, or pass a folder of zips (make grade ZIPS=folder).")
+    if not (course / "release" / ASSIGNMENT).is_dir():
+        release(course, notebooks)
+    for student in everyone:
+        print(f"graded {student} in {autograde(course, student, cell_limit):.0f} s", flush=True)
+    _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    for page in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):
+        without_network(page)
+    rows = grade_rows(course, cell_limit)
+    path = write_grades(rows, course / "grades.csv")
+    print(f"wrote {path} ({len(rows)} students) and feedback in {course / 'feedback'}")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m deepdream.course release|grade``: the instructor's commands (``make release``, ``make grade``)."""
+    parser = OneLineParser(prog="deepdream.course", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["release", "grade"])
+    parser.add_argument("--course", type=Path, default=COURSE_DIR, help="the course folder (default: course/)")
+    parser.add_argument("--zips", type=Path, help="grade: a folder of one .zip of notebooks per student")
+    parser.add_argument("--cell-limit", type=float, default=CELL_LIMIT_S, help="grade: seconds per cell")
+    options = parser.parse_args(argv)
+    try:
+        if options.command == "release":
+            print(f"released the student notebooks in {release(options.course)}")
+        else:
+            grade(options.course, options.zips, options.cell_limit)
+    except (ValueError, RuntimeError, FileNotFoundError) as error:
+        print(f"python -m deepdream.course: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

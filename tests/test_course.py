@@ -1,0 +1,228 @@
+"""The rubric and the collected zips: grades as the rubric reads, and nothing unpacked outside the course."""
+
+import csv
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from deepdream import course as course_module
+from tests.helpers import digest
+
+
+def test_each_notebook_is_worth_its_lines_increment():
+    assert list(course_module.POINTS.values()) == [6, 1, 1, 1, 1] and sum(course_module.POINTS.values()) == 10
+
+
+@pytest.mark.parametrize("passed,grade", [
+    ({}, 0), ({"01_noise_single_layer": True}, 6),
+    ({"01_noise_single_layer": True, "02_noise_multi_layer": True}, 7),
+    ({name: True for name in course_module.RUBRIC}, 10), ({"01_noise_single_layer": False}, 0),
+])
+def test_the_rubric_grade_is_the_highest_line_that_passes(passed, grade):
+    assert course_module.rubric_grade(passed) == grade
+
+
+def _zip(path, members):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_a_students_zip_becomes_nbgraders_layout(tmp_path):
+    zips = tmp_path / "zips"
+    zips.mkdir()
+    _zip(zips / "Wang Fang.zip", {"homework/01_noise_single_layer.ipynb": "{}", "__MACOSX/._x": "", "notes.txt": "hi"})
+    unpacked = course_module.unpack_submissions(zips, tmp_path / "submitted")
+    assert unpacked == {"wang_fang": ["01_noise_single_layer.ipynb"]}
+    assert (tmp_path / "submitted" / "wang_fang" / "deepdream" / "01_noise_single_layer.ipynb").read_text() == "{}"
+
+
+@pytest.mark.parametrize("name", ["../escape.ipynb", "/etc/escape.ipynb", "a/../../escape.ipynb"])
+def test_a_zip_with_a_path_outside_the_folder_is_refused_and_nothing_is_written(tmp_path, name):
+    zips = tmp_path / "zips"
+    zips.mkdir()
+    _zip(zips / "mallory.zip", {"01_noise_single_layer.ipynb": "{}", name: "{}"})
+    with pytest.raises(ValueError, match="points outside the folder. Nothing of it was unpacked"):
+        course_module.unpack_submissions(zips, tmp_path / "course" / "submitted")
+    assert not (tmp_path / "course").exists() and not (tmp_path / "escape.ipynb").exists()
+
+
+def test_a_zip_over_the_size_limit_is_refused(tmp_path):
+    zips = tmp_path / "zips"
+    zips.mkdir()
+    _zip(zips / "big.zip", {"01_noise_single_layer.ipynb": "x" * 5000})
+    with pytest.raises(ValueError, match="unpacks to .* MB .*Nothing of it was unpacked"):
+        course_module.unpack_submissions(zips, tmp_path / "submitted", largest=1000)
+    assert not (tmp_path / "submitted").exists()
+
+
+# --------------------------------------------------------------------------- release and grading, end to end
+
+ROOT = Path(__file__).resolve().parents[1]
+SOLUTION_LINES = [  # a few lines of each exercise's solution: none may reach the students
+    "return tf.reduce_mean(model(x[None]))",
+    "gradient = tape.gradient(loss, x)",
+    "zip(weights.values(), activations)",
+    "photo = photo.resize(size, Image.LANCZOS)",
+    'LAYERS = {"mixed3": 1.0, "mixed5": 1.0}  # fine texture',
+    "upscaled_base = dd.resize_image(base, *shape)",
+]
+
+
+def _cell_sources(path: Path) -> list[str]:
+    return [cell.source for cell in nbformat.read(path, as_version=4).cells]
+
+
+def _rewrite(path: Path, grade_id: str, source: str) -> None:
+    """Replaces the code of one marked cell, as a student might."""
+    notebook = nbformat.read(path, as_version=4)
+    cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    assert len(cells) == 1
+    cells[0].source = source
+    nbformat.write(notebook, path)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A course graded end to end, in grading mode, with three students:
+
+    * Ada (zipped, as the course collects them): the instructor's notebooks, as they are;
+    * bob: the release, untouched;
+    * cy: 01 and 02 completed, the rest the release, 03's first test cell edited to ``pass``, and 04's
+      exercise an endless loop (the cell limit is 60 s here; no other cell comes near it).
+    """
+    root = tmp_path_factory.mktemp("course")
+    course = root / "course"
+    release_folder = course_module.release(course)
+    zips = root / "zips"
+    zips.mkdir()
+    with zipfile.ZipFile(zips / "Ada.zip", "w") as archive:
+        for name in course_module.RUBRIC:
+            archive.write(ROOT / "notebooks" / f"{name}.ipynb", f"homework/{name}.ipynb")
+    for student, completed in (("bob", []), ("cy", ["01_noise_single_layer", "02_noise_multi_layer"])):
+        folder = course / "submitted" / student / "deepdream"
+        folder.mkdir(parents=True)
+        for name in course_module.RUBRIC:
+            source = ROOT / "notebooks" if name in completed else release_folder
+            shutil.copy(source / f"{name}.ipynb", folder / f"{name}.ipynb")
+    cy = course / "submitted" / "cy" / "deepdream"
+    _rewrite(cy / "03_mountain_single_layer.ipynb", "check_load_photo", "pass")
+    _rewrite(cy / "04_mountain_multi_layer.ipynb", "choose_layers", "while True:\n    pass")
+    submitted = {path: digest(path) for path in sorted((course / "submitted").rglob("*.ipynb"))}
+    rows = course_module.grade(course, zips=zips, cell_limit=60)
+    return {"course": course, "release": release_folder, "rows": {row["student"]: row for row in rows},
+            "submitted": submitted}
+
+
+def test_the_release_has_no_solution_and_no_hidden_test(graded):
+    for name in course_module.RUBRIC:
+        text = "\n".join(_cell_sources(graded["release"] / f"{name}.ipynb"))
+        assert "BEGIN SOLUTION" not in text and "END SOLUTION" not in text
+        assert "HIDDEN TESTS" not in text and "assert abs(got - expected) < 1e-5" not in text
+        assert not [line for line in SOLUTION_LINES if line in text], name
+    assert course_module.release_problems(graded["release"]) == []
+
+
+def test_every_exercise_cell_of_the_release_says_not_implemented_and_the_rest_is_kept(graded):
+    for name in course_module.RUBRIC:
+        source = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4).cells
+        released = nbformat.read(graded["release"] / f"{name}.ipynb", as_version=4).cells
+        assert len(released) == len(source)
+        for ours, theirs in zip(source, released):
+            marks = ours.metadata.get("nbgrader", {})
+            if marks.get("solution"):
+                assert "raise NotImplementedError()" in theirs.source
+            elif not marks.get("grade"):  # explanations, setup and given cells: as the instructor wrote them
+                assert theirs.source == ours.source
+            assert not theirs.get("outputs")
+
+
+def test_the_release_is_checked_for_leftover_solutions(tmp_path):
+    shutil.copytree(ROOT / "notebooks", tmp_path, dirs_exist_ok=True)
+    problems = course_module.release_problems(tmp_path)  # the instructor's notebooks are no release
+    assert any("solution or hidden-test region" in problem for problem in problems)
+    assert any("does not say raise NotImplementedError" in problem for problem in problems)
+
+
+def test_the_instructors_notebooks_earn_every_point_and_rubric_grade_10(graded):
+    ada = graded["rows"]["ada"]
+    assert [ada[name] for name in course_module.RUBRIC] == [6, 1, 1, 1, 1]
+    assert (ada["total"], ada["rubric_grade"], ada["reasons"]) == (10, 10, "")
+
+
+def test_the_untouched_release_earns_nothing_and_each_reason_says_what_is_missing(graded):
+    bob = graded["rows"]["bob"]
+    assert [bob[name] for name in course_module.RUBRIC] == [0] * 5 and bob["rubric_grade"] == 0
+    reasons = bob["reasons"].split("; ")
+    assert len(reasons) == 11  # one per test cell with points: 3 + 2 + 2 + 2 + 2
+    for name in course_module.RUBRIC:
+        assert any(reason.startswith(name) for reason in reasons), name
+    for reason in reasons:
+        assert "is not written yet" in reason or "is not defined: its exercise cell" in reason, reason
+    assert any("layer_loss is not written yet" in reason for reason in reasons)
+    assert any("octave_dream is not written yet" in reason for reason in reasons)
+
+
+def test_two_notebooks_completed_give_rubric_grade_7(graded):
+    cy = graded["rows"]["cy"]
+    assert [cy[name] for name in course_module.RUBRIC] == [6, 1, 0, 0, 0]
+    assert (cy["total"], cy["rubric_grade"]) == (7, 7)
+
+
+def test_a_test_cell_edited_to_pass_gets_its_original_back_and_loses_its_points(graded):
+    cy = graded["rows"]["cy"]
+    assert "03_mountain_single_layer, check_load_photo (-0.5): load_photo is not written yet" in cy["reasons"]
+    graded_copy = graded["course"] / "autograded" / "cy" / "deepdream" / "03_mountain_single_layer.ipynb"
+    assert any(source.startswith("# Checks load_photo") for source in _cell_sources(graded_copy))
+
+
+def test_a_runaway_cell_is_stopped_at_the_limit_and_the_student_told_why(graded):
+    reasons = graded["rows"]["cy"]["reasons"]
+    assert "04_mountain_multi_layer: a cell ran past the 60-second limit per cell and was stopped" in reasons
+    assert "04_mountain_multi_layer, check_layers (-0.5): LAYERS is not defined" in reasons
+
+
+def test_grades_csv_has_one_row_per_student_read_from_the_gradebook(graded):
+    with open(graded["course"] / "grades.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert list(rows[0]) == ["student", *course_module.RUBRIC, "total", "rubric_grade", "reasons"]
+    assert [row["student"] for row in rows] == ["ada", "bob", "cy"]
+    assert [row["rubric_grade"] for row in rows] == ["10", "0", "7"]
+    assert rows == [{key: str(value) for key, value in row.items()}
+                    for row in course_module.grade_rows(graded["course"], cell_limit=60)]
+
+
+def test_every_student_gets_html_feedback_for_every_notebook(graded):
+    for student in ("ada", "bob", "cy"):
+        for name in course_module.RUBRIC:
+            page = graded["course"] / "feedback" / student / "deepdream" / f"{name}.html"
+            assert page.exists() and "<html" in page.read_text()[:2000].lower(), page
+            assert not re.search(r'<script[^>]*src="https?:', page.read_text()), "the page loads a script online"
+
+
+def test_grading_leaves_the_submissions_as_they_were(graded):
+    assert {path: digest(path) for path in graded["submitted"]} == graded["submitted"]
+
+
+@pytest.mark.parametrize("output,words", [
+    ({"ename": "NotImplementedError", "evalue": "",
+      "traceback": ["Cell In[5], line 3, in \x1b[0;36mlayer_loss\x1b[0m(model, x)", "NotImplementedError"]},
+     "layer_loss is not written yet"),
+    ({"ename": "NameError", "evalue": "name 'LAYERS' is not defined"}, "LAYERS is not defined: its exercise cell"),
+    ({"ename": "CellTimeoutError", "evalue": ""}, "stopped after the 120-second limit per cell"),
+    ({"ename": "AssertionError", "evalue": "load_photo must scale the pixels to [0, 1]"},
+     "load_photo must scale the pixels to [0, 1]"),
+    ({"ename": "ValueError", "evalue": "bad shape"}, "ValueError: bad shape"),
+])
+def test_a_failed_check_is_told_in_plain_words(output, words):
+    assert course_module._in_plain_words(output, 120).startswith(words)
+
+
+def test_grading_an_empty_course_says_where_to_put_submissions(tmp_path):
+    with pytest.raises(ValueError, match="No submissions in .*submitted/<student>/deepdream/"):
+        course_module.grade(tmp_path)
