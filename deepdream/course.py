@@ -107,6 +107,10 @@ def unpack_submissions(zips: Path, submitted: Path, largest: int = LARGEST_ZIP_B
     Raises:
         ValueError: a zip refused, with the reason and what to do.
     """
+    if not Path(zips).is_dir():
+        raise ValueError(f"No folder of zips at '{zips}': give the folder that holds one .zip per student.")
+    if not any(Path(zips).glob("*.zip")):
+        raise ValueError(f"No .zip files in '{zips}': collect one .zip of notebooks per student there.")
     unpacked: dict[str, list[str]] = {}
     for path in sorted(Path(zips).glob("*.zip")):
         student = student_id(path)

@@ -223,6 +223,13 @@ def test_a_failed_check_is_told_in_plain_words(output, words):
     assert course_module._in_plain_words(output, 120).startswith(words)
 
 
+def test_a_missing_or_empty_folder_of_zips_is_named(tmp_path):
+    with pytest.raises(ValueError, match="No folder of zips at"):
+        course_module.unpack_submissions(tmp_path / "nowhere", tmp_path / "submitted")
+    with pytest.raises(ValueError, match=r"No \.zip files in"):
+        course_module.unpack_submissions(tmp_path, tmp_path / "submitted")
+
+
 def test_grading_an_empty_course_says_where_to_put_submissions(tmp_path):
     with pytest.raises(ValueError, match="No submissions in .*submitted/<student>/deepdream/"):
         course_module.grade(tmp_path)
