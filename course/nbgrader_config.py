@@ -1,4 +1,4 @@
-# nbgrader's settings for this course (deepdream/course.py writes this file when it is missing).
+# nbgrader's settings for this course (deepdream/course.py copies this file into a new course folder).
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "deepdream"
 # The gradebook: course/gradebook.db (SQLite) unless this names another SQLAlchemy database:

@@ -51,13 +51,7 @@ COURSE_DIR = REPO_ROOT / "course"  # the course folder: gradebook.db, source/, r
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"  # the instructor's notebooks: nbgrader's source, one copy
 CELL_LIMIT_S = 120  # a cell of a graded notebook running longer is stopped, and the student told why
 STUB = "raise NotImplementedError"  # what every exercise cell of the release says
-CONFIG = """# nbgrader's settings for this course (deepdream/course.py writes this file when it is missing).
-c = get_config()  # noqa: F821
-c.CourseDirectory.course_id = "deepdream"
-# The gradebook: course/gradebook.db (SQLite) unless this names another SQLAlchemy database:
-# c.CourseDirectory.db_url = "postgresql://grader@localhost/deepdream"
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}
-"""
+CONFIG = COURSE_DIR / "nbgrader_config.py"  # nbgrader's settings; a new course folder gets a copy
 LARGEST_ZIP_BYTES = 100 * 1024 * 1024  # unpacked size of one student's zip
 LARGEST_RATIO = 200  # unpacked / packed: more is a zip bomb, not notebooks
 
@@ -162,7 +156,7 @@ def prepare(course: Path = COURSE_DIR, notebooks: Path = NOTEBOOKS_DIR) -> Path:
     """Copies the instructor's graded notebooks into ``course/source/deepdream/``; returns that folder.
 
     The notebooks in ``notebooks/`` stay the one copy of each lesson: the source folder is rebuilt from
-    them, without outputs, and the course's ``nbgrader_config.py`` is written if it is missing.
+    them, without outputs, and a course folder without ``nbgrader_config.py`` gets the repository's.
     """
     course = Path(course).resolve()
     source = course / "source" / ASSIGNMENT
@@ -170,7 +164,7 @@ def prepare(course: Path = COURSE_DIR, notebooks: Path = NOTEBOOKS_DIR) -> Path:
         shutil.rmtree(source)
     source.mkdir(parents=True)
     if not (course / "nbgrader_config.py").exists():
-        (course / "nbgrader_config.py").write_text(CONFIG)
+        shutil.copyfile(CONFIG, course / "nbgrader_config.py")
     for name in RUBRIC:
         notebook = nbformat.read(Path(notebooks) / f"{name}.ipynb", as_version=4)
         for cell in notebook.cells:

@@ -142,6 +142,14 @@ def test_every_exercise_cell_of_the_release_says_not_implemented_and_the_rest_is
             assert not theirs.get("outputs")
 
 
+def test_a_new_course_folder_gets_the_repositorys_nbgrader_config_and_the_sources_without_outputs(tmp_path):
+    source = course_module.prepare(tmp_path / "course")
+    assert (tmp_path / "course" / "nbgrader_config.py").read_text() == course_module.CONFIG.read_text()
+    assert sorted(path.stem for path in source.glob("*.ipynb")) == list(course_module.RUBRIC)
+    cells = nbformat.read(source / "01_noise_single_layer.ipynb", as_version=4).cells
+    assert not any(cell.get("outputs") for cell in cells)
+
+
 def test_the_release_is_checked_for_leftover_solutions(tmp_path):
     shutil.copytree(ROOT / "notebooks", tmp_path, dirs_exist_ok=True)
     problems = course_module.release_problems(tmp_path)  # the instructor's notebooks are no release
