@@ -3,6 +3,10 @@
 A test run leaves the working tree as it was: everything the notebooks and tests save goes to a
 temporary folder (``DEEPDREAM_OUTPUTS``, read by ``deepdream.paths``; the notebooks' kernels inherit
 it), removed at the end. ``make dreams`` is what rewrites ``outputs/``.
+
+``make test`` runs on two processes (pytest-xdist, ``-n 2 --dist loadgroup`` in pytest.ini). Each
+file is one unit of work, run whole and in order on one process: a notebook's cells share one
+kernel, and a module's fixtures are built once. The slowest files are handed out first.
 """
 
 import os
@@ -14,24 +18,43 @@ from pathlib import Path
 
 import pytest
 
-TEST_OUTPUTS = Path(tempfile.mkdtemp(prefix="deepdream-test-outputs-"))
-os.environ["DEEPDREAM_OUTPUTS"] = str(TEST_OUTPUTS)  # before anything imports deepdream.paths
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # set in pytest-xdist's worker processes
+if WORKER and os.environ.get("DEEPDREAM_OUTPUTS"):  # a worker shares the folder its controller made
+    TEST_OUTPUTS = Path(os.environ["DEEPDREAM_OUTPUTS"])
+else:
+    TEST_OUTPUTS = Path(tempfile.mkdtemp(prefix="deepdream-test-outputs-"))
+    os.environ["DEEPDREAM_OUTPUTS"] = str(TEST_OUTPUTS)  # before anything imports deepdream.paths
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 SESSION = {"start": time.time(), "notebooks": set(), "outputs": TEST_OUTPUTS}
 
 
+# The files that take longest (minutes each on 2 cores), handed out first so that neither process
+# is left with a long file at the end; the rest follow in their usual order.
+SLOWEST_FIRST = ["06_layer_atlas.ipynb", "05_mountain_octaves_tiled.ipynb", "test_course.py",
+                 "04_mountain_multi_layer.ipynb", "02_noise_multi_layer.ipynb", "07_video.ipynb"]
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """Remembers which notebooks this run executes (tests/test_notebooks.py checks their outputs)."""
+    """Remembers which notebooks this run executes, and groups the tests by file for pytest-xdist.
+
+    A test that already names its group (``pytest.mark.xdist_group``) keeps it: the check of a
+    notebook's pictures joins its notebook's group, so it runs after the notebook, on its process.
+    """
     for item in items:
         path = Path(str(item.fspath))
         if path.suffix == ".ipynb":
             SESSION["notebooks"].add(path.name)
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(path.name))
+    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.get_closest_marker("xdist_group").args[0], len(rank)))
 
 
 def pytest_sessionfinish(session, exitstatus):
-    shutil.rmtree(TEST_OUTPUTS, ignore_errors=True)
+    if not WORKER:  # the controller, or a run without pytest-xdist
+        shutil.rmtree(TEST_OUTPUTS, ignore_errors=True)
 
 
 # Dream models several test files share, built once a session (building one takes a second or two).

@@ -231,14 +231,14 @@ def test_saved_pictures_are_at_most_400_kb(picture):
     assert (ROOT / "outputs" / picture).stat().st_size <= 400_000
 
 
-def test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs():
-    ran = SESSION["notebooks"] & set(RESULTS)
-    if not ran:
-        pytest.skip("no notebook was executed in this run (run `make test` or pytest on notebooks/)")
-    for name in sorted(ran):
-        picture = SESSION["outputs"] / RESULTS[name]
-        assert picture.exists() and picture.stat().st_mtime >= SESSION["start"], f"{name} wrote no {picture.name}"
-        assert (ROOT / "outputs" / RESULTS[name]).stat().st_mtime < SESSION["start"], "outputs/ was rewritten"
+@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in RESULTS])
+def test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs(name):
+    # In the notebook's own group (conftest.py): with pytest-xdist it runs after the notebook, on its process.
+    if name not in SESSION["notebooks"]:
+        pytest.skip(f"{name} was not executed in this run (run `make test` or pytest on notebooks/)")
+    picture = SESSION["outputs"] / RESULTS[name]
+    assert picture.exists() and picture.stat().st_mtime >= SESSION["start"], f"{name} wrote no {picture.name}"
+    assert (ROOT / "outputs" / RESULTS[name]).stat().st_mtime < SESSION["start"], "outputs/ was rewritten"
 
 
 def test_video_notebook_meets_its_flicker_targets_and_its_preview_is_at_most_1_mb():
