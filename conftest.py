@@ -4,12 +4,13 @@ A test run leaves the working tree as it was: everything the notebooks and tests
 temporary folder (``DEEPDREAM_OUTPUTS``, read by ``deepdream.paths``; the notebooks' kernels inherit
 it), removed at the end. ``make dreams`` is what rewrites ``outputs/``.
 
-``make test`` runs on two processes (pytest-xdist, ``-n 2 --dist loadgroup`` in pytest.ini). Each
-file is one unit of work, run whole and in order on one process: a notebook's cells share one
-kernel, and a module's fixtures are built once. The slowest files are handed out first.
+``make test`` runs on two processes (pytest-xdist, ``-n 2`` in pytest.ini). Each file is one unit of
+work, run whole and in order on one process: a notebook's cells share one kernel, and a module's
+fixtures are built once. The slowest files are handed out first.
 """
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -34,22 +35,39 @@ SESSION = {"start": time.time(), "notebooks": set(), "outputs": TEST_OUTPUTS}
 # is left with a long file at the end; the rest follow in their usual order.
 SLOWEST_FIRST = ["06_layer_atlas.ipynb", "05_mountain_octaves_tiled.ipynb", "test_course.py",
                  "04_mountain_multi_layer.ipynb", "02_noise_multi_layer.ipynb", "07_video.ipynb"]
+# This check of one notebook's pictures runs after that notebook, on its process (see unit_of_work).
+NOTEBOOK_CHECK = re.compile(r"::test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs\[(.+)\]$")
+
+
+def unit_of_work(nodeid: str) -> str:
+    """The file a test belongs to for scheduling: its own, or for a notebook's picture check, the notebook."""
+    check = NOTEBOOK_CHECK.search(nodeid)
+    return check.group(1) if check else nodeid.split("::")[0].rsplit("/", 1)[-1]
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Remembers which notebooks this run executes, and groups the tests by file for pytest-xdist.
-
-    A test that already names its group (``pytest.mark.xdist_group``) keeps it: the check of a
-    notebook's pictures joins its notebook's group, so it runs after the notebook, on its process.
-    """
+    """Remembers which notebooks this run executes; puts the slowest files first."""
     for item in items:
         path = Path(str(item.fspath))
         if path.suffix == ".ipynb":
             SESSION["notebooks"].add(path.name)
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(path.name))
     rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.get_closest_marker("xdist_group").args[0], len(rank)))
+    items.sort(key=lambda item: rank.get(unit_of_work(item.nodeid), len(rank)))  # stable: each file in order
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist hands out whole files (``unit_of_work``) in collection order, so the slowest go first.
+
+    (Its own ``--dist loadgroup`` cannot group by file on pytest 9, whose node ids it cannot change.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of_work(nodeid)
+
+    config.option.loadscopereorder = False  # keep the order above, not the files' test counts
+    return ByFile(config, log)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -231,9 +231,9 @@ def test_saved_pictures_are_at_most_400_kb(picture):
     assert (ROOT / "outputs" / picture).stat().st_size <= 400_000
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in RESULTS])
+@pytest.mark.parametrize("name", RESULTS)
 def test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs(name):
-    # In the notebook's own group (conftest.py): with pytest-xdist it runs after the notebook, on its process.
+    # Scheduled with its notebook (conftest.unit_of_work): with pytest-xdist it runs after it, on its process.
     if name not in SESSION["notebooks"]:
         pytest.skip(f"{name} was not executed in this run (run `make test` or pytest on notebooks/)")
     picture = SESSION["outputs"] / RESULTS[name]
