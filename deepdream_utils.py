@@ -218,7 +218,7 @@ def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, rng: np.
 
     With ``symmetry``, the image is made symmetric before the first step and after every step; with
     ``mask`` ((H, W, 1) in [0, 1]), each step's change is scaled by it, so 0 keeps the picture.
-    ``on_step(done, total)`` is called after every step; an exception it raises ends the dream.
+    ``on_step(done, total, x)`` is called after every step; an exception it raises ends the dream.
     Ctrl-C stops early: the image as far as it got is returned and ``history.interrupted`` is set.
     """
     x = symmetrized(x, symmetry)
@@ -235,7 +235,7 @@ def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, rng: np.
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
             if on_step is not None:
-                on_step(len(history), bar.total)
+                on_step(len(history), bar.total, x)
     except KeyboardInterrupt:  # wherever it lands in the loop, x is a complete image
         bar.write(f"Interrupted after {len(history)} steps: returning the image as far as it got.")
         history.interrupted = True
@@ -324,8 +324,9 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
         seed: seeds the random tile shifts and transforms.
         progress: show a progress bar.
         transforms, normalize, symmetry: as for ``dream``.
-        on_step: called as ``on_step(steps_done, steps_total)`` after every step (the web app's
-            progress); an exception it raises stops the dream and propagates.
+        on_step: called as ``on_step(steps_done, steps_total, x)`` after every step, ``x`` the
+            picture so far (``from_model(x)``: the web app's progress and preview); an exception it
+            raises stops the dream and propagates.
         mask: where to dream, as for ``dream`` (resized to each octave).
 
     Returns:
