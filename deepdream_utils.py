@@ -39,7 +39,7 @@ from deepdream.files import (
     save_result,
     save_sidecar,
 )
-from deepdream.images import check_image, from_model, load_image, noise_image, to_model
+from deepdream.images import check_image, check_mask, from_model, load_image, noise_image, to_model
 from deepdream.model import DreamModel, check_image_size, dream_model, layer_names, trunk
 from deepdream.paths import IMAGES_DIR
 from deepdream.plots import format_params, plot_comparison, plot_images, plot_loss
@@ -59,7 +59,7 @@ __all__ = [
     "dream_model", "DreamModel", "trunk", "layer_names", "check_image_size", "objectives", "backbones",
     "NORMALIZATIONS", "grading_mode",
     # pictures in and out
-    "load_image", "noise_image", "check_image", "to_model", "from_model", "save_image", "save_result",
+    "load_image", "noise_image", "check_image", "check_mask", "to_model", "from_model", "save_image", "save_result",
     "save_figure", "save_animation", "save_sidecar", "check_output_path", "IMAGES_DIR", "OUTPUTS_DIR",
     # transforms, figures and quality
     "ROBUST", "Transforms", "Symmetry", "random_affine", "plot_images", "plot_comparison", "plot_loss",
@@ -213,11 +213,12 @@ def _check_options(transforms: Any, normalize: Any, symmetry: Any) -> None:
 
 def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, rng: np.random.Generator, bar,
             history: DreamHistory, tile_size: int | None = None, transforms: Transforms | None = None,
-            normalize: str = "std", symmetry: Symmetry | None = None, on_step=None) -> tf.Tensor:
+            normalize: str = "std", symmetry: Symmetry | None = None, on_step=None, mask=None) -> tf.Tensor:
     """Runs ``steps`` steps, adding each loss to ``history``; returns the image.
 
-    With ``symmetry``, the image is made symmetric before the first step and after every step.
-    ``on_step(done, total)`` is called after every step; an exception it raises ends the dream.
+    With ``symmetry``, the image is made symmetric before the first step and after every step; with
+    ``mask`` ((H, W, 1) in [0, 1]), each step's change is scaled by it, so 0 keeps the picture.
+    ``on_step(done, total, x)`` is called after every step; an exception it raises ends the dream.
     Ctrl-C stops early: the image as far as it got is returned and ``history.interrupted`` is set.
     """
     x = symmetrized(x, symmetry)
@@ -227,12 +228,14 @@ def _ascend(dm: DreamModel, x: tf.Tensor, steps: int, step_size: float, rng: np.
                 new_x, loss = gradient_ascent_step(dm, x, step_size, tile_size, rng, transforms, normalize)
             except FloatingPointError as error:
                 raise FloatingPointError(f"Step {len(history) + 1}: {error} Try a smaller step_size.") from None
+            if mask is not None:
+                new_x = x + mask * (new_x - x)
             x = symmetrized(new_x, symmetry)
             history.append(loss)
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
             if on_step is not None:
-                on_step(len(history), bar.total)
+                on_step(len(history), bar.total, x)
     except KeyboardInterrupt:  # wherever it lands in the loop, x is a complete image
         bar.write(f"Interrupted after {len(history)} steps: returning the image as far as it got.")
         history.interrupted = True
@@ -249,7 +252,7 @@ def _method(dm: DreamModel, tile_size: Any, transforms: Any, normalize: Any, sym
 def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float = 0.01,
           tile_size: int | None = None, seed: int = 0, progress: bool = True,
           transforms: Transforms | None = ROBUST, normalize: str = "std",
-          symmetry: Symmetry | None = None) -> tuple[np.ndarray, DreamHistory]:
+          symmetry: Symmetry | None = None, mask: Any = None) -> tuple[np.ndarray, DreamHistory]:
     """Plain DeepDream at one scale: ``steps`` gradient-ascent steps on ``image``.
 
     Args:
@@ -266,6 +269,8 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
             plain step of the TF tutorial).
         normalize: ``"std"`` (the tutorial's) or ``"laplacian"`` gradient normalisation.
         symmetry: keep the dream symmetric, ``dd.Symmetry(folds=6, mirror=True)`` (a kaleidoscope).
+        mask: where to dream (``check_mask``: a greyscale image or array of the image's size; white
+            dreams, black keeps the picture, grey gives a soft edge); None dreams everywhere.
 
     Returns:
         The dreamed image in [0, 1] and the loss after each step (a ``DreamHistory``).
@@ -278,8 +283,9 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
     check_image_size(dm, image.shape[:2])
     rng = np.random.default_rng(checks.seed(seed))
     history = DreamHistory()
+    mask = None if mask is None else tf.constant(check_mask(mask, image.shape))
     with progress_bar(steps, "dreaming", progress) as bar:
-        x = _ascend(dm, tf.constant(to_model(image)), steps, step_size, rng, bar, history, **method)
+        x = _ascend(dm, tf.constant(to_model(image)), steps, step_size, rng, bar, history, mask=mask, **method)
     return from_model(x), history
 
 
@@ -302,7 +308,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
                   steps_per_octave: int | Sequence[int] = 25, step_size: float = 0.01,
                   tile_size: int | None = 512, reinject_detail: bool = True, seed: int = 0,
                   progress: bool = True, transforms: Transforms | None = ROBUST, normalize: str = "std",
-                  symmetry: Symmetry | None = None, on_step=None) -> tuple[np.ndarray, DreamHistory]:
+                  symmetry: Symmetry | None = None, on_step=None, mask: Any = None) -> tuple[np.ndarray, DreamHistory]:
     """Multi-scale DeepDream: dream small, upscale, dream again, up to full size.
 
     Args:
@@ -318,8 +324,10 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
         seed: seeds the random tile shifts and transforms.
         progress: show a progress bar.
         transforms, normalize, symmetry: as for ``dream``.
-        on_step: called as ``on_step(steps_done, steps_total)`` after every step (the web app's
-            progress); an exception it raises stops the dream and propagates.
+        on_step: called as ``on_step(steps_done, steps_total, x)`` after every step, ``x`` the
+            picture so far (``from_model(x)``: the web app's progress and preview); an exception it
+            raises stops the dream and propagates.
+        mask: where to dream, as for ``dream`` (resized to each octave).
 
     Returns:
         The dreamed image in [0, 1] and the loss after each step, all octaves (a
@@ -339,6 +347,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
         raise ValueError(f"steps_per_octave has {len(per_octave)} entries for {octaves} octaves.")
     per_octave = [checks.positive_int("steps_per_octave", s) for s in per_octave]
     check_image_size(dm, image.shape[:2])
+    mask = None if mask is None else check_mask(mask, image.shape)
     shapes = octave_shapes(image.shape[:2], octaves, octave_scale, dm.min_side)
     if len(shapes) < octaves:
         print(f"Skipping the {octaves - len(shapes)} smallest octave(s): too small for the layers "
@@ -358,7 +367,8 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
                     x = x + (base - tf.image.resize(previous_base, shape, method="bilinear"))
                     previous_base = base
                 x = tf.clip_by_value(x, -1.0, 1.0)
-            x = _ascend(dm, x, steps, step_size, rng, bar, history, on_step=on_step, **method)
+            where = None if mask is None else tf.constant(resize_image(mask, *shape))
+            x = _ascend(dm, x, steps, step_size, rng, bar, history, on_step=on_step, mask=where, **method)
             if history.interrupted:
                 x = tf.image.resize(x, image.shape[:2], method="bilinear")
                 break

@@ -9,7 +9,11 @@ Starts ``deepdream serve`` on a free loopback port and prints:
     alone), measured alternately after one warm-up each, and the service's overhead (target: at most 5 %);
   * 8 such jobs queued at once through ``POST /api/jobs``: each one's wait in the queue, run time, and the
     time left the service estimated when it was accepted;
-  * one dream with the page's defaults (768 px), which should finish within a minute on 2 cores.
+  * one dream with the page's defaults (768 px), which should finish within a minute on 2 cores;
+  * the live preview at the page's defaults: the time from a job's acceptance to its first preview
+    (target: 2 s), and a dream's run time watched as the page watches it (status every 0.5 s, a preview
+    at each new step) against unwatched, alternately (the preview's cost; target: at most 3 %);
+  * the bytes of the page (HTML, JS, CSS).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,10 +42,13 @@ FORM = {"layers": "mixed3", "steps": "12", "octaves": "3", "step_size": "0.015",
 ROUNDS = 3
 QUEUED = 8
 TARGET_OVERHEAD = 0.05
+TARGET_PREVIEW_COST = 0.03
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    server = subprocess.Popen([sys.executable, "-m", "deepdream.cli", "serve", "--port", "0", "--queue", "8"],
+    data_dir = tempfile.mkdtemp(prefix="deepdream-bench-")  # the history, not in the user's own folder
+    server = subprocess.Popen([sys.executable, "-m", "deepdream.cli", "serve", "--port", "0", "--queue", "8",
+                               "--data-dir", data_dir],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     for line in server.stdout:
         if line.startswith("DeepDream web app on http://"):
@@ -77,6 +85,44 @@ def queued_jobs(url: str) -> list[dict]:
     return finished
 
 
+def watched_job(url: str, form: dict[str, str], watch: bool) -> tuple[float, float | None, int]:
+    """One job through POST /api/jobs, followed as the page follows it (with its preview, if ``watch``).
+
+    Returns its run time in seconds, the seconds from its acceptance to its first preview (None when not
+    watched), and the previews fetched.
+    """
+    with open(MOUNTAIN, "rb") as image:
+        job = requests.post(url + "/api/jobs", files={"image": ("mountain.jpg", image)}, data=form, timeout=60).json()
+    accepted, first, shown, previews = time.perf_counter(), None, -1, 0
+    while (status := requests.get(url + job["status_url"], timeout=60).json())["state"] in ("queued", "running"):
+        if watch and status["state"] == "running" and status["steps_done"] != shown:
+            shown = status["steps_done"]
+            if requests.get(url + job["preview_url"], timeout=60).ok:
+                previews += 1
+                first = first if first is not None else time.perf_counter() - accepted
+        time.sleep(0.5 if first is not None or not watch else 0.05)
+    return status["run_seconds"], first, previews
+
+
+def preview_cost(url: str, form: dict[str, str]) -> None:
+    watched, unwatched, firsts = [], [], []
+    for _ in range(ROUNDS):
+        run, first, previews = watched_job(url, form, True)
+        watched.append(run), firsts.append(first)
+        unwatched.append(watched_job(url, form, False)[0])
+    cost = statistics.median(watched) / statistics.median(unwatched) - 1
+    print(f"the live preview at the page's defaults ({previews} previews in the last dream):")
+    print(f"  first preview   {statistics.median(firsts):.2f} s after the job was accepted "
+          f"{[round(t, 2) for t in firsts]} (target: 2 s)")
+    print(f"  run watched     {statistics.median(watched):.2f} s {[round(t, 2) for t in watched]}")
+    print(f"  run unwatched   {statistics.median(unwatched):.2f} s {[round(t, 2) for t in unwatched]}")
+    print(f"  cost            {100 * cost:+.1f} % (target: at most {100 * TARGET_PREVIEW_COST:.0f} %)")
+    static = ROOT / "deepdream" / "web" / "static"
+    sizes = {path.name: path.stat().st_size for path in sorted(static.iterdir())}
+    print(f"the page: {sum(sizes.values())} bytes ({', '.join(f'{name} {size}' for name, size in sizes.items())}), "
+          "nothing from a CDN")
+
+
 def main() -> None:
     print(f"matmul: {matmul_gflops():.1f} GFLOP/s (float32, 2048x2048)")
     server, url = start_server()
@@ -107,6 +153,7 @@ def main() -> None:
         defaults = {key: str(value) for key, value in web.FORM_DEFAULTS.items()}
         print(f"the page's defaults ({', '.join(f'{k}={v}' for k, v in defaults.items())}): "
               f"{through_service(url, defaults):.1f} s through POST /deepdream (target: under 60 s on 2 cores)")
+        preview_cost(url, defaults)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)

@@ -7,6 +7,7 @@ versions, so that ``--from-sidecar`` can make the same picture again.
     deepdream images/mountain.jpg -o outputs/my_dream.jpg
     deepdream --noise 400x400 --layers mixed3 --octaves 1 --steps 200 --step-size 0.02
     deepdream --noise 480x480 --layers mixed4 --channel 97 --symmetry 6m
+    deepdream images/mountain.jpg --mask sky.png   # dream only where sky.png is white
     deepdream --from-sidecar outputs/my_dream.jpg.json -o outputs/again.jpg
     deepdream clip.mp4 -o outputs/clip_dream.mp4   # a video (options anywhere; --video for other suffixes)
     deepdream serve            # the web app and HTTP API on http://127.0.0.1:5000
@@ -22,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from deepdream import backbones, files, recipe, runtime
+from deepdream.images import decode_image
 from deepdream.paths import OUTPUTS_DIR
 
-_TYPES = {"layers": recipe.parse_layers, "symmetry": recipe.parse_symmetry, int: int, float: float, str: str}
-_METAVARS = {"layers": "L[=W],...", "symmetry": "KIND"}
+_TYPES = {"layers": recipe.parse_layers, "symmetry": recipe.parse_symmetry, int: int, float: float, str: str,
+          "path": str}
+_METAVARS = {"layers": "L[=W],...", "symmetry": "KIND", "path": "FILE"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,35 +94,78 @@ def _default_output(parameters: dict[str, Any], from_sidecar: Path | None) -> Pa
 
 
 def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bool = True,
-                          overwrite: bool = False) -> dict[str, Any]:
+                          overwrite: bool = False, earlier: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Runs one recorded dream, saves the picture and its sidecar; returns the sidecar.
 
     Everything that can be checked is checked before the dream: the output and sidecar paths,
     the start image, the layers. Ctrl-C during the dream saves the picture as far as it got
     (the sidecar then says ``"interrupted": true``).
+
+    Args:
+        parameters: the recipe (``recipe.check_all``).
+        output: the picture's path (the sidecar goes beside it).
+        progress: show a progress bar.
+        overwrite: replace a file this tool did not write.
+        earlier: the steps before this one, when re-making a chain (``recipe.read_chain``): step 1
+            starts from its own start, and each step from the one before as the studio saved it.
     """
     import deepdream_utils as dd
 
-    source = Path(parameters["image"]) if parameters["image"] else None
-    if source is not None and output.resolve() == source.resolve():
-        raise ValueError(f"Refusing to overwrite the start image '{source}': choose another -o.")
+    first = (earlier or [parameters])[0]
+    source = Path(first["image"]) if first["image"] else None  # the start image of the first step
+    for given in filter(None, (source, parameters["mask"] and Path(parameters["mask"]))):
+        if output.resolve() == given.resolve():
+            raise ValueError(f"Refusing to overwrite '{given}', an input of this dream: choose another -o.")
     output = dd.check_output_path(output, overwrite=overwrite)  # before the dream, not after it
     dd.check_output_path(recipe.sidecar_path(output), (".json",), overwrite)
-    if source is not None:
-        start = dd.load_image(source, max_side=parameters["max_side"])
-    else:
-        width, height = parameters["noise"]
-        start = dd.noise_image(width, height, seed=parameters["seed"])
-    dm = dd.dream_model(**recipe.model_arguments(parameters))
-    started = time.perf_counter()
-    result, history = dd.dream_octaves(dm, start, progress=progress, **recipe.dream_arguments(parameters))
-    input_sha256 = hashlib.sha256(source.read_bytes()).hexdigest() if source is not None else None
+    steps, chain, result = [*(earlier or []), parameters], [], None
+    for number, step in enumerate(steps):
+        if number == 0:
+            start, input_sha256 = _start(step)
+        else:  # the step before, as the studio kept it: a JPEG
+            saved = files.jpeg_bytes(result)
+            start, input_sha256 = decode_image(saved, "The step before", step["max_side"]), _sha256(saved)
+        chain.append({"parameters": step, "input_sha256": input_sha256})
+        mask = _mask(step, start, source if number == 0 else None)
+        dm = dd.dream_model(**recipe.model_arguments(step))
+        started = time.perf_counter()
+        result, history = dd.dream_octaves(dm, start, progress=progress, mask=mask, **recipe.dream_arguments(step))
+        if history.interrupted and number < len(steps) - 1:
+            raise KeyboardInterrupt  # an earlier step stopped: nothing to save
     sidecar = recipe.sidecar_record(parameters, input_sha256, result, history, time.perf_counter() - started,
                                     str(output))
+    if earlier:
+        sidecar["chain"] = chain
     with files.signals_held():  # Ctrl-C here waits until both files are complete
         dd.save_image(result, output, overwrite=overwrite)
         dd.save_sidecar(sidecar, recipe.sidecar_path(output), overwrite=overwrite)
     return sidecar
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _start(parameters: dict[str, Any]) -> tuple[Any, str | None]:
+    """A first step's start image and its file's hash (None for noise)."""
+    import deepdream_utils as dd
+
+    if parameters["image"]:
+        source = Path(parameters["image"])
+        return dd.load_image(source, max_side=parameters["max_side"]), _sha256(source.read_bytes())
+    width, height = parameters["noise"]
+    return dd.noise_image(width, height, seed=parameters["seed"]), None
+
+
+def _mask(parameters: dict[str, Any], start: Any, source: Path | None) -> Any:
+    """A step's mask at the size of its start, or None; it must have the size of the start image before shrinking."""
+    import deepdream_utils as dd
+
+    if not parameters["mask"]:
+        return None
+    full_size = dd.load_image(source).shape if source is not None else start.shape
+    dd.check_mask(dd.load_image(parameters["mask"]), full_size)
+    return dd.check_mask(dd.load_image(parameters["mask"], max_side=parameters["max_side"]), start.shape)
 
 
 def input_argument(argv: list[str], parsers: list[argparse.ArgumentParser]) -> str | None:
@@ -176,7 +222,9 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, stop: runtim
     try:
         parameters = _parameters(args, parser)
         output = args.output or _default_output(parameters, args.from_sidecar)
-        sidecar = dream_from_parameters(parameters, output, progress=not args.quiet, overwrite=args.overwrite)
+        earlier = recipe.read_chain(args.from_sidecar, True)[:-1] if args.from_sidecar is not None else []
+        sidecar = dream_from_parameters(parameters, output, progress=not args.quiet, overwrite=args.overwrite,
+                                        earlier=earlier)
     except (ValueError, FileNotFoundError, MemoryError, OSError, FloatingPointError) as error:
         print(f"deepdream: error: {error}", file=sys.stderr)
         return 1

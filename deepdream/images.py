@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,35 @@ def check_image(image: Any) -> np.ndarray:
             hint = "Rescale it to [0, 1]."
         raise ValueError(f"Image values must lie in [0, 1], got [{low:.3g}, {high:.3g}]. {hint}")
     return np.clip(array, 0.0, 1.0)
+
+
+def check_mask(mask: Any, shape: Sequence[int]) -> np.ndarray:
+    """Returns where to dream as float32 (H, W, 1) in [0, 1] for an image of ``shape``, or raises a clear ValueError.
+
+    The mask scales each step: 1 (white) dreams fully, 0 (black) keeps the picture, and grey between
+    makes a soft edge. It may be a path to an image (any format ``load_image`` reads; its grey level
+    is used), an (H, W) or (H, W, 1) array, or an RGB image (the mean of its channels).
+
+    Args:
+        mask: the mask.
+        shape: the image's (height, width, ...): the mask must have its size.
+    """
+    if isinstance(mask, (str, os.PathLike)):
+        mask = load_image(mask)
+    array = np.asarray(mask, dtype=np.float32)
+    if array.ndim == 3 and array.shape[2] in (1, 3):
+        array = array.mean(axis=2)
+    if array.ndim != 2:
+        raise ValueError(f"Expected a mask of shape (height, width), got shape {array.shape}: white dreams, "
+                         "black keeps the picture.")
+    height, width = int(shape[0]), int(shape[1])
+    if array.shape != (height, width):
+        raise ValueError(f"The mask is {array.shape[1]}x{array.shape[0]} pixels, the image {width}x{height}: "
+                         "paint the mask on the image itself, or resize it to the image's size.")
+    if not np.isfinite(array).all() or array.min() < -1e-3 or array.max() > 1 + 1e-3:
+        raise ValueError("Mask values must lie in [0, 1] (0 keeps the picture, 1 dreams); "
+                         "divide 0-255 grey levels by 255.")
+    return np.clip(array, 0.0, 1.0)[..., None]
 
 
 def _gray_unit_range(img: Image.Image) -> np.ndarray:

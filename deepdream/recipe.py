@@ -34,7 +34,7 @@ class Field:
         name: its key in the sidecar and the form (``--name-with-dashes`` on the command line).
         default: what the command line dreams with unless told.
         help: one line for ``--help`` and the page.
-        kind: ``int``, ``float``, ``bool``, ``str`` or ``"layers"``, ``"size"``, ``"symmetry"``.
+        kind: ``int``, ``float``, ``bool``, ``str`` or ``"layers"``, ``"size"``, ``"symmetry"``, ``"path"``.
         low, high: the limits of a number (the page's and the web API's; Python checks low only).
         choices: the values a string may take.
         page: the page's default, if the page shows this field (None: the page leaves it out).
@@ -78,12 +78,15 @@ FIELDS: tuple[Field, ...] = (
           "smoother, larger patterns)", str, choices=NORMALIZE_CHOICES),
     Field("symmetry", None, "a kaleidoscope: mirror, N (N-fold rotation) or Nm (both), for example 6m", "symmetry",
           nullable=True),
+    Field("mask", None, "where to dream: a greyscale picture the size of the start (white dreams, black keeps "
+          "the picture, grey makes a soft edge)", "path", nullable=True),
 )
 FIELD = {field.name: field for field in FIELDS}
 DEFAULTS: dict[str, Any] = {field.name: field.default for field in FIELDS}
 DREAM_OPTIONS = ("image", "noise", *DEFAULTS)
 # Sidecars written before these options existed dreamed without them: read back so, they dream the same.
-BEFORE_OPTIONS = {"transforms": "none", "normalize": "std", "symmetry": None, "backbone": backbones.DEFAULT}
+BEFORE_OPTIONS = {"transforms": "none", "normalize": "std", "symmetry": None, "backbone": backbones.DEFAULT,
+                  "mask": None}
 
 
 def parse_layers(text: str) -> dict[str, float]:
@@ -152,9 +155,9 @@ def check(key: str, value: Any) -> None:
     field = FIELD.get(key)
     if value is None and (key in ("image", "noise") or (field is not None and field.nullable)):
         return
-    if key == "image":
+    if key == "image" or (field is not None and field.kind == "path"):
         if not isinstance(value, str) or not value:
-            raise ValueError(f"image must be a file name (or null), got {value!r}")
+            raise ValueError(f"{key} must be a file name (or null), got {value!r}")
     elif key == "noise":
         if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)):
             raise ValueError(f"noise must be [width, height] (or null), got {value!r}")
@@ -204,12 +207,22 @@ def sidecar_path(output: Path) -> Path:
 
 
 def read_sidecar(path: Path, allow_changed_input: bool = False) -> dict[str, Any]:
-    """The parameters recorded in a sidecar, checked as the command line checks its arguments.
+    """The parameters recorded in a sidecar (of its last step), checked as the command line checks its arguments.
 
     Raises:
         FileNotFoundError: no file at ``path``.
         ValueError: not a sidecar, a parameter missing, unknown or of the wrong kind, or the
             start image changed since (unless ``allow_changed_input``).
+    """
+    return read_chain(path, allow_changed_input)[-1]
+
+
+def read_chain(path: Path, allow_changed_input: bool = False) -> list[dict[str, Any]]:
+    """Every step recorded in a sidecar, first to last, each checked: one step, or a chain.
+
+    A chain is what the studio's "Dream more" records (``"chain"``: each step's parameters and its
+    input's hash). Step 1 starts from its image or noise; each later step dreams the step before as
+    it was saved (a JPEG, ``files.jpeg_bytes``). Raises as ``read_sidecar``, naming the step.
     """
     if not path.is_file():
         raise FileNotFoundError(f"No sidecar at '{path}'." if not path.exists() else f"'{path}' is a folder.")
@@ -221,24 +234,38 @@ def read_sidecar(path: Path, allow_changed_input: bool = False) -> dict[str, Any
     parameters = record.get("parameters") if isinstance(record, dict) else None
     if not isinstance(parameters, dict):
         raise ValueError(f"'{path}' is not a sidecar written by this tool: it has no \"parameters\" object.")
+    chain = record.get("chain")
+    if not isinstance(chain, list) or len(chain) < 2:
+        steps, recorded = [_checked(parameters, f"Sidecar '{path}'")], record.get("input_sha256")
+    else:
+        links = [link if isinstance(link, dict) else {} for link in chain]
+        steps = [_checked(link.get("parameters"), f"Sidecar '{path}', step {number}")
+                 for number, link in enumerate(links, 1)]
+        recorded = links[0].get("input_sha256")
+    first = steps[0]
+    if first["image"] and recorded and Path(first["image"]).is_file() and not allow_changed_input:
+        if hashlib.sha256(Path(first["image"]).read_bytes()).hexdigest() != recorded:
+            raise ValueError(f"The start image '{first['image']}' has changed since '{path}' was written "
+                             "(its SHA-256 differs), so the dream would not be the same. "
+                             "Pass --allow-changed-input to dream it anyway.")
+    return steps
+
+
+def _checked(parameters: Any, where: str) -> dict[str, Any]:
+    """One step's recorded parameters, completed for older sidecars and checked."""
+    if not isinstance(parameters, dict):
+        raise ValueError(f"{where} has no \"parameters\" object.")
     parameters = {key: value for key, value in BEFORE_OPTIONS.items() if key not in parameters} | parameters
     missing = [key for key in DREAM_OPTIONS if key not in parameters]
     unknown = sorted(set(parameters) - set(DREAM_OPTIONS))
     if missing or unknown:
-        raise ValueError(f"Sidecar '{path}': " + "; ".join(
+        raise ValueError(f"{where}: " + "; ".join(
             filter(None, [missing and f"missing {', '.join(missing)}", unknown and f"unknown {', '.join(unknown)}"]))
             + ". Edit it back, or dream again with the command-line options.")
     try:
-        check_all(parameters)
+        return check_all(parameters)
     except ValueError as error:
-        raise ValueError(f"Sidecar '{path}': {error}.") from None
-    recorded = record.get("input_sha256")
-    if parameters["image"] and recorded and Path(parameters["image"]).is_file() and not allow_changed_input:
-        if hashlib.sha256(Path(parameters["image"]).read_bytes()).hexdigest() != recorded:
-            raise ValueError(f"The start image '{parameters['image']}' has changed since '{path}' was written "
-                             "(its SHA-256 differs), so the dream would not be the same. "
-                             "Pass --allow-changed-input to dream it anyway.")
-    return parameters
+        raise ValueError(f"{where}: {error}.") from None
 
 
 def model_arguments(parameters: dict[str, Any]) -> dict[str, Any]:

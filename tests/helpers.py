@@ -1,18 +1,25 @@
-"""Small helpers several test files share: running the command line, making pictures and clips, and
-looking for what a failed write could leave behind."""
+"""Small helpers several test files share: running the command line and the server, a real browser, making
+pictures and clips, and looking for what a failed write could leave behind."""
 
 import hashlib
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 
 import imageio_ffmpeg
 import numpy as np
+import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 
 
 def run_cli(*args, cwd=ROOT, **kwargs) -> subprocess.CompletedProcess:
@@ -67,3 +74,69 @@ def with_ctrl_c() -> None:
     so (``make test &``) would otherwise see a child that cannot be interrupted.
     """
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+class Server:
+    """``deepdream serve`` in a subprocess on a free loopback port, its history in a temporary folder."""
+
+    def __init__(self, *options: str):
+        self.data_dir = None
+        if "--data-dir" not in options:  # never the user's own data folder
+            self.data_dir = tempfile.mkdtemp(prefix="deepdream-test-data-")
+            options = (*options, "--data-dir", self.data_dir)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "deepdream.cli", "serve", "--port", "0", *options], cwd=ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+        self.lines: list[str] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if line.startswith("DeepDream web app on http://"):
+                self.url = line.split()[4].rstrip("/")
+                self._drainer = threading.Thread(target=self._drain, daemon=True)
+                self._drainer.start()
+                return
+        self.process.kill()
+        raise AssertionError("the server did not print its URL:\n" + "".join(self.lines))
+
+    def _drain(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=60)
+        finally:
+            self.process.kill()
+            self._drainer.join(timeout=10)  # every line the server printed, its last one included
+            if self.data_dir is not None:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+
+
+def chromium(profile: Path | None = None, width: int = 1200, height: int = 1300):
+    """Debian's headless Chromium through chromium-driver (Selenium); skips the test, saying why, without them.
+
+    Args:
+        profile: a user-data folder (another folder is another browser, with its own cookies).
+        width, height: the window's size in CSS pixels.
+    """
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("no Chromium: apt-get install chromium chromium-driver (.ci/run does) to run the browser test")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--window-size={width},{height}", *([f"--user-data-dir={profile}"] if profile else [])):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)

@@ -28,7 +28,7 @@ def test_help_explains_every_option_with_its_default():
     assert result.returncode == 0
     for option in ("--layers", "--steps", "--step-size", "--octaves", "--octave-scale", "--tile-size", "--seed",
                    "--max-side", "--noise", "--weights", "--from-sidecar", "--output", "--transforms", "--normalize",
-                   "--symmetry"):
+                   "--symmetry", "--mask"):
         assert option in result.stdout
     assert "(default: 25)" in result.stdout and "(default: 512)" in result.stdout
 
@@ -129,6 +129,35 @@ def test_a_kaleidoscope_from_the_command_line_is_mirror_symmetric_and_recorded(t
     assert np.abs(picture - picture[:, ::-1]).max() <= 1 and np.abs(picture - np.rot90(picture)).max() <= 1
     recorded = json.loads((tmp_path / "kaleidoscope.png.json").read_text())["parameters"]
     assert (recorded["symmetry"], recorded["normalize"], recorded["transforms"]) == ("4m", "laplacian", "robust")
+
+
+def test_a_mask_dreams_only_where_it_is_white_and_the_sidecar_reruns_it(tmp_path):
+    source = ROOT / "images" / "mountain.jpg"
+    mask = np.zeros((576, 1024), np.uint8)
+    mask[:, :512] = 255  # the left half dreams, the right half keeps the picture
+    Image.fromarray(mask).save(tmp_path / "left.png")
+    output = tmp_path / "left_dream.png"
+    result = _run(source, "--max-side", "128", "--octaves", "2", "--steps", "3", "--step-size", "0.05",
+                  "--mask", tmp_path / "left.png", "-q", "-o", output)
+    assert result.returncode == 0, result.stderr
+    with Image.open(source) as img:
+        start = np.asarray(img.convert("RGB").resize((128, 72), Image.LANCZOS), dtype=np.float64)
+    change = np.abs(np.asarray(Image.open(output), dtype=np.float64) - start).mean(axis=(0, 2))
+    assert change[:56].mean() > 5 and change[72:].max() <= 1.0, change  # beyond the soft edge: unchanged
+    sidecar = json.loads((tmp_path / "left_dream.png.json").read_text())
+    assert sidecar["parameters"]["mask"] == str(tmp_path / "left.png")
+    again = _run("--from-sidecar", tmp_path / "left_dream.png.json", "-q", "-o", tmp_path / "again.png")
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again.png").read_bytes() == output.read_bytes()
+
+
+def test_a_mask_of_another_size_gets_one_clear_line(tmp_path):
+    Image.fromarray(np.full((50, 50), 255, np.uint8)).save(tmp_path / "small.png")
+    result = _run("images/mountain.jpg", "--max-side", "128", "--mask", tmp_path / "small.png", "-q",
+                  "-o", tmp_path / "x.jpg")
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert "The mask is 50x50 pixels, the image 1024x576" in lines[0] and "the image's size" in lines[0]
 
 
 def test_a_sidecar_from_before_the_robust_step_reruns_with_the_plain_step(tmp_path):

@@ -6,6 +6,7 @@ import hashlib
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
 import deepdream_utils as dd
 from deepdream.backbones.inception_v3 import BUNDLED_FILE
@@ -294,3 +295,48 @@ def test_fractional_steps_per_octave_give_a_clear_error(steps):
     with pytest.raises(ValueError, match="steps_per_octave must be a positive whole number"):
         dd.dream_octaves(dd.dream_model("conv2d_15"), dd.noise_image(64, 64), octaves=2, steps_per_octave=steps,
                          progress=False)
+
+
+def _half_mask(height: int, width: int) -> np.ndarray:
+    mask = np.zeros((height, width), np.float32)
+    mask[:, : width // 2] = 1.0  # dream the left half only
+    return mask
+
+
+@pytest.mark.parametrize("octaves", [False, True])
+def test_a_mask_dreams_the_painted_area_and_keeps_the_rest(mixed3, octaves):
+    start = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=192)
+    height, width = start.shape[:2]
+    mask = _half_mask(height, width)
+    if octaves:
+        result, _ = dd.dream_octaves(mixed3, start, octaves=2, steps_per_octave=6, step_size=0.05, progress=False,
+                                     mask=mask)
+    else:
+        result, _ = dd.dream(mixed3, start, steps=12, step_size=0.05, progress=False, mask=mask)
+    change = np.abs(result - start).mean(axis=2) * 255  # grey levels
+    assert change[:, : width // 2 - 4].mean() >= 10
+    assert change[:, width // 2 + 4:].mean() <= (2 if octaves else 1e-3)
+
+
+def test_an_all_white_mask_is_the_same_as_none(mixed3):
+    start = dd.noise_image(96, 96, seed=2)
+    plain, _ = dd.dream(mixed3, start, steps=3, progress=False)
+    masked, _ = dd.dream(mixed3, start, steps=3, progress=False, mask=np.ones((96, 96)))
+    np.testing.assert_array_equal(plain, masked)
+
+
+@pytest.mark.parametrize("mask,message", [
+    (np.ones((10, 10)), "The mask is 10x10 pixels, the image 96x96"),
+    (np.full((96, 96), 255.0), "divide 0-255 grey levels by 255"),
+    (np.ones((96, 96, 2)), "Expected a mask of shape"),
+])
+def test_a_bad_mask_is_refused_with_what_to_do(mixed3, mask, message):
+    with pytest.raises(ValueError, match=message):
+        dd.dream(mixed3, dd.noise_image(96, 96, seed=2), steps=1, progress=False, mask=mask)
+
+
+def test_a_mask_file_is_read_as_grey_levels(tmp_path):
+    path = tmp_path / "mask.png"
+    Image.fromarray(np.tile(np.array([0, 255], np.uint8), (8, 4))).save(path)
+    mask = dd.check_mask(path, (8, 8))
+    assert mask.shape == (8, 8, 1) and mask[0, 0, 0] == 0 and mask[0, 1, 0] == 1

@@ -1,5 +1,6 @@
 """The web app and HTTP API through Flask's test client: every route, every bad input, the queue's limits."""
 
+import hashlib
 import io
 import json
 import re
@@ -14,7 +15,7 @@ from PIL import Image
 
 from deepdream import recipe, web
 from deepdream.web import server
-from tests.helpers import run_python
+from tests.helpers import run_cli, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"layers": "mixed3", "steps": "2", "octaves": "1", "max_side": "96"}  # a dream of about a second
@@ -315,3 +316,147 @@ def test_serve_refuses_bad_options_in_one_line(capsys):
         server.main(["--queue", "0"])
     assert exit_info.value.code == 2
     assert "--queue must be at least 1" in capsys.readouterr().err
+
+
+def _photo(width=128, height=96) -> bytes:
+    """A photo-like start (a smooth ramp with a few shapes): dreams change it visibly."""
+    y, x = np.mgrid[0:height, 0:width]
+    pixels = np.stack([x * 255 // width, y * 255 // height, (x + y) * 127 // (width + height)], axis=-1)
+    pixels[20:50, 30:70] = (230, 200, 40)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _grey_png(array) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(array, np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_the_preview_shows_the_picture_while_it_is_dreamed_and_the_result_once_done(client):
+    job = _post(client, "/api/jobs", _photo(), **(LONG | {"max_side": "128"})).get_json()
+    assert job["preview_url"] == f"/api/jobs/{job['id']}/preview"
+    _wait_running(client, job["id"])
+    first = client.get(job["preview_url"])
+    assert first.status_code == 200 and first.mimetype == "image/jpeg", first.get_data(as_text=True)
+    assert first.headers["Cache-Control"] == "no-store"
+    assert Image.open(io.BytesIO(first.data)).size == (128, 96)
+    deadline = time.monotonic() + 120
+    while client.get(f"/api/jobs/{job['id']}").get_json()["steps_done"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    later = client.get(job["preview_url"])
+    assert later.status_code == 200 and later.data != first.data  # the dream moved on
+    client.delete(f"/api/jobs/{job['id']}")
+    _wait(client, job["id"])
+    small = _post(client, "/api/jobs", _photo()).get_json()
+    assert _wait(client, small["id"])["state"] == "done"
+    assert client.get(small["preview_url"]).data == client.get(small["result_url"]).data
+
+
+def test_a_queued_job_has_no_preview_yet_and_says_so(client):
+    running = _post(client, "/api/jobs", **LONG).get_json()
+    queued = _post(client, "/api/jobs", **LONG).get_json()
+    _wait_running(client, running["id"])
+    _assert_clear_error(client.get(queued["preview_url"]), 409, "no picture to preview: it is queued")
+
+
+def test_a_mask_keeps_the_black_part_of_the_picture_and_is_recorded(client):
+    mask = np.zeros((96, 128), np.uint8)
+    mask[:, :64] = 255  # dream the left half only
+    form = _form(_photo(), "photo.png", steps="6", step_size="0.05", max_side="128")
+    form["mask"] = (io.BytesIO(_grey_png(mask)), "left.png")
+    job = client.post("/api/jobs", data=form, content_type="multipart/form-data").get_json()
+    assert _wait(client, job["id"])["state"] == "done"
+    result = np.asarray(Image.open(io.BytesIO(client.get(job["result_url"]).data)), np.float32)
+    start = np.asarray(Image.open(io.BytesIO(_photo())), np.float32)
+    change = np.abs(result - start).mean(axis=(0, 2))
+    assert change[:56].mean() >= 10 and change[72:].mean() <= 2, change  # beyond the soft edge: JPEG's error only
+    assert client.get(job["sidecar_url"]).get_json()["parameters"]["mask"] == "left.png"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory):
+    """The app with a history in a temporary data folder (``deepdream serve --data-dir``)."""
+    data_dir = tmp_path_factory.mktemp("studio-data")
+    app = web.create_app(web.Settings(queue=4, max_side=1024, data_dir=data_dir))
+    yield app
+    app.extensions["deepdream"].close()
+
+
+def _dream(client, data=None, **fields) -> dict:
+    form = dict(SMALL) | fields
+    if data is not None:
+        form["image"] = (io.BytesIO(data), "photo.png")
+    job = client.post("/api/jobs", data=form, content_type="multipart/form-data")
+    assert job.status_code == 202, job.get_data(as_text=True)
+    status = _wait(client, job.get_json()["id"])
+    assert status["state"] == "done", status
+    return job.get_json()
+
+
+def test_a_browser_gets_an_anonymous_id_that_stays_private_and_lasting(studio):
+    client = studio.test_client()
+    page = client.get("/")
+    cookie = client.get_cookie("deepdream_client")
+    assert cookie is not None and len(cookie.value) >= 20 and cookie.http_only
+    assert "Set-Cookie" in page.headers and "Set-Cookie" not in client.get("/api/layers").headers
+
+
+def test_noise_of_a_chosen_size_is_a_start_and_is_recorded(studio):
+    client = studio.test_client()
+    job = _dream(client, noise="120x96", seed="3")
+    result = Image.open(io.BytesIO(client.get(job["result_url"]).data))
+    assert result.size == (120, 96)
+    sidecar = client.get(job["sidecar_url"]).get_json()
+    assert sidecar["parameters"]["noise"] == [120, 96] and sidecar["parameters"]["image"] is None
+    assert sidecar["input_sha256"] is None and sidecar["output"] == "noise_120x96_dream.jpg"
+
+
+def test_a_channel_symmetry_and_normalisation_are_sent_and_recorded(studio):
+    client = studio.test_client()
+    job = _dream(client, noise="96x96", layers="mixed3", channel="150", symmetry="6m", normalize="laplacian")
+    recorded = client.get(job["sidecar_url"]).get_json()["parameters"]
+    assert (recorded["channel"], recorded["symmetry"], recorded["normalize"]) == (150, "6m", "laplacian")
+    picture = np.asarray(Image.open(io.BytesIO(client.get(job["result_url"]).data)), np.float32)
+    assert np.abs(picture - picture[:, ::-1]).mean() < 3  # mirrored (JPEG's error only)
+
+
+def test_dream_more_stacks_and_the_command_line_remakes_the_chain(studio, tmp_path):
+    client = studio.test_client()
+    first = _dream(client, _photo(), step_size="0.03")
+    second = _dream(client, from_dream=first["id"], seed="1", step_size="0.03")
+    one, two = (np.asarray(Image.open(io.BytesIO(client.get(job["result_url"]).data)), np.float32)
+                for job in (first, second))
+    assert np.abs(two - one).mean() > 2  # dreamed further
+    sidecar = client.get(second["sidecar_url"]).get_json()
+    chain = sidecar["chain"]
+    assert len(chain) == 2 and chain[0]["parameters"]["image"] == "photo.png"
+    assert chain[1]["parameters"]["image"] == f"{first['id']}.jpg" and chain[1]["parameters"]["seed"] == 1
+    assert chain[1]["input_sha256"] == hashlib.sha256(client.get(first["result_url"]).data).hexdigest()
+    (tmp_path / "photo.png").write_bytes(_photo())
+    (tmp_path / "more.jpg.json").write_text(json.dumps(sidecar))
+    result = run_cli("--from-sidecar", "more.jpg.json", "-q", "-o", "again.jpg", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    again = np.asarray(Image.open(tmp_path / "again.jpg"), np.float32)
+    assert np.abs(again - two).mean() <= 1  # the same picture, saved as the studio saves it
+    assert json.loads((tmp_path / "again.jpg.json").read_text())["chain"][1]["input_sha256"] == chain[1]["input_sha256"]
+
+
+def test_history_lists_this_browsers_dreams_newest_first_and_no_one_elses(studio):
+    ada, bob = studio.test_client(), studio.test_client()
+    ada.get("/"), bob.get("/")
+    first, second = _dream(ada, noise="96x96", seed="1"), _dream(ada, noise="96x96", seed="2")
+    listed = ada.get("/api/history").get_json()["dreams"]
+    assert [entry["id"] for entry in listed][:2] == [second["id"], first["id"]]
+    assert listed[0]["parameters"]["seed"] == 2 and listed[0]["thumbnail_url"].endswith("/thumbnail")
+    assert ada.get(listed[0]["picture_url"]).data == ada.get(second["result_url"]).data
+    assert bob.get("/api/history").get_json()["dreams"] == []
+    _assert_clear_error(bob.get(listed[0]["picture_url"]), 404, "No dream .* in your history")
+    _assert_clear_error(bob.delete(f"/api/history/{first['id']}"), 404, "No dream")
+    assert ada.delete(f"/api/history/{first['id']}").get_json()["state"] == "deleted"
+    assert first["id"] not in [entry["id"] for entry in ada.get("/api/history").get_json()["dreams"]]
+
+
+def test_a_server_without_a_data_folder_says_it_keeps_no_history(client):
+    _assert_clear_error(client.get("/api/history"), 404, "keeps no history: start it with --data-dir")

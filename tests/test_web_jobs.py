@@ -7,7 +7,7 @@ import pytest
 
 import deepdream_utils as dd
 from deepdream import recipe
-from deepdream.web.jobs import DreamService, Refusal, Settings
+from deepdream.web.jobs import DreamRequest, DreamService, Refusal, Settings
 
 
 @pytest.fixture
@@ -24,19 +24,19 @@ def _parameters(**changes):
 
 def test_a_job_too_small_for_its_layers_is_refused_with_a_400(service):
     with pytest.raises(Refusal, match="need at least") as refused:
-        service.submit(_parameters(layers={"mixed7": 1.0}), dd.noise_image(40, 40), "0" * 64, None)
+        service.submit(DreamRequest(_parameters(layers={"mixed7": 1.0}), dd.noise_image(40, 40), "0" * 64))
     assert refused.value.status == 400
 
 
 def test_a_full_queue_answers_503_with_retry_after(service):
     start = dd.noise_image(96, 96)
-    running = service.submit(_parameters(), start, "0" * 64, None)
+    running = service.submit(DreamRequest(_parameters(), start, "0" * 64))
     deadline = time.monotonic() + 60
     while running.state == "queued" and time.monotonic() < deadline:  # until the worker has taken it
         time.sleep(0.01)
-    queued = service.submit(_parameters(), start, "0" * 64, None)
+    queued = service.submit(DreamRequest(_parameters(), start, "0" * 64))
     with pytest.raises(Refusal, match="The queue is full") as refused:
-        service.submit(_parameters(), start, "0" * 64, None)
+        service.submit(DreamRequest(_parameters(), start, "0" * 64))
     assert refused.value.status == 503 and int(refused.value.headers["Retry-After"]) >= 5
     assert service.cancel(queued) == "cancelled"
     service.cancel(running)

@@ -9,10 +9,8 @@ import concurrent.futures
 import io
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -21,50 +19,12 @@ import pytest
 import requests
 from PIL import Image
 
+from tests.helpers import Server, chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 MOUNTAIN = ROOT / "images" / "mountain.jpg"
 CLIENTS = 24
 QUEUE = 8
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-
-
-class Server:
-    """``deepdream serve`` in a subprocess on a free loopback port."""
-
-    def __init__(self, *options: str):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "deepdream.cli", "serve", "--port", "0", *options], cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
-        self.lines: list[str] = []
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            line = self.process.stdout.readline()
-            if not line:
-                break
-            self.lines.append(line)
-            if line.startswith("DeepDream web app on http://"):
-                self.url = line.split()[4].rstrip("/")
-                self._drainer = threading.Thread(target=self._drain, daemon=True)
-                self._drainer.start()
-                return
-        self.process.kill()
-        raise AssertionError("the server did not print its URL:\n" + "".join(self.lines))
-
-    def _drain(self) -> None:
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=60)
-        finally:
-            self.process.kill()
-            self._drainer.join(timeout=10)  # every line the server printed, its last one included
 
 
 @pytest.fixture(scope="module")
@@ -149,26 +109,12 @@ def test_serve_prints_its_url_and_stops_cleanly_on_sigterm():
     assert "stopped" in "".join(server.lines)
 
 
-def test_serve_says_when_its_port_is_taken(server):
+def test_serve_says_when_its_port_is_taken(server, tmp_path):
     port = server.url.rsplit(":", 1)[1]
-    result = subprocess.run([sys.executable, "-m", "deepdream.cli", "serve", "--port", port], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "deepdream.cli", "serve", "--port", port,
+                             "--data-dir", str(tmp_path)], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Try --port 5001" in result.stderr and "Traceback" not in result.stderr
-
-
-def _browser():
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.skip("no Chromium: apt-get install chromium chromium-driver (.ci/run does) to run the browser test")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1200,1300"):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
 
 def test_a_real_browser_uploads_the_mountain_and_sees_its_dream_beside_it(server, tmp_path):
@@ -176,15 +122,16 @@ def test_a_real_browser_uploads_the_mountain_and_sees_its_dream_beside_it(server
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser = _browser()
+    browser = chromium()
     try:
         browser.get(server.url + "/")
         wait = WebDriverWait(browser, 60)
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, "#layers input:checked"))
         browser.find_element(By.ID, "image").send_keys(str(MOUNTAIN))
         wait.until(expected_conditions.element_to_be_clickable((By.ID, "dream"))).click()
-        WebDriverWait(browser, 300).until(lambda b: b.execute_script(
-            "const r = document.getElementById('result'); return r.complete && r.naturalWidth > 0;"))
+        WebDriverWait(browser, 300).until(lambda b: b.find_element(By.ID, "progress-text").text.startswith("Done"))
+        WebDriverWait(browser, 60).until(lambda b: b.execute_script(  # the result, not the last preview
+            "const r = document.getElementById('result'); return r.complete && r.naturalWidth === 768;"))
         sizes = browser.execute_script(
             "return ['start', 'result'].map(id => [document.getElementById(id).naturalWidth,"
             " document.getElementById(id).getBoundingClientRect().left]);")
@@ -209,7 +156,7 @@ def test_a_real_browser_shows_a_bad_file_in_plain_words(server, tmp_path):
 
     fake = tmp_path / "holiday.jpg"
     fake.write_text("not a picture at all\n" * 50)
-    browser = _browser()
+    browser = chromium()
     try:
         browser.get(server.url + "/")
         WebDriverWait(browser, 60).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#layers input:checked"))

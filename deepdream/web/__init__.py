@@ -1,7 +1,8 @@
-"""The web app and HTTP API (``deepdream serve``): ``app`` (routes), ``jobs`` (the queue), ``server``
-(waitress), and the page in ``static/`` (no library, nothing loaded from outside)."""
+"""The web studio and HTTP API (``deepdream serve``): ``app`` (routes), ``forms`` (reading a dream request),
+``jobs`` (the queue and the live preview), ``history`` (each browser's dreams, kept in SQLite and files),
+``server`` (waitress), and the page in ``static/`` (no library, nothing loaded from outside)."""
 
 from deepdream.web.app import create_app
-from deepdream.web.jobs import DreamService, Job, Refusal, Settings
+from deepdream.web.jobs import DreamRequest, DreamService, Job, Refusal, Settings
 
-__all__ = ["create_app", "DreamService", "Job", "Refusal", "Settings"]
+__all__ = ["create_app", "DreamRequest", "DreamService", "Job", "Refusal", "Settings"]

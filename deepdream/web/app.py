@@ -5,103 +5,45 @@ Routes:
     POST   /deepdream               the documented route: waits its turn in the queue, answers image/jpeg
     POST   /api/jobs                202 and the job's id and URLs
     GET    /api/jobs/<id>           state, queue position, steps done of total, seconds left, error
+    GET    /api/jobs/<id>/preview   a small JPEG of the picture as it is now (the result once done)
     GET    /api/jobs/<id>/result    the JPEG, once done
     GET    /api/jobs/<id>/sidecar   the JSON sidecar the command line writes
     DELETE /api/jobs/<id>           cancel (a running dream stops at its next step)
+    GET    /api/history             this browser's kept dreams, newest first (with --data-dir)
+    GET    /api/history/<id>/<file> picture, sidecar, thumbnail or mask of one of them
+    DELETE /api/history/<id>        forget one
     GET    /api/recipe              the form's fields (defaults, limits, help) and each backbone's layers
     GET    /api/layers              the layers a dream can use, the form's defaults and limits
 
-Both dream routes take a multipart ``image`` and the optional fields ``layers`` (``mixed3,mixed5=1.5``),
-``steps`` (per octave), ``octaves``, ``step_size``, ``seed`` and ``max_side``: the recipe's fields
-that have a ``page`` default. Nothing here imports TensorFlow: the page and its layers load at once.
+Both dream routes take a multipart form (``deepdream.web.forms``): a start (an ``image`` file,
+``noise=WxH``, or ``from_dream=ID``), the recipe's fields, and an optional ``mask`` file. Each browser
+has an anonymous random id in a cookie; the history it sees is its own. Nothing here imports
+TensorFlow: the page and its layers load at once.
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import io
-import math
+import re
+import secrets
 import sys
 import traceback
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, jsonify, request, send_file, send_from_directory
+from flask import Flask, Response, g, jsonify, request, send_file, send_from_directory
 from werkzeug.exceptions import HTTPException
 
 from deepdream import backbones, recipe
-from deepdream.images import decode_image
 from deepdream.paths import PACKAGE_DIR, REPO_ROOT
-from deepdream.web.jobs import DreamService, Job, Refusal, Settings
+from deepdream.web.forms import FORM_DEFAULTS, FORM_LIMITS, read_dream_request
+from deepdream.web.jobs import DreamService, Job, Refusal, Settings, result_name
 
 STATIC_DIR = PACKAGE_DIR / "web" / "static"
 ATLAS = REPO_ROOT / "outputs" / "06_atlas_noise.jpg"  # the layer guide the page shows (notebook 06)
-# The page's fields and their defaults (a curl request without max_side gets the server's --max-side).
-FORM_DEFAULTS: dict[str, Any] = {field.name: field.page for field in recipe.FIELDS if field.page is not None}
-# name: (type, smallest, largest) of the numbers; max_side's largest is the server's --max-side.
-FORM_LIMITS: dict[str, tuple[type, float, float]] = {
-    field.name: (field.kind, field.low, field.high) for field in recipe.FIELDS
-    if field.page is not None and field.kind in (int, float)}
-
-
-def _number(form: Any, name: str, max_side: int) -> int | float:
-    kind, low, high = FORM_LIMITS[name]
-    high = min(high, max_side) if name == "max_side" else high
-    text = form.get(name, "").strip()
-    if not text:
-        return FORM_DEFAULTS[name] if name != "max_side" else max_side
-    try:
-        value = kind(text)
-    except ValueError:
-        raise Refusal(f"{name} must be a {'whole number' if kind is int else 'number'} from {low:g} to "
-                      f"{high:g}, got {text!r}.") from None
-    if not math.isfinite(value) or not low <= value <= high:
-        raise Refusal(f"{name} must be from {low:g} to {high:g}, got {text!r}.")
-    return value
-
-
-def read_dream_request(req: Any, settings: Settings) -> tuple[dict[str, Any], Any, str, str | None]:
-    """Checks a dream request's form and image; returns (parameters, start image, SHA-256, note).
-
-    Raises:
-        Refusal: a clear message for every mistake (no file, not an image, a bad field...).
-    """
-    known = {"layers", *FORM_LIMITS}
-    unknown = sorted(set(req.form) - known)
-    if unknown:
-        raise Refusal(f"Unknown field(s) {', '.join(unknown)}: the fields are image, {', '.join(sorted(known))}.")
-    upload = req.files.get("image")
-    if upload is None:
-        raise Refusal("No image: send the picture as the multipart field 'image', "
-                      "for example curl -F \"image=@photo.jpg\".")
-    try:
-        layers = recipe.parse_layers(req.form.get("layers") or FORM_DEFAULTS["layers"])
-    except argparse.ArgumentTypeError as error:
-        raise Refusal(f"layers: {error}.") from None
-    numbers = {name: _number(req.form, name, settings.max_side) for name in FORM_LIMITS}
-    data = upload.read()
-    name = Path(upload.filename or "upload.jpg").name[-100:] or "upload.jpg"
-    try:
-        start = decode_image(data, f"The upload '{name}'", max_side=numbers["max_side"])
-    except MemoryError as error:
-        raise Refusal(str(error), 413) from None
-    except ValueError as error:
-        raise Refusal(str(error)) from None
-    note = _shrink_note(data, start, numbers["max_side"])
-    parameters = {"image": name, "noise": None, **recipe.DEFAULTS, "layers": layers, **numbers}
-    return parameters, start, hashlib.sha256(data).hexdigest(), note
-
-
-def _shrink_note(data: bytes, start: Any, max_side: int) -> str | None:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(data)) as img:
-        width, height = img.size
-    if max(width, height) <= max_side:
-        return None
-    return (f"The image was {width}x{height} pixels; it was dreamed at {start.shape[1]}x{start.shape[0]} "
-            f"(longest side {max_side}).")
+CLIENT_COOKIE = "deepdream_client"  # an anonymous random id: whose history a dream is
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
+HISTORY_FILES = {"picture": "image/jpeg", "sidecar": "application/json", "thumbnail": "image/jpeg",
+                 "mask": "application/octet-stream"}
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -137,6 +79,17 @@ def create_app(settings: Settings | None = None) -> Flask:
         traceback.print_exc(file=sys.stderr)
         return error("The server failed on this request; its log has the details.", 500)
 
+    @app.before_request
+    def identify_client() -> None:  # the browser's anonymous id, made on its first request
+        given = request.cookies.get(CLIENT_COOKIE, "")
+        g.client, g.new_client = (given, False) if CLIENT_ID.fullmatch(given) else (secrets.token_urlsafe(18), True)
+
+    @app.after_request
+    def remember_client(response: Response) -> Response:
+        if getattr(g, "new_client", False):
+            response.set_cookie(CLIENT_COOKIE, g.client, max_age=365 * 24 * 3600, httponly=True, samesite="Strict")
+        return response
+
     @app.get("/")
     def page() -> Response:
         return send_from_directory(STATIC_DIR, "index.html")
@@ -163,18 +116,19 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     def job_urls(job: Job) -> dict[str, str]:
         base = f"/api/jobs/{job.id}"
-        return {"status_url": base, "result_url": base + "/result", "sidecar_url": base + "/sidecar"}
+        return {"status_url": base, "preview_url": base + "/preview", "result_url": base + "/result",
+                "sidecar_url": base + "/sidecar"}
 
     @app.post("/api/jobs")
     def submit() -> Response:
-        job = service.submit(*read_dream_request(request, settings))
+        job = service.submit(read_dream_request(request, settings, service.history, g.client), g.client)
         response = jsonify(**service.status(job), **job_urls(job))
         response.status_code, response.headers["Location"] = 202, f"/api/jobs/{job.id}"
         return response
 
     @app.post("/deepdream")
     def deepdream() -> Response:
-        job = service.submit(*read_dream_request(request, settings))
+        job = service.submit(read_dream_request(request, settings, service.history, g.client), g.client)
         if not job.ended.wait(settings.wait_seconds):
             service.cancel(job)
             raise Refusal(f"The dream did not finish within {settings.wait_seconds:g} s (the queue was busy, "
@@ -186,7 +140,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         if job.state != "done":
             why = job.error or f"it is {job.state} ({job.done} of {job.total} steps done)"
             raise Refusal(f"Job {job.id} has no result: {why}", 409)
-        stem = Path(job.parameters["image"]).stem + "_dream"
+        stem = Path(result_name(job.parameters)).stem
         if mimetype == "image/jpeg":
             response = Response(job.jpeg, mimetype=mimetype)
             response.headers["Content-Disposition"] = f'inline; filename="{_ascii(stem)}.jpg"'
@@ -202,6 +156,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         job = service.get(job_id)
         return jsonify(**service.status(job), **job_urls(job))
 
+    @app.get("/api/jobs/<job_id>/preview")
+    def preview(job_id: str) -> Response:
+        response = Response(service.preview(service.get(job_id)), mimetype="image/jpeg")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
     @app.get("/api/jobs/<job_id>/result")
     def result(job_id: str) -> Response:
         return _result(service.get(job_id), "image/jpeg")
@@ -215,6 +175,39 @@ def create_app(settings: Settings | None = None) -> Flask:
         job = service.get(job_id)
         state = service.cancel(job)
         return jsonify(id=job.id, state=state), 202 if state == "cancelling" else 200
+
+    def kept() -> Any:
+        if service.history is None:
+            raise Refusal("This server keeps no history: start it with --data-dir.", 404)
+        return service.history
+
+    def history_urls(dream_id: str) -> dict[str, str]:
+        return {f"{kind}_url": f"/api/history/{dream_id}/{kind}" for kind in ("picture", "sidecar", "thumbnail")}
+
+    @app.get("/api/history")
+    def history() -> Response:  # this client's dreams, newest first
+        entries = kept().list(g.client)
+        return jsonify(dreams=[entry | history_urls(entry["id"]) | (
+            {"mask_url": f"/api/history/{entry['id']}/mask"} if entry["has_mask"] else {}) for entry in entries])
+
+    @app.get("/api/history/<dream_id>/<kind>")
+    def history_file(dream_id: str, kind: str) -> Response:
+        if kind not in HISTORY_FILES:
+            raise Refusal(f"No such file of a dream: {kind!r}; they are {', '.join(HISTORY_FILES)}.", 404)
+        data = kept().read(g.client, dream_id, kind)
+        if data is None:
+            raise Refusal(f"No dream {dream_id!r} in your history (or its {kind} is gone).", 404)
+        response = Response(data, mimetype=HISTORY_FILES[kind])
+        if kind != "thumbnail":
+            name = f"{dream_id}{'.jpg' if kind == 'picture' else '.jpg.json' if kind == 'sidecar' else '.mask.png'}"
+            response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+        return response
+
+    @app.delete("/api/history/<dream_id>")
+    def forget(dream_id: str) -> Response:
+        if not kept().delete(g.client, dream_id):
+            raise Refusal(f"No dream {dream_id!r} in your history.", 404)
+        return jsonify(id=dream_id, state="deleted")
 
     return app
 

@@ -1,15 +1,19 @@
-"""The web app's dreams: a bounded queue, worker threads, progress, cancelling, and the jobs kept.
+"""The web app's dreams: a bounded queue, worker threads, progress, a live preview, cancelling, and the jobs kept.
 
-Nothing is written to disk: uploads, results and sidecars live in memory, the last ``keep_jobs`` jobs
-for at most ``keep_seconds``.
+Jobs live in memory: the last ``keep_jobs`` for at most ``keep_seconds``. With a data folder
+(``Settings.data_dir``), each finished dream is also kept in the history (``deepdream.web.history``),
+which survives a restart.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import io
+import json
 import math
 import secrets
+import sqlite3
 import sys
 import threading
 import time
@@ -17,8 +21,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from PIL import Image
+
 from deepdream import recipe
 from deepdream.files import SUITE_MARK, jpeg_bytes
+from deepdream.images import from_model
+from deepdream.web.history import History
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
@@ -31,6 +40,9 @@ class Settings:
     queue: int = 8  # dreams that may wait; one more is answered 503
     max_upload_mb: float = 20.0  # a larger body is answered 413
     max_side: int = 1024  # uploads are shrunk to this longest side (and a form may ask for less)
+    preview_side: int = 384  # the live preview's longest side, pixels
+    data_dir: Path | None = None  # where the history is kept (None: no history, as in the tests)
+    keep_mb: float = 500.0  # the history's size; the oldest dreams go first
     keep_jobs: int = 32  # finished jobs kept (the oldest go first)
     keep_seconds: float = 3600.0  # finished jobs are forgotten after this
     wait_seconds: float = 600.0  # POST /deepdream gives up (and cancels its dream) after this
@@ -44,6 +56,31 @@ class Refusal(Exception):
         self.status, self.headers = status, headers or {}
 
 
+@dataclasses.dataclass
+class DreamRequest:
+    """A checked request for one dream (``deepdream.web.forms`` reads it from a form).
+
+    Attributes:
+        parameters: the recipe (``deepdream.recipe``), checked.
+        start: the start image, (H, W, 3) in [0, 1].
+        input_sha256: the start file's hash (None for noise), for the sidecar.
+        note: what the service changed (the image shrunk), for the client.
+        mask: where to dream, (H, W, 1) in [0, 1] (``images.check_mask``); None dreams everywhere.
+        mask_png: the mask's file as sent, kept in the history beside the dream.
+        chain: the earlier steps when dreaming more (each ``{"parameters", "input_sha256"}``).
+        data: the start file's bytes, while the request is read.
+    """
+
+    parameters: dict[str, Any]
+    start: Any
+    input_sha256: str | None
+    note: str | None = None
+    mask: Any = None
+    mask_png: bytes | None = None
+    chain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    data: bytes | None = None
+
+
 class _Cancelled(Exception):
     """Raised inside a dream's step callback when its job was cancelled."""
 
@@ -53,13 +90,11 @@ class Job:
     """One dream: its request, its progress and its outcome."""
 
     id: str
-    parameters: dict[str, Any]
-    start: Any  # the start image (dropped once the dream ends)
+    request: DreamRequest  # its start and mask are dropped once the dream ends
     dm: Any  # the DreamModel
-    input_sha256: str
+    client: str  # the anonymous id of the browser or API client that asked for it
     total: int  # steps in all octaves
     work: float  # pixel-steps in all octaves (for the time estimates)
-    note: str | None  # what the service changed, for example the image shrunk
     start_size: tuple[int, int]  # (height, width) dreamed
     created: float = dataclasses.field(default_factory=time.monotonic)
     state: str = "queued"
@@ -70,8 +105,26 @@ class Job:
     error: str | None = None
     jpeg: bytes | None = None
     sidecar: dict[str, Any] | None = None
+    latest: Any = None  # the picture so far (the dream's working tensor in [-1, 1], or the start in [0, 1])
+    preview: tuple[int, bytes] | None = None  # (steps done, JPEG) of the last preview made
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
     ended: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self.request.parameters
+
+    @property
+    def note(self) -> str | None:
+        return self.request.note
+
+
+def result_name(parameters: dict[str, Any]) -> str:
+    """The file name of a dream's picture: ``photo_dream.jpg``, or ``noise_400x300_dream.jpg``."""
+    if parameters["image"]:
+        return Path(parameters["image"]).stem + "_dream.jpg"
+    width, height = parameters["noise"]
+    return f"noise_{width}x{height}_dream.jpg"
 
 
 class DreamService:
@@ -85,6 +138,7 @@ class DreamService:
         self._models: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
         self._model_lock = threading.Lock()
         self._seconds_per_work: float | None = None  # measured on finished dreams
+        self.history = History(settings.data_dir, settings.keep_mb) if settings.data_dir is not None else None
         self._closed = False
         self._workers = [threading.Thread(target=self._work, name=f"dreamer-{i}", daemon=True)
                          for i in range(settings.workers)]
@@ -92,31 +146,39 @@ class DreamService:
             worker.start()
 
     # -- submitting -------------------------------------------------------------------------
-    def model_for(self, layers: dict[str, float]) -> Any:
-        """The dream model for these layers, built once (a clear ValueError for an unknown layer)."""
+    def model_for(self, parameters: dict[str, Any]) -> Any:
+        """The dream model for these parameters (layers, channel...), built once (a clear ValueError if unknown)."""
         import deepdream_utils as dd
 
-        key = tuple(layers.items())
+        arguments = recipe.model_arguments(parameters)
+        key = json.dumps(arguments, sort_keys=True)
         with self._model_lock:
             if key not in self._models:
-                self._models[key] = dd.dream_model(layers)
+                self._models[key] = dd.dream_model(**arguments)
                 while len(self._models) > 4:
                     self._models.popitem(last=False)
             self._models.move_to_end(key)
             return self._models[key]
 
-    def submit(self, parameters: dict[str, Any], start: Any, input_sha256: str, note: str | None) -> Job:
-        """Checks a dream against its model and queues it; raises Refusal (503 when the queue is full)."""
+    def submit(self, request: DreamRequest, client: str = "") -> Job:
+        """Checks a dream against its model and queues it; raises Refusal (503 when the queue is full).
+
+        Args:
+            request: the dream (``deepdream.web.forms.read_dream_request``).
+            client: the anonymous id of the browser or API client (its history).
+        """
         import deepdream_utils as dd
 
+        parameters, start = request.parameters, request.start
+        request.data = None  # read; not kept
         try:
-            dm = self.model_for(parameters["layers"])
+            dm = self.model_for(parameters)
             dd.check_image_size(dm, start.shape[:2])
         except ValueError as error:
             raise Refusal(str(error)) from None
         shapes = dd.octave_shapes(start.shape[:2], parameters["octaves"], parameters["octave_scale"], dm.min_side)
-        job = Job(id=secrets.token_urlsafe(18), parameters=parameters, start=start, dm=dm, input_sha256=input_sha256,
-                  total=parameters["steps"] * len(shapes), note=note, start_size=start.shape[:2],
+        job = Job(id=secrets.token_urlsafe(18), request=request, dm=dm, client=client, start_size=start.shape[:2],
+                  total=parameters["steps"] * len(shapes),
                   work=float(parameters["steps"] * sum(h * w for h, w in shapes)))
         with self._lock:
             self._forget_old()
@@ -153,6 +215,30 @@ class DreamService:
                 self._jobs.pop(job.id, None)
                 return "deleted"
             return job.state
+
+    def preview(self, job: Job) -> bytes:
+        """A small JPEG of the picture as it is now: the start until the first step ends, then the dream.
+
+        Made here, in the request's thread, only when asked for, and once per step: the dream's
+        worker only keeps a reference to its working tensor, so watching costs it (almost) nothing.
+        """
+        latest, done = job.latest, job.done
+        if job.state == "done":
+            return job.jpeg
+        if latest is None:
+            why = "it is queued" if job.state == "queued" else f"it {job.state}: {job.error}"
+            raise Refusal(f"Job {job.id} has no picture to preview: {why}", 409)
+        cached = job.preview
+        if cached is not None and cached[0] == done:
+            return cached[1]
+        picture = latest if isinstance(latest, np.ndarray) else from_model(latest)
+        img = Image.fromarray((picture * 255 + 0.5).astype(np.uint8))
+        img.thumbnail((self.settings.preview_side, self.settings.preview_side), Image.BILINEAR)
+        buffer = io.BytesIO()
+        img.save(buffer, "JPEG", quality=80)
+        jpeg = buffer.getvalue()
+        job.preview = (done, jpeg)
+        return jpeg
 
     def status(self, job: Job) -> dict[str, Any]:
         """What ``GET /api/jobs/<id>`` answers."""
@@ -195,8 +281,20 @@ class DreamService:
         return seconds / (self.settings.workers if job.state == "queued" else 1)
 
     def _end(self, job: Job, state: str, error: str | None = None) -> None:
-        job.state, job.error, job.finished, job.start = state, error, time.monotonic(), None
+        job.state, job.error, job.finished = state, error, time.monotonic()
+        job.request.start = job.request.mask = job.latest = job.preview = None  # the result is kept; these not
         job.ended.set()
+
+    def _keep(self, job: Job) -> None:
+        """Adds a finished dream to the history; a failure to write is logged, and the dream stays in memory."""
+        if self.history is None:
+            return
+        try:
+            self.history.add(job.client, job.id, job.jpeg, job.sidecar, job.request.mask_png)
+        except (OSError, sqlite3.Error) as error:
+            print(f"deepdream serve: could not keep dream {job.id} in the history ({error})", file=sys.stderr)
+            job.request.note = " ".join(filter(None, [job.note, "It could not be kept in your history "
+                                                      "(the server's disk?): download it now."]))
 
     def _forget_old(self) -> None:
         finished = [job for job in self._jobs.values() if job.ended.is_set()]
@@ -220,20 +318,25 @@ class DreamService:
     def _run(self, job: Job) -> None:
         import deepdream_utils as dd
 
-        def on_step(done: int, total: int) -> None:
-            job.done, job.total = done, total
+        def on_step(done: int, total: int, image: Any) -> None:
+            job.latest, job.done, job.total = image, done, total
             if done == 1:
                 job.first_step = time.monotonic()
             if job.cancel.is_set():
                 raise _Cancelled
 
+        request = job.request
+        job.latest = request.start  # the preview shows the start until the first step ends
         try:
-            result, history = dd.dream_octaves(job.dm, job.start, progress=False, on_step=on_step,
-                                               **recipe.dream_arguments(job.parameters))
+            result, history = dd.dream_octaves(job.dm, request.start, progress=False, on_step=on_step,
+                                               mask=request.mask, **recipe.dream_arguments(job.parameters))
             seconds = time.monotonic() - job.started
-            sidecar = recipe.sidecar_record(job.parameters, job.input_sha256, result, history, seconds,
-                                         Path(job.parameters["image"]).stem + "_dream.jpg")
-            job.jpeg, job.sidecar = jpeg_bytes(result), {"written_by": SUITE_MARK, **sidecar}
+            sidecar = recipe.sidecar_record(job.parameters, request.input_sha256, result, history, seconds,
+                                            result_name(job.parameters))
+            link = {"parameters": job.parameters, "input_sha256": request.input_sha256}
+            job.jpeg, job.sidecar = jpeg_bytes(result), {"written_by": SUITE_MARK, **sidecar,
+                                                         "chain": [*request.chain, link]}
+            self._keep(job)
             with self._lock:
                 if job.done >= 2:  # the pace after step 1, per pixel-step
                     paced = job.work * (job.done - 1) / job.done

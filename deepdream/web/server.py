@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from deepdream import runtime
+from deepdream.web import history
 from deepdream.web.app import create_app
 from deepdream.web.jobs import Settings
 
@@ -27,6 +29,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-jobs", type=int, default=32, help="finished jobs kept in memory (default: 32)")
     parser.add_argument("--wait", type=float, default=600.0,
                         help="seconds POST /deepdream waits for its dream (default: 600)")
+    parser.add_argument("--data-dir", type=Path, default=history.default_data_dir(),
+                        help="where each browser's finished dreams are kept, indexed in SQLite; they survive a "
+                             f"restart (default: {history.default_data_dir()})")
+    parser.add_argument("--keep-mb", type=float, default=500.0,
+                        help="the history's size in megabytes; the oldest dreams go first (default: 500)")
     return parser
 
 
@@ -39,11 +46,16 @@ def main(argv: list[str] | None = None) -> int:
     for name in ("workers", "queue", "max_side", "keep_jobs"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.max_upload_mb <= 0 or args.wait <= 0 or not 0 <= args.port <= 65535:
-        parser.error("--max-upload-mb and --wait must be positive, --port from 0 to 65535")
+    if args.max_upload_mb <= 0 or args.wait <= 0 or args.keep_mb <= 0 or not 0 <= args.port <= 65535:
+        parser.error("--max-upload-mb, --wait and --keep-mb must be positive, --port from 0 to 65535")
     settings = Settings(workers=args.workers, queue=args.queue, max_upload_mb=args.max_upload_mb,
-                        max_side=args.max_side, keep_jobs=args.keep_jobs, wait_seconds=args.wait)
-    app = create_app(settings)
+                        max_side=args.max_side, keep_jobs=args.keep_jobs, wait_seconds=args.wait,
+                        data_dir=args.data_dir, keep_mb=args.keep_mb)
+    try:
+        app = create_app(settings)
+    except ValueError as error:  # the data folder cannot be written
+        print(f"deepdream serve: error: {error}", file=sys.stderr)
+        return 1
     try:
         server = waitress.create_server(
             app, host=args.host, port=args.port, threads=settings.queue + settings.workers + 4, ident="deepdream",
@@ -65,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.close()
             app.extensions["deepdream"].close()
-    print("deepdream serve: stopped; the jobs kept in memory are gone.", file=sys.stderr)
+    print(f"deepdream serve: stopped; the finished dreams are kept in {args.data_dir}, the queued ones are gone.",
+          file=sys.stderr)
     return 0
 
 

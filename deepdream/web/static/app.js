@@ -1,35 +1,29 @@
-// The DeepDream page: send the form to POST /api/jobs, poll the job, show the result. No libraries.
+// The DeepDream studio: a form built from GET /api/recipe, POST /api/jobs, a live preview while the job runs,
+// a mask painted on the start picture, a before/after slider, and this browser's history. No libraries.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-let file = null;
-let jobUrl = null;
-let numberFields = []; // the recipe's fields the page shows as numbers (GET /api/recipe)
+const state = {
+  file: null, // the chosen photo
+  jobUrl: null, // the job being dreamed
+  current: null, // the dream shown: {id, picture_url, sidecar_url, parameters}
+  numberFields: [], // the recipe's number fields the page shows
+  painted: false, // whether the mask has paint on it
+};
 
 function showError(message) {
   $("error").textContent = message;
   $("error").hidden = !message;
 }
 
-function setBusy(busy) {
-  $("dream").disabled = busy || !file;
-  $("cancel").hidden = !busy;
-  $("progress-box").hidden = !busy && !$("progress-text").textContent;
+function startKind() {
+  return document.querySelector("input[name=start]:checked").value;
 }
 
-function choose(chosen) {
-  if (!chosen) return;
-  if (!chosen.type.startsWith("image/")) {
-    showError(`"${chosen.name}" is not a picture: choose a JPEG, PNG or WebP file.`);
-    return;
-  }
-  file = chosen;
-  showError("");
-  $("drop-text").textContent = `${chosen.name} (${(chosen.size / 1e6).toFixed(1)} MB)`;
-  $("start").src = URL.createObjectURL(chosen);
-  $("result").removeAttribute("src");
-  $("downloads").hidden = true;
-  setBusy(false);
+function setBusy(busy) {
+  $("dream").disabled = busy;
+  $("cancel").hidden = !busy;
+  $("progress-box").hidden = !busy && !$("progress-text").textContent;
 }
 
 async function answer(response) {
@@ -38,16 +32,121 @@ async function answer(response) {
   return body;
 }
 
+// ---- the start picture and the mask painted on it ------------------------------------------------
+function showStart(src, width, height) {
+  const start = $("start");
+  if (src) start.src = src; else start.removeAttribute("src");
+  const size = () => resetMask(width || start.naturalWidth, height || start.naturalHeight);
+  if (src && !width) start.onload = size; else size();
+  $("before").src = src || "";
+}
+
+function noiseStart() {
+  const width = Number($("noise-width").value) || 512, height = Number($("noise-height").value) || 512;
+  const canvas = document.createElement("canvas"); // what it looks like; the server makes the seeded noise
+  Object.assign(canvas, { width: Math.min(width, 256), height: Math.min(height, 256) });
+  const context = canvas.getContext("2d");
+  const pixels = context.createImageData(canvas.width, canvas.height);
+  for (let i = 0; i < pixels.data.length; i += 4) {
+    const grey = 102 + Math.random() * 51;
+    pixels.data.set([grey, grey, grey, 255], i);
+  }
+  context.putImageData(pixels, 0, 0);
+  showStart(canvas.toDataURL(), width, height);
+}
+
+function chooseStart() {
+  const kind = startKind();
+  $("drop").hidden = kind !== "image";
+  $("noise-box").hidden = kind !== "noise";
+  if (kind === "noise") noiseStart();
+  else if (kind === "more" && state.current) showStart(state.current.picture_url);
+  else if (kind === "image" && state.file) showStart(URL.createObjectURL(state.file));
+  else showStart(null, 1, 1);
+}
+
+function choose(chosen) {
+  if (!chosen) return;
+  if (!chosen.type.startsWith("image/")) {
+    showError(`"${chosen.name}" is not a picture: choose a JPEG, PNG or WebP file.`);
+    return;
+  }
+  state.file = chosen;
+  showError("");
+  $("drop-text").textContent = `${chosen.name} (${(chosen.size / 1e6).toFixed(1)} MB)`;
+  document.querySelector("input[name=start][value=image]").checked = true;
+  chooseStart();
+}
+
+function resetMask(width, height) {
+  const mask = $("mask");
+  Object.assign(mask, { width: Math.max(1, width), height: Math.max(1, height) });
+  state.painted = false;
+}
+
+function setUpPainting() {
+  const mask = $("mask"), context = mask.getContext("2d");
+  let last = null;
+  const point = (event) => {
+    const box = mask.getBoundingClientRect();
+    return [(event.clientX - box.left) * mask.width / box.width, (event.clientY - box.top) * mask.height / box.height];
+  };
+  const paint = (event) => {
+    if (!last) return;
+    const [x, y] = point(event);
+    const eraser = document.querySelector("input[name=tool]:checked").value === "eraser";
+    context.globalCompositeOperation = eraser ? "destination-out" : "source-over";
+    context.strokeStyle = "#ff4fa0";
+    context.lineCap = context.lineJoin = "round";
+    context.lineWidth = Number($("brush-size").value) * mask.width / mask.getBoundingClientRect().width;
+    context.beginPath();
+    context.moveTo(...last);
+    context.lineTo(x, y);
+    context.stroke();
+    last = [x, y];
+    state.painted ||= !eraser;
+  };
+  mask.addEventListener("pointerdown", (event) => {
+    mask.setPointerCapture(event.pointerId);
+    last = point(event);
+    paint(event);
+  });
+  mask.addEventListener("pointermove", paint);
+  for (const name of ["pointerup", "pointercancel"]) mask.addEventListener(name, () => { last = null; });
+  $("clear-mask").addEventListener("click", () => resetMask(mask.width, mask.height));
+}
+
+// The mask as the server takes it: a greyscale PNG the start's size, white where painted, with a soft edge.
+function maskBlob() {
+  const mask = $("mask");
+  const white = document.createElement("canvas");
+  Object.assign(white, { width: mask.width, height: mask.height });
+  const paint = white.getContext("2d");
+  paint.drawImage(mask, 0, 0);
+  paint.globalCompositeOperation = "source-in";
+  paint.fillStyle = "#fff";
+  paint.fillRect(0, 0, white.width, white.height);
+  const out = document.createElement("canvas");
+  Object.assign(out, { width: mask.width, height: mask.height });
+  const context = out.getContext("2d");
+  context.fillStyle = "#000";
+  context.fillRect(0, 0, out.width, out.height);
+  context.filter = `blur(${Math.max(2, Math.round(Math.max(out.width, out.height) / 100))}px)`; // the soft edge
+  context.drawImage(white, 0, 0);
+  return new Promise((resolve) => out.toBlob(resolve, "image/png"));
+}
+
+// ---- dreaming: send, follow the job with its live preview, show the result ------------------------
 function seconds(value) {
   if (value === null || value === undefined) return "";
   return value < 60 ? `, about ${Math.ceil(value)} s left` : `, about ${Math.ceil(value / 60)} min left`;
 }
 
-async function poll() {
-  while (jobUrl) {
-    let job;
+async function poll(job) {
+  let shown = -1;
+  while (state.jobUrl) {
     try {
-      job = await answer(await fetch(jobUrl));
+      job = await answer(await fetch(state.jobUrl));
     } catch (error) {
       showError(error.message);
       break;
@@ -57,25 +156,38 @@ async function poll() {
       $("progress-text").textContent = `Waiting in the queue: place ${job.queue_position}${seconds(job.seconds_left)}`;
     } else if (job.state === "running") {
       $("progress-text").textContent = `Dreaming: step ${job.steps_done} of ${job.steps_total}${seconds(job.seconds_left)}`;
+      if (job.steps_done !== shown) { // the picture as it is now
+        shown = job.steps_done;
+        $("result").src = `${job.preview_url}?step=${shown}`;
+        $("result-caption").textContent = `Live preview: step ${shown} of ${job.steps_total}`;
+      }
     } else {
       finish(job);
       return;
     }
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  jobUrl = null;
+  state.jobUrl = null;
   setBusy(false);
 }
 
+function showDream(dream, caption) {
+  state.current = dream;
+  $("result").src = dream.picture_url;
+  $("result-caption").textContent = caption;
+  $("download-image").href = dream.picture_url;
+  $("download-sidecar").href = dream.sidecar_url;
+  $("downloads").hidden = false;
+  $("start-more").disabled = false;
+  $("compare-box").hidden = !$("before").getAttribute("src");
+}
+
 function finish(job) {
-  jobUrl = null;
+  state.jobUrl = null;
   if (job.state === "done") {
     $("progress-text").textContent = `Done: ${job.steps_total} steps in ${job.run_seconds.toFixed(0)} s.`;
-    $("result").src = job.result_url;
-    $("result-caption").textContent = `Dream: ${describe()}`;
-    $("download-image").href = job.result_url;
-    $("download-sidecar").href = job.sidecar_url;
-    $("downloads").hidden = false;
+    showDream({ id: job.id, picture_url: job.result_url, sidecar_url: job.sidecar_url }, `Dream: ${describe()}`);
+    loadHistory();
   } else if (job.state === "cancelled") {
     $("progress-text").textContent = "Cancelled.";
   } else {
@@ -86,7 +198,9 @@ function finish(job) {
 }
 
 function chosenLayers() {
-  return [...document.querySelectorAll("#layers input:checked")].map((box) => box.value).join(",");
+  return [...document.querySelectorAll("#layers input[type=checkbox]:checked")]
+    .map((box) => { const weight = $(`weight-${box.value}`).value; return weight === "1" ? box.value : `${box.value}=${weight}`; })
+    .join(",");
 }
 
 function describe() {
@@ -95,22 +209,26 @@ function describe() {
 
 async function dream(event) {
   event.preventDefault();
-  if (!file) return;
+  const kind = startKind(), form = new FormData();
+  if (kind === "image" && !state.file) return showError("Choose a photo first, or start from noise.");
+  if (kind === "more" && !state.current) return showError("Dream once first: then you can dream more from it.");
   const layers = chosenLayers();
-  if (!layers) {
-    showError("Choose at least one layer.");
-    return;
-  }
+  if (!layers) return showError("Choose at least one layer.");
   showError("");
   $("note").hidden = true;
-  $("result").removeAttribute("src");
-  $("downloads").hidden = true;
-  const form = new FormData();
-  form.append("image", file);
+  if (kind === "image") form.append("image", state.file);
+  if (kind === "noise") form.append("noise", `${$("noise-width").value}x${$("noise-height").value}`);
+  if (kind === "more") form.append("from_dream", state.current.id);
   form.append("layers", layers);
-  for (const field of numberFields) form.append(field.name, $(field.name).value);
+  for (const field of state.numberFields) form.append(field.name, $(field.name).value);
+  if ($("channel").value !== "") form.append("channel", $("channel").value);
+  if ($("folds").value !== "1" || $("mirror").checked) {
+    form.append("symmetry", $("folds").value === "1" ? "mirror" : `${$("folds").value}${$("mirror").checked ? "m" : ""}`);
+  }
+  form.append("normalize", $("normalize").value);
+  if (state.painted) form.append("mask", await maskBlob(), "mask.png");
   $("progress").value = 0;
-  $("progress-text").textContent = "Sending the picture...";
+  $("progress-text").textContent = "Sending...";
   setBusy(true);
   try {
     const job = await answer(await fetch("/api/jobs", { method: "POST", body: form }));
@@ -118,8 +236,8 @@ async function dream(event) {
       $("note").textContent = job.note;
       $("note").hidden = false;
     }
-    jobUrl = job.status_url;
-    await poll();
+    state.jobUrl = job.status_url;
+    await poll(job);
   } catch (error) {
     $("progress-text").textContent = "";
     showError(error.message);
@@ -128,12 +246,109 @@ async function dream(event) {
 }
 
 async function cancel() {
-  if (!jobUrl) return;
+  if (!state.jobUrl) return;
   try {
-    await answer(await fetch(jobUrl, { method: "DELETE" }));
+    await answer(await fetch(state.jobUrl, { method: "DELETE" }));
   } catch (error) {
     showError(error.message);
   }
+}
+
+// ---- history: this browser's dreams, kept by the server -------------------------------------------
+async function loadHistory() {
+  let dreams;
+  try {
+    ({ dreams } = await answer(await fetch("/api/history")));
+  } catch {
+    return; // a server without --data-dir keeps none
+  }
+  $("history-box").hidden = dreams.length === 0;
+  $("history").replaceChildren(...dreams.map((entry) => {
+    const item = document.createElement("li");
+    const when = new Date(entry.created * 1000).toLocaleString();
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "open";
+    open.setAttribute("aria-label", `Open the dream of ${when}`);
+    const thumbnail = document.createElement("img");
+    Object.assign(thumbnail, { src: entry.thumbnail_url, alt: `Dream of ${when}` });
+    open.append(thumbnail);
+    open.addEventListener("click", () => reopen(entry));
+    const download = document.createElement("a");
+    Object.assign(download, { href: entry.picture_url, download: `${entry.id}.jpg`, textContent: "download" });
+    const remove = document.createElement("button");
+    Object.assign(remove, { type: "button", textContent: "delete", className: "delete" });
+    remove.setAttribute("aria-label", `Delete the dream of ${when}`);
+    remove.addEventListener("click", async () => {
+      await fetch(`/api/history/${entry.id}`, { method: "DELETE" });
+      if (state.current && state.current.id === entry.id) state.current = null;
+      loadHistory();
+    });
+    item.append(open, download, remove);
+    return item;
+  }));
+}
+
+function reopen(entry) {
+  const p = entry.parameters;
+  for (const box of document.querySelectorAll("#layers input[type=checkbox]")) {
+    box.checked = box.value in p.layers;
+    if (box.checked) $(`weight-${box.value}`).value = p.layers[box.value];
+  }
+  for (const field of state.numberFields) if (p[field.name] !== null) $(field.name).value = p[field.name];
+  $("channel").value = p.channel ?? "";
+  const symmetry = p.symmetry || "";
+  $("folds").value = symmetry === "mirror" ? "1" : (symmetry.replace("m", "") || "1");
+  $("mirror").checked = symmetry.endsWith("m") || symmetry === "mirror";
+  $("normalize").value = p.normalize;
+  showDream(entry, `Reopened: ${chosenLayers()}, seed ${p.seed}`);
+}
+
+// ---- the form, from the recipe ----------------------------------------------------------------------
+function labelled(text, input, help) {
+  const label = document.createElement("label");
+  label.append(`${text} `, input);
+  if (help) input.title = help;
+  return label;
+}
+
+function buildForm(recipe) {
+  const backbone = recipe.backbones.inceptionv3;
+  const fields = Object.fromEntries(recipe.fields.map((field) => [field.name, field]));
+  const chosen = fields.layers.page.split(",");
+  for (const name of backbone.suggested_layers) {
+    const box = document.createElement("input");
+    Object.assign(box, { type: "checkbox", value: name, checked: chosen.includes(name), id: `layer-${name}` });
+    const weight = document.createElement("input");
+    Object.assign(weight, { type: "range", min: 0.1, max: 2, step: 0.1, value: 1, id: `weight-${name}` });
+    weight.setAttribute("aria-label", `weight of ${name}`);
+    const named = document.createElement("label");
+    named.append(box, ` ${name}`);
+    const row = document.createElement("div");
+    row.className = "layer";
+    row.append(named, labelled("weight", weight));
+    $("layers").append(row);
+  }
+  state.numberFields = recipe.page_fields.filter((name) => name !== "layers").map((name) => fields[name]);
+  for (const field of state.numberFields) {
+    const input = document.createElement("input");
+    Object.assign(input, { id: field.name, name: field.name, type: "number", min: field.low, max: field.high,
+      step: field.kind === "int" ? 1 : field.low, value: field.page });
+    $("numbers").append(labelled(field.label, input, field.help));
+  }
+  const channel = document.createElement("input");
+  Object.assign(channel, { id: "channel", type: "number", min: 0, max: fields.channel.high, placeholder: "all" });
+  const folds = document.createElement("select");
+  folds.id = "folds";
+  for (const n of [1, 2, 3, 4, 5, 6, 8, 10, 12]) folds.append(new Option(n === 1 ? "none" : `${n}-fold`, n));
+  const mirror = document.createElement("input");
+  Object.assign(mirror, { id: "mirror", type: "checkbox" });
+  const normalize = document.createElement("select");
+  normalize.id = "normalize";
+  for (const choice of fields.normalize.choices) normalize.append(new Option(choice, choice));
+  $("extras").append(labelled("Channel (one layer)", channel, fields.channel.help),
+    labelled("Kaleidoscope", folds, fields.symmetry.help), labelled("mirrored", mirror),
+    labelled("Normalisation", normalize, fields.normalize.help));
 }
 
 async function setUp() {
@@ -146,36 +361,18 @@ async function setUp() {
     drop.classList.remove("over");
     choose(event.dataTransfer.files[0]);
   });
+  for (const radio of document.querySelectorAll("input[name=start]")) radio.addEventListener("change", chooseStart);
+  for (const id of ["noise-width", "noise-height"]) $(id).addEventListener("change", noiseStart);
+  $("compare").addEventListener("input", () => { $("before").style.clipPath = `inset(0 ${100 - $("compare").value}% 0 0)`; });
   $("dream-form").addEventListener("submit", dream);
   $("cancel").addEventListener("click", cancel);
+  setUpPainting();
   try {
     buildForm(await answer(await fetch("/api/recipe")));
   } catch (error) {
     showError(`Could not read the form from the server: ${error.message}`);
   }
-}
-
-// The form comes from the recipe: a layer box per suggested layer, a number input per field the page shows.
-function buildForm(recipe) {
-  const backbone = recipe.backbones.inceptionv3;
-  const fields = Object.fromEntries(recipe.fields.map((field) => [field.name, field]));
-  const chosen = fields.layers.page.split(",");
-  for (const name of backbone.suggested_layers) {
-    const label = document.createElement("label");
-    const box = document.createElement("input");
-    Object.assign(box, { type: "checkbox", value: name, checked: chosen.includes(name) });
-    label.append(box, ` ${name}`);
-    $("layers").append(label);
-  }
-  numberFields = recipe.page_fields.filter((name) => name !== "layers").map((name) => fields[name]);
-  for (const field of numberFields) {
-    const label = document.createElement("label");
-    const input = document.createElement("input");
-    Object.assign(input, { id: field.name, name: field.name, type: "number", min: field.low, max: field.high,
-      step: field.kind === "int" ? 1 : field.low, value: field.page, title: field.help });
-    label.append(`${field.label} `, input);
-    $("numbers").append(label);
-  }
+  loadHistory();
 }
 
 setUp();

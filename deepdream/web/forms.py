@@ -1,0 +1,189 @@
+"""Reading a dream request: its start (a photo, seeded noise, or an earlier dream), its fields and its mask.
+
+A request is a multipart form. Its start is exactly one of:
+
+- ``image``: a picture file (any format Pillow reads), shrunk to ``max_side``;
+- ``noise``: ``WIDTHxHEIGHT``, seeded grey noise of that size (seeded by ``seed``);
+- ``from_dream``: the id of one of this client's earlier dreams ("Dream more"), whose picture is
+  dreamed again; the new sidecar's chain holds every step.
+
+The optional fields are the recipe's that have a ``page`` default (``layers``, ``steps``,
+``step_size``, ``octaves``, ``seed``, ``max_side``) and those the studio adds (``channel``,
+``symmetry``, ``normalize``); ``mask`` is a greyscale picture the size of the start (white dreams,
+black keeps the picture, grey makes a soft edge). Every mistake is a ``Refusal`` with a clear message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps
+
+from deepdream import recipe
+from deepdream.images import check_mask, decode_image, noise_image
+from deepdream.web.history import History
+from deepdream.web.jobs import DreamRequest, Refusal, Settings
+
+# The page's fields and their defaults (a curl request without max_side gets the server's --max-side).
+FORM_DEFAULTS: dict[str, Any] = {field.name: field.page for field in recipe.FIELDS if field.page is not None}
+# name: (type, smallest, largest) of the numbers; max_side's largest is the server's --max-side.
+FORM_LIMITS: dict[str, tuple[type, float, float]] = {
+    field.name: (field.kind, field.low, field.high) for field in recipe.FIELDS
+    if field.page is not None and field.kind in (int, float)}
+STUDIO_FIELDS = ("channel", "symmetry", "normalize")  # more of the recipe, empty by default
+
+
+def _number(form: Any, name: str, max_side: int) -> int | float:
+    kind, low, high = FORM_LIMITS[name]
+    high = min(high, max_side) if name == "max_side" else high
+    text = form.get(name, "").strip()
+    if not text:
+        return FORM_DEFAULTS[name] if name != "max_side" else max_side
+    try:
+        value = kind(text)
+    except ValueError:
+        raise Refusal(f"{name} must be a {'whole number' if kind is int else 'number'} from {low:g} to "
+                      f"{high:g}, got {text!r}.") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise Refusal(f"{name} must be from {low:g} to {high:g}, got {text!r}.")
+    return value
+
+
+def _studio_fields(form: Any) -> dict[str, Any]:
+    """``channel``, ``symmetry`` and ``normalize``, checked as the command line checks them."""
+    found: dict[str, Any] = {}
+    for name in STUDIO_FIELDS:
+        text = form.get(name, "").strip()
+        if not text:
+            continue
+        field = recipe.FIELD[name]
+        try:
+            value = int(text) if field.kind is int else text
+            if field.kind is int and not field.low <= value <= field.high:
+                raise ValueError
+            if field.kind == "symmetry":
+                recipe.parse_symmetry(text)
+            recipe.check(name, value)
+        except (ValueError, argparse.ArgumentTypeError) as error:
+            detail = str(error) or f"from {field.low:g} to {field.high:g}"
+            raise Refusal(f"{name}: {detail} (got {text!r}).") from None
+        found[name] = value
+    return found
+
+
+def read_dream_request(req: Any, settings: Settings, history: History | None, client: str) -> DreamRequest:
+    """Checks a dream request's start, fields and mask; returns what the service queues.
+
+    Args:
+        req: the Flask request.
+        settings: the server's limits.
+        history: the dreams kept (for ``from_dream``), or None when the server keeps none.
+        client: the anonymous id of the browser or API client.
+
+    Raises:
+        Refusal: a clear message for every mistake (no start, not an image, a bad field...).
+    """
+    known = {"layers", *FORM_LIMITS, *STUDIO_FIELDS, "noise", "from_dream"}
+    unknown = sorted((set(req.form) - known) | (set(req.files) - {"image", "mask"}))
+    if unknown:
+        raise Refusal(f"Unknown field(s) {', '.join(unknown)}: the fields are {', '.join(sorted(known))}, "
+                      "and the files image and mask.")
+    given = (["image"] if "image" in req.files else []) + [
+        name for name in ("noise", "from_dream") if req.form.get(name, "").strip()]
+    if len(given) != 1:
+        raise Refusal("No image: send the picture as the multipart field 'image', for example curl -F "
+                      "\"image=@photo.jpg\"; or start from noise=WIDTHxHEIGHT, or from_dream=ID." if not given else
+                      f"Give one start, not {' and '.join(given)}: image, noise or from_dream.")
+    try:
+        layers = recipe.parse_layers(req.form.get("layers") or FORM_DEFAULTS["layers"])
+    except argparse.ArgumentTypeError as error:
+        raise Refusal(f"layers: {error}.") from None
+    numbers = {name: _number(req.form, name, settings.max_side) for name in FORM_LIMITS}
+    parameters = {**recipe.DEFAULTS, "layers": layers, **numbers, **_studio_fields(req.form)}
+    request = _start(given[0], req, parameters, settings, history, client)
+    request.parameters["mask"], request.mask, request.mask_png = _mask(req.files.get("mask"), request)
+    request.parameters = recipe.check_all(request.parameters)
+    return request
+
+
+def _start(kind: str, req: Any, parameters: dict[str, Any], settings: Settings, history: History | None,
+           client: str) -> DreamRequest:
+    max_side = parameters["max_side"]
+    if kind == "noise":
+        try:
+            width, height = recipe.parse_size(req.form["noise"].strip())
+        except argparse.ArgumentTypeError as error:
+            raise Refusal(f"noise: {error}.") from None
+        if min(width, height) < 32 or max(width, height) > settings.max_side:  # max_side shrinks photos only
+            raise Refusal(f"noise: each side must be from 32 to {settings.max_side} pixels, got {width}x{height}.")
+        return DreamRequest(parameters | {"image": None, "noise": [width, height]},
+                            noise_image(width, height, seed=parameters["seed"]), None)
+    if kind == "from_dream":
+        dream_id = req.form["from_dream"].strip()
+        data = history.read(client, dream_id, "picture") if history is not None else None
+        sidecar = history.read(client, dream_id, "sidecar") if data is not None else None
+        if data is None or sidecar is None:
+            raise Refusal(f"No dream {dream_id!r} in your history: it was deleted, or made in another browser.",
+                          404)
+        record = json.loads(sidecar)
+        chain = record.get("chain") or [{"parameters": record["parameters"], "input_sha256": record["input_sha256"]}]
+        start = decode_image(data, "The earlier dream", max_side=max_side)
+        return DreamRequest(parameters | {"image": f"{dream_id}.jpg", "noise": None}, start,
+                            hashlib.sha256(data).hexdigest(), chain=chain, data=data)
+    upload = req.files["image"]
+    data = upload.read()
+    name = Path(upload.filename or "upload.jpg").name[-100:] or "upload.jpg"
+    try:
+        start = decode_image(data, f"The upload '{name}'", max_side=max_side)
+    except MemoryError as error:
+        raise Refusal(str(error), 413) from None
+    except ValueError as error:
+        raise Refusal(str(error)) from None
+    return DreamRequest(parameters | {"image": name, "noise": None}, start, hashlib.sha256(data).hexdigest(),
+                        note=_shrink_note(data, start, max_side), data=data)
+
+
+def _shrink_note(data: bytes, start: Any, max_side: int) -> str | None:
+    height, width = _pixel_size(data)
+    if max(width, height) <= max_side:
+        return None
+    return (f"The image was {width}x{height} pixels; it was dreamed at {start.shape[1]}x{start.shape[0]} "
+            f"(longest side {max_side}).")
+
+
+def _mask(upload: Any, request: DreamRequest) -> tuple[str | None, Any, bytes | None]:
+    """The optional mask: its name, its (H, W, 1) array at the start's size, and its file for the history."""
+    if upload is None:
+        return None, None, None
+    data = upload.read()
+    name = Path(upload.filename or "mask.png").name[-100:] or "mask.png"
+    max_side = request.parameters["max_side"]
+    try:
+        shrunk = decode_image(data, f"The mask '{name}'", max_side=max_side)  # a clear error if not an image
+        height, width = _pixel_size(data)
+        if request.data is not None:
+            image_height, image_width = _pixel_size(request.data)
+        else:
+            image_height, image_width = request.start.shape[:2]
+        if (height, width) != (image_height, image_width):
+            raise ValueError(f"The mask is {width}x{height} pixels, the image {image_width}x{image_height}: "
+                             "paint the mask on the image itself (white dreams, black keeps it).")
+        mask = check_mask(shrunk, request.start.shape)
+    except MemoryError as error:
+        raise Refusal(str(error), 413) from None
+    except ValueError as error:
+        raise Refusal(str(error)) from None
+    return name, mask, data  # the file as sent, kept beside the dream
+
+
+def _pixel_size(data: bytes) -> tuple[int, int]:
+    """(height, width) of an image file, upright (as ``decode_image`` reads it)."""
+    with Image.open(io.BytesIO(data)) as img:
+        width, height = ImageOps.exif_transpose(img).size
+    return height, width

@@ -1,0 +1,187 @@
+"""The studio's history: each finished dream kept in a data folder, indexed in SQLite, per browser.
+
+The data folder (``deepdream serve --data-dir``; by default the user's data directory) holds::
+
+    history.sqlite3          the index: one row per dream (its client, time, bytes on disk, parameters)
+    dreams/<id>.jpg          the picture
+    dreams/<id>.jpg.json     its sidecar (the chain of steps that made it)
+    dreams/<id>.thumb.jpg    a thumbnail for the page's strip
+    dreams/<id>.mask.png     the mask it was dreamed with, if any
+
+Each file is written atomically before its row is added, so a row has its files unless something
+outside removed them: such a row, or a corrupt file, is skipped with a log line, never an error for the
+client. Each dream belongs to one client (the anonymous id in the browser's cookie) and only that client
+lists, opens or deletes it. When the folder is over ``keep_mb``, the oldest dreams go first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+THUMBNAIL_SIDE = 160  # the strip's thumbnails, longest side in pixels
+SCHEMA = """CREATE TABLE IF NOT EXISTS dreams (
+    id TEXT PRIMARY KEY, client TEXT NOT NULL, created REAL NOT NULL, bytes INTEGER NOT NULL,
+    parameters TEXT NOT NULL, has_mask INTEGER NOT NULL DEFAULT 0)"""
+
+
+def default_data_dir() -> Path:
+    """The user's data directory for the studio: XDG on Linux, Application Support on macOS, LOCALAPPDATA on Windows."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "deepdream"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Writes ``data`` to a hidden file beside ``path``, then renames it: a reader sees all of it or nothing.
+
+    (``deepdream.files.write_atomically`` holds signals, which only the main thread may; this runs in
+    the server's worker threads.)
+    """
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+
+
+def _log(message: str) -> None:
+    print(f"deepdream history: {message}", file=sys.stderr, flush=True)
+
+
+class History:
+    """The dreams kept in ``folder``, indexed in ``folder/history.sqlite3``.
+
+    Args:
+        folder: the data folder (created if missing).
+        keep_mb: the most megabytes of dreams kept; the oldest go first.
+    """
+
+    def __init__(self, folder: Path, keep_mb: float = 500.0):
+        self.folder = Path(folder)
+        self.dreams = self.folder / "dreams"
+        self.keep_bytes = int(keep_mb * 1024 * 1024)
+        try:
+            self.dreams.mkdir(parents=True, exist_ok=True)
+            with self._database() as db:
+                db.execute(SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise ValueError(f"Cannot keep the history in '{self.folder}' ({error}): choose another --data-dir "
+                             "that you can write to.") from None
+
+    @contextlib.contextmanager
+    def _database(self):
+        db = sqlite3.connect(self.folder / "history.sqlite3", timeout=30)
+        try:
+            with db:  # one transaction, committed on success
+                yield db
+        finally:
+            db.close()
+
+    def path(self, dream_id: str, kind: str) -> Path:
+        """The file of one dream: kind is ``picture``, ``sidecar``, ``thumbnail`` or ``mask``."""
+        suffix = {"picture": ".jpg", "sidecar": ".jpg.json", "thumbnail": ".thumb.jpg", "mask": ".mask.png"}[kind]
+        return self.dreams / f"{dream_id}{suffix}"
+
+    def add(self, client: str, dream_id: str, jpeg: bytes, sidecar: dict[str, Any], mask_png: bytes | None = None
+            ) -> None:
+        """Keeps one finished dream (files first, then its row), then trims the oldest to ``keep_mb``."""
+        with Image.open(io.BytesIO(jpeg)) as img:
+            img.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.BILINEAR)
+            thumbnail = io.BytesIO()
+            img.convert("RGB").save(thumbnail, "JPEG", quality=80)
+        blobs = {"picture": jpeg, "sidecar": json.dumps(sidecar, indent=2).encode(), "thumbnail": thumbnail.getvalue()}
+        if mask_png is not None:
+            blobs["mask"] = mask_png
+        for kind, data in blobs.items():
+            _write_atomically(self.path(dream_id, kind), data)
+        with self._database() as db:
+            db.execute("INSERT OR REPLACE INTO dreams VALUES (?, ?, ?, ?, ?, ?)",
+                       (dream_id, client, time.time(), sum(map(len, blobs.values())),
+                        json.dumps(sidecar["parameters"]), int(mask_png is not None)))
+        self.trim()
+
+    def list(self, client: str) -> list[dict[str, Any]]:
+        """This client's dreams, newest first: id, time, parameters; a row whose files are gone is skipped."""
+        with self._database() as db:
+            rows = db.execute("SELECT id, created, parameters, has_mask FROM dreams WHERE client = ? "
+                              "ORDER BY created DESC, rowid DESC", (client,)).fetchall()
+        found = []
+        for dream_id, created, parameters, has_mask in rows:
+            if not all(self.path(dream_id, kind).is_file() for kind in ("picture", "sidecar", "thumbnail")):
+                _log(f"skipped dream {dream_id}: a file of it is missing from {self.dreams}")
+                continue
+            try:
+                parameters = json.loads(parameters)
+            except json.JSONDecodeError:
+                _log(f"skipped dream {dream_id}: its parameters in the index are not JSON")
+                continue
+            found.append({"id": dream_id, "created": created, "parameters": parameters, "has_mask": bool(has_mask)})
+        return found
+
+    def owns(self, client: str, dream_id: str) -> bool:
+        """Whether ``dream_id`` is one of this client's dreams."""
+        with self._database() as db:
+            return db.execute("SELECT 1 FROM dreams WHERE id = ? AND client = ?", (dream_id, client)).fetchone() \
+                is not None
+
+    def read(self, client: str, dream_id: str, kind: str) -> bytes | None:
+        """One file of one of this client's dreams; None if it is not theirs, or the file is gone."""
+        if not self.owns(client, dream_id):
+            return None
+        try:
+            data = self.path(dream_id, kind).read_bytes()
+        except OSError as error:
+            _log(f"cannot read the {kind} of dream {dream_id}: {error}")
+            return None
+        if kind == "sidecar":
+            try:
+                json.loads(data)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                _log(f"the sidecar of dream {dream_id} is corrupt: skipped")
+                return None
+        return data
+
+    def delete(self, client: str, dream_id: str) -> bool:
+        """Deletes one of this client's dreams (row and files); False if it is not theirs."""
+        with self._database() as db:
+            deleted = db.execute("DELETE FROM dreams WHERE id = ? AND client = ?", (dream_id, client)).rowcount
+        if deleted:
+            self._remove_files(dream_id)
+        return bool(deleted)
+
+    def trim(self) -> None:
+        """Deletes the oldest dreams (of any client) until the kept ones fit in ``keep_mb``."""
+        with self._database() as db:
+            rows = db.execute("SELECT id, bytes FROM dreams ORDER BY created DESC, rowid DESC").fetchall()
+            total, dropped = 0, []
+            for dream_id, size in rows:
+                total += size
+                if total > self.keep_bytes:
+                    dropped.append(dream_id)
+            db.executemany("DELETE FROM dreams WHERE id = ?", [(dream_id,) for dream_id in dropped])
+        for dream_id in dropped:
+            self._remove_files(dream_id)
+
+    def _remove_files(self, dream_id: str) -> None:
+        for kind in ("picture", "sidecar", "thumbnail", "mask"):
+            with contextlib.suppress(FileNotFoundError):
+                self.path(dream_id, kind).unlink()
