@@ -108,7 +108,10 @@ def read_dream_request(req: Any, settings: Settings, history: History | None, cl
     parameters = {**recipe.DEFAULTS, "layers": layers, **numbers, **_studio_fields(req.form)}
     request = _start(given[0], req, parameters, settings, history, client)
     request.parameters["mask"], request.mask, request.mask_png = _mask(req.files.get("mask"), request)
-    request.parameters = recipe.check_all(request.parameters)
+    try:
+        request.parameters = recipe.check_all(request.parameters)
+    except ValueError as error:
+        raise Refusal(f"{error}.") from None
     return request
 
 
@@ -132,7 +135,8 @@ def _start(kind: str, req: Any, parameters: dict[str, Any], settings: Settings, 
             raise Refusal(f"No dream {dream_id!r} in your history: it was deleted, or made in another browser.",
                           404)
         record = json.loads(sidecar)
-        chain = record.get("chain") or [{"parameters": record["parameters"], "input_sha256": record["input_sha256"]}]
+        chain = record.get("chain") or [{"parameters": record["parameters"],
+                                          "input_sha256": record.get("input_sha256")}]
         start = decode_image(data, "The earlier dream", max_side=max_side)
         return DreamRequest(parameters | {"image": f"{dream_id}.jpg", "noise": None}, start,
                             hashlib.sha256(data).hexdigest(), chain=chain, data=data)

@@ -22,12 +22,13 @@ import json
 import os
 import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from PIL import Image
+
+from deepdream.files import write_atomically
 
 THUMBNAIL_SIDE = 160  # the strip's thumbnails, longest side in pixels
 SCHEMA = """CREATE TABLE IF NOT EXISTS dreams (
@@ -44,23 +45,6 @@ def default_data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "deepdream"
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Writes ``data`` to a hidden file beside ``path``, then renames it: a reader sees all of it or nothing.
-
-    (``deepdream.files.write_atomically`` holds signals, which only the main thread may; this runs in
-    the server's worker threads.)
-    """
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
 
 
 def _log(message: str) -> None:
@@ -111,8 +95,9 @@ class History:
         blobs = {"picture": jpeg, "sidecar": json.dumps(sidecar, indent=2).encode(), "thumbnail": thumbnail.getvalue()}
         if mask_png is not None:
             blobs["mask"] = mask_png
-        for kind, data in blobs.items():
-            _write_atomically(self.path(dream_id, kind), data)
+        for kind, data in blobs.items():  # each whole or not at all, even if the server is stopped
+            write_atomically(self.path(dream_id, kind), lambda file, data=data: file.write(data), overwrite=True,
+                             suffixes=(".jpg", ".json", ".png"))
         with self._database() as db:
             db.execute("INSERT OR REPLACE INTO dreams VALUES (?, ?, ?, ?, ?, ?)",
                        (dream_id, client, time.time(), sum(map(len, blobs.values())),

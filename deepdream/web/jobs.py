@@ -291,7 +291,7 @@ class DreamService:
             return
         try:
             self.history.add(job.client, job.id, job.jpeg, job.sidecar, job.request.mask_png)
-        except (OSError, sqlite3.Error) as error:
+        except (OSError, ValueError, sqlite3.Error) as error:
             print(f"deepdream serve: could not keep dream {job.id} in the history ({error})", file=sys.stderr)
             job.request.note = " ".join(filter(None, [job.note, "It could not be kept in your history "
                                                       "(the server's disk?): download it now."]))
