@@ -19,6 +19,7 @@ Starts ``deepdream serve`` on a free loopback port and prints:
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -45,8 +46,7 @@ TARGET_OVERHEAD = 0.05
 TARGET_PREVIEW_COST = 0.03
 
 
-def start_server() -> tuple[subprocess.Popen, str]:
-    data_dir = tempfile.mkdtemp(prefix="deepdream-bench-")  # the history, not in the user's own folder
+def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
     server = subprocess.Popen([sys.executable, "-m", "deepdream.cli", "serve", "--port", "0", "--queue", "8",
                                "--data-dir", data_dir],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
@@ -125,7 +125,8 @@ def preview_cost(url: str, form: dict[str, str]) -> None:
 
 def main() -> None:
     print(f"matmul: {matmul_gflops():.1f} GFLOP/s (float32, 2048x2048)")
-    server, url = start_server()
+    data_dir = tempfile.mkdtemp(prefix="deepdream-bench-")  # the history, not in the user's own folder
+    server, url = start_server(data_dir)
     try:
         dm = dd.dream_model("mixed3")
         start = dd.load_image(MOUNTAIN, max_side=512)
@@ -157,6 +158,7 @@ def main() -> None:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
