@@ -199,8 +199,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             raise Refusal(f"No dream {dream_id!r} in your history (or its {kind} is gone).", 404)
         response = Response(data, mimetype=HISTORY_FILES[kind])
         if kind != "thumbnail":
-            name = f"{dream_id}{'.jpg' if kind == 'picture' else '.jpg.json' if kind == 'sidecar' else '.mask.png'}"
-            response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+            response.headers["Content-Disposition"] = f'inline; filename="{kept().path(dream_id, kind).name}"'
         return response
 
     @app.delete("/api/history/<dream_id>")
