@@ -377,7 +377,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
 
 def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float = 1.05, steps: int = 10,
                step_size: float = 0.015, seed: int = 0, progress: bool = True,
-               transforms: Transforms | None = ROBUST, normalize: str = "std") -> list[np.ndarray]:
+               transforms: Transforms | None = ROBUST, normalize: str = "std", on_step=None) -> list[np.ndarray]:
     """A zoom-dream animation: dream a few steps, zoom into the centre a little, repeat.
 
     Args:
@@ -389,7 +389,7 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
         step_size: change per step, in units of the gradient's standard deviation.
         seed: seeds the random tile shifts (tiles are only used for images over 512 pixels).
         progress: show a progress bar.
-        transforms, normalize: as for ``dream``.
+        transforms, normalize, on_step: as for ``dream_octaves`` (``on_step`` counts steps over all frames).
 
     Returns:
         The frames, each a float (H, W, 3) image in [0, 1] (fewer if interrupted).
@@ -410,7 +410,7 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
     history = DreamHistory()
     with progress_bar(frames * steps, "zoom-dreaming", progress) as bar:
         for _ in range(frames):
-            x = _ascend(dm, x, steps, step_size, rng, bar, history, **method)
+            x = _ascend(dm, x, steps, step_size, rng, bar, history, on_step=on_step, **method)
             if history.interrupted:
                 break
             result.append(from_model(x))

@@ -87,10 +87,7 @@ def _default_output(parameters: dict[str, Any], from_sidecar: Path | None) -> Pa
     if from_sidecar is not None:
         stem = Path(from_sidecar.name.removesuffix(".json")).stem
         return from_sidecar.with_name(stem + "_rerun.jpg")
-    if parameters["image"]:
-        return OUTPUTS_DIR / f"{Path(parameters['image']).stem}_dream.jpg"
-    width, height = parameters["noise"]
-    return OUTPUTS_DIR / f"noise_{width}x{height}_dream.jpg"
+    return OUTPUTS_DIR / recipe.result_name(parameters)
 
 
 def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bool = True,

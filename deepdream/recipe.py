@@ -201,6 +201,14 @@ def check_all(parameters: dict[str, Any]) -> dict[str, Any]:
     return parameters
 
 
+def result_name(parameters: dict[str, Any], suffix: str = ".jpg") -> str:
+    """A result's file name from its start: ``photo_dream.jpg``, or ``noise_400x300_dream.jpg``."""
+    if parameters["image"]:
+        return f"{Path(parameters['image']).stem}_dream{suffix}"
+    width, height = parameters["noise"]
+    return f"noise_{width}x{height}_dream{suffix}"
+
+
 def sidecar_path(output: Path) -> Path:
     """The sidecar of a result: its full file name plus ``.json`` (``dream.jpg`` -> ``dream.jpg.json``)."""
     return output.with_name(output.name + ".json")

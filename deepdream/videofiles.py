@@ -18,6 +18,8 @@ import numpy as np
 
 from deepdream.files import SUITE_MARK, write_atomically
 
+TEXT_CODECS = ("ansi", "bintext", "xbin", "idf", "tty")  # ffmpeg's decoders of text files (ANSI art)
+
 
 @dataclasses.dataclass(frozen=True)
 class VideoInfo:
@@ -56,6 +58,8 @@ def probe_video(path: str | os.PathLike) -> VideoInfo:
     except (OSError, RuntimeError, StopIteration):
         raise ValueError(f"'{path}' is not a video ffmpeg can read (or it is corrupt): "
                          "export it again as MP4 (H.264).") from None
+    if str(meta.get("codec", "")).rstrip(",") in TEXT_CODECS:  # ffmpeg draws a .txt file as a terminal would
+        raise ValueError(f"'{path}' is text, not a video: export the clip as MP4 (H.264).")
     fps, duration = float(meta.get("fps") or 0), float(meta.get("duration") or 0)
     if not (math.isfinite(fps) and fps > 0):
         raise ValueError(f"'{path}' has no frame rate ffmpeg can read: export it again as MP4 (H.264).")

@@ -59,6 +59,16 @@ def ffmpeg(*args) -> None:
     subprocess.run([FFMPEG, "-v", "error", "-y", *map(str, args)], check=True, capture_output=True, timeout=120)
 
 
+def make_clip(path: Path, frames: int = 12, size: str = "96x64", rate: int = 12, audio: bool = True) -> Path:
+    """An H.264 clip of exactly ``frames`` frames of ffmpeg's test pattern, with a tone if ``audio``."""
+    sources = ["-f", "lavfi", "-i", f"testsrc=size={size}:rate={rate}"]
+    if audio:
+        sources += ["-f", "lavfi", "-i", "sine=frequency=440"]
+    ffmpeg(*sources, "-frames:v", frames, "-t", frames / rate, "-c:v", "libx264", "-pix_fmt", "yuv420p",
+           *(["-c:a", "aac"] if audio else []), path)
+    return path
+
+
 def streams(path: Path) -> tuple[dict, list[np.ndarray]]:
     """A video's metadata and its frames (uint8 RGB), as ffmpeg reads them."""
     reader = imageio_ffmpeg.read_frames(str(path))

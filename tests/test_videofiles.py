@@ -30,3 +30,10 @@ def test_a_full_disk_while_writing_the_video_leaves_no_half_written_file(tmp_pat
     assert [path.name for path in tmp_path.iterdir()] == ["out.mp4"], "a temporary file was left behind"
     videofiles.write_video(frames, tmp_path / "out.mp4", 12.0, (96, 64))
     assert len(streams(tmp_path / "out.mp4")[1]) == len(frames)
+
+
+def test_a_text_file_is_refused_not_drawn_as_a_terminal_would(tmp_path):
+    notes = tmp_path / "notes.txt"  # ffmpeg's tty demuxer would read it as 640x400 "ANSI art" frames
+    notes.write_text("not a clip\n" * 50)
+    with pytest.raises(ValueError, match=r"'.*notes.txt' is text, not a video: export the clip as MP4"):
+        videofiles.probe_video(notes)

@@ -15,7 +15,7 @@ import requests
 from PIL import Image
 
 from deepdream.images import load_image
-from tests.helpers import ROOT, Server, chromium
+from tests.helpers import ROOT, Server, chromium, make_clip, streams
 
 MOUNTAIN = ROOT / "images" / "mountain.jpg"
 QUICK = {"max_side": 256, "steps": 6, "octaves": 1, "step_size": 0.03}  # a dream of a few seconds
@@ -183,6 +183,43 @@ def test_history_survives_a_restart_and_is_this_browsers_only(tmp_path):
         browser.quit()
 
 
+def test_a_twelve_frame_clip_gives_an_mp4_of_twelve_frames_and_a_text_file_a_clear_message(server, browser,
+                                                                                            tmp_path):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    _open(browser, server.url)
+    browser.execute_script("document.querySelector('input[name=make][value=video]').click()")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a clip\n" * 50)
+    browser.find_element("id", "clip").send_keys(str(notes))
+    browser.find_element("id", "dream").click()
+    WebDriverWait(browser, 60).until(lambda b: b.find_element("id", "error").text)
+    assert "'notes.txt' is not a video ffmpeg can read" in browser.find_element("id", "error").text
+    browser.find_element("id", "clip").send_keys(str(make_clip(tmp_path / "twelve.mp4")))
+    _set(browser, steps=2, octaves=1, frame_steps=1)
+    _dream_and_wait(browser)
+    movie = browser.find_element("id", "movie")
+    assert movie.is_displayed() and "/result" in movie.get_attribute("src")
+    clip = tmp_path / "dreamed.mp4"
+    clip.write_bytes(requests.get(browser.find_element("id", "download-image").get_attribute("href"),
+                                  timeout=30).content)
+    meta, frames = streams(clip)
+    assert len(frames) == 12 and meta.get("audio_codec") == "aac"
+    assert _sidecar(browser)["frames"] == 12
+
+
+def test_a_zoom_from_noise_plays_as_an_animated_webp(server, browser):
+    _open(browser, server.url)
+    browser.execute_script("document.querySelector('input[name=make][value=zoom]').click()")
+    _start(browser, "noise")
+    _set(browser, **{"noise-width": 128, "noise-height": 96, "steps": 2, "frames": 3})
+    _dream_and_wait(browser)
+    animation = Image.open(io.BytesIO(requests.get(browser.find_element("id", "result").get_attribute("src"),
+                                                   timeout=30).content))
+    assert (animation.format, animation.n_frames, animation.size) == ("WEBP", 3, (128, 96))
+    assert not browser.find_element("id", "folds").is_enabled(), "a zoom has no kaleidoscope"
+
+
 def test_keyboard_alone_goes_from_the_page_to_a_dream(server, browser):
     from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support.ui import WebDriverWait
@@ -193,7 +230,9 @@ def test_keyboard_alone_goes_from_the_page_to_a_dream(server, browser):
         "e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map(e => e.id || e.outerHTML)")
     assert unlabelled == [], "every control needs a label"
     body = browser.switch_to.active_element
-    body.send_keys(Keys.TAB)  # the first control: the start, a photo
+    body.send_keys(Keys.TAB)  # the first control: make a picture
+    assert browser.switch_to.active_element.get_attribute("value") == "picture"
+    browser.switch_to.active_element.send_keys(Keys.TAB)  # then the start: a photo
     focused = browser.switch_to.active_element
     assert focused.get_attribute("value") == "image"
     focused.send_keys(Keys.ARROW_RIGHT)  # seeded noise

@@ -6,7 +6,8 @@ Routes:
     POST   /api/jobs                202 and the job's id and URLs
     GET    /api/jobs/<id>           state, queue position, steps done of total, seconds left, error
     GET    /api/jobs/<id>/preview   a small JPEG of the picture as it is now (the result once done)
-    GET    /api/jobs/<id>/result    the JPEG, once done
+    GET    /api/jobs/<id>/result    the JPEG (a zoom's WebP or MP4, a clip's MP4), once done
+    GET    /api/jobs/<id>/picture   the JPEG of its last frame, for a zoom or a clip
     GET    /api/jobs/<id>/sidecar   the JSON sidecar the command line writes
     DELETE /api/jobs/<id>           cancel (a running dream stops at its next step)
     GET    /api/history             this browser's kept dreams, newest first (with --data-dir)
@@ -16,7 +17,8 @@ Routes:
     GET    /api/layers              the layers a dream can use, the form's defaults and limits
 
 Both dream routes take a multipart form (``deepdream.web.forms``): a start (an ``image`` file,
-``noise=WxH``, or ``from_dream=ID``), the recipe's fields, and an optional ``mask`` file. Each browser
+``noise=WxH``, or ``from_dream=ID``), the recipe's fields, and an optional ``mask`` file; ``make=zoom``
+or ``make=video`` (with a ``video`` file) makes a moving picture instead. Each browser
 has an anonymous random id in a cookie; the history it sees is its own. Nothing here imports
 TensorFlow: the page and its layers load at once.
 """
@@ -35,15 +37,16 @@ from werkzeug.exceptions import HTTPException
 
 from deepdream import backbones, recipe
 from deepdream.paths import PACKAGE_DIR, REPO_ROOT
+from deepdream.web import movies
 from deepdream.web.forms import FORM_DEFAULTS, FORM_LIMITS, read_dream_request
-from deepdream.web.jobs import DreamService, Job, Refusal, Settings, result_name
+from deepdream.web.jobs import DreamService, Job, Refusal, Settings
 
 STATIC_DIR = PACKAGE_DIR / "web" / "static"
 ATLAS = REPO_ROOT / "outputs" / "06_atlas_noise.jpg"  # the layer guide the page shows (notebook 06)
 CLIENT_COOKIE = "deepdream_client"  # an anonymous random id: whose history a dream is
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
 HISTORY_FILES = {"picture": "image/jpeg", "sidecar": "application/json", "thumbnail": "image/jpeg",
-                 "mask": "application/octet-stream"}
+                 "mask": "application/octet-stream", "webp": "image/webp", "mp4": "video/mp4"}
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -103,7 +106,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.get("/api/recipe")
     def recipe_fields() -> Response:
         return jsonify(**recipe.fields(settings.max_side), page_fields=list(FORM_DEFAULTS),
-                       max_upload_mb=settings.max_upload_mb)
+                       max_upload_mb=settings.max_upload_mb, movies=movies.page_fields(),
+                       max_video_frames=settings.max_video_frames)
 
     @app.get("/api/layers")
     def layers() -> Response:  # from the backbone's description: no TensorFlow, so at once
@@ -117,7 +121,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     def job_urls(job: Job) -> dict[str, str]:
         base = f"/api/jobs/{job.id}"
         return {"status_url": base, "preview_url": base + "/preview", "result_url": base + "/result",
-                "sidecar_url": base + "/sidecar"}
+                "picture_url": base + "/picture", "sidecar_url": base + "/sidecar"}
 
     @app.post("/api/jobs")
     def submit() -> Response:
@@ -134,14 +138,18 @@ def create_app(settings: Settings | None = None) -> Flask:
             raise Refusal(f"The dream did not finish within {settings.wait_seconds:g} s (the queue was busy, "
                           "or the dream is large): it was cancelled. Try fewer steps or a smaller max_side, "
                           "or use POST /api/jobs, which does not wait.", 503, {"Retry-After": "60"})
-        return _result(job, "image/jpeg")
+        return _result(job, service.result_type(job))
 
     def _result(job: Job, mimetype: str) -> Response:
         if job.state != "done":
-            why = job.error or f"it is {job.state} ({job.done} of {job.total} steps done)"
+            unit = "frames" if job.request.kind == "video" else "steps"
+            why = job.error or f"it is {job.state} ({job.done} of {job.total} {unit} done)"
             raise Refusal(f"Job {job.id} has no result: {why}", 409)
-        stem = Path(result_name(job.parameters)).stem
-        if mimetype == "image/jpeg":
+        stem = Path(recipe.result_name(job.parameters)).stem
+        if mimetype in movies.FORMATS.values() and job.movie is not None:
+            response = Response(job.movie[1], mimetype=mimetype)
+            response.headers["Content-Disposition"] = f'inline; filename="{_ascii(stem)}.{job.movie[0]}"'
+        elif mimetype == "image/jpeg":
             response = Response(job.jpeg, mimetype=mimetype)
             response.headers["Content-Disposition"] = f'inline; filename="{_ascii(stem)}.jpg"'
         else:
@@ -164,6 +172,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.get("/api/jobs/<job_id>/result")
     def result(job_id: str) -> Response:
+        job = service.get(job_id)
+        return _result(job, service.result_type(job))
+
+    @app.get("/api/jobs/<job_id>/picture")
+    def picture(job_id: str) -> Response:
         return _result(service.get(job_id), "image/jpeg")
 
     @app.get("/api/jobs/<job_id>/sidecar")
@@ -188,7 +201,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     def history() -> Response:  # this client's dreams, newest first
         entries = kept().list(g.client)
         return jsonify(dreams=[entry | history_urls(entry["id"]) | (
-            {"mask_url": f"/api/history/{entry['id']}/mask"} if entry["has_mask"] else {}) for entry in entries])
+            {"mask_url": f"/api/history/{entry['id']}/mask"} if entry["has_mask"] else {}) | (
+            {"movie_url": f"/api/history/{entry['id']}/{entry['movie']}"} if entry["movie"] else {})
+            for entry in entries])
 
     @app.get("/api/history/<dream_id>/<kind>")
     def history_file(dream_id: str, kind: str) -> Response:

@@ -11,6 +11,11 @@ The optional fields are the recipe's that have a ``page`` default (``layers``, `
 ``step_size``, ``octaves``, ``seed``, ``max_side``) and those the studio adds (``channel``,
 ``symmetry``, ``normalize``); ``mask`` is a greyscale picture the size of the start (white dreams,
 black keeps the picture, grey makes a soft edge). Every mistake is a ``Refusal`` with a clear message.
+
+``make`` chooses what the job makes (``deepdream.web.movies``): ``picture`` (the default), ``zoom`` (a
+zoom animation from the start, with ``frames``, ``zoom``, ``fps`` and ``format``), or ``video``: the
+start is then a ``video`` file (a clip within ``--max-video-frames``), dreamed in flow mode with
+``frame_steps`` steps a frame.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ import hashlib
 import io
 import json
 import math
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +34,8 @@ from PIL import Image, ImageOps
 
 from deepdream import recipe
 from deepdream.images import check_mask, decode_image, noise_image
+from deepdream.videofiles import frame_size, probe_video, read_frames
+from deepdream.web import movies
 from deepdream.web.history import History
 from deepdream.web.jobs import DreamRequest, Refusal, Settings
 
@@ -89,13 +98,22 @@ def read_dream_request(req: Any, settings: Settings, history: History | None, cl
     Raises:
         Refusal: a clear message for every mistake (no start, not an image, a bad field...).
     """
-    known = {"layers", *FORM_LIMITS, *STUDIO_FIELDS, "noise", "from_dream"}
-    unknown = sorted((set(req.form) - known) | (set(req.files) - {"image", "mask"}))
+    known = {"layers", *FORM_LIMITS, *STUDIO_FIELDS, "noise", "from_dream", "make", "format",
+             *movies.FIELDS["zoom"], *movies.FIELDS["video"]}
+    unknown = sorted((set(req.form) - known) | (set(req.files) - {"image", "mask", "video"}))
     if unknown:
         raise Refusal(f"Unknown field(s) {', '.join(unknown)}: the fields are {', '.join(sorted(known))}, "
-                      "and the files image and mask.")
-    given = (["image"] if "image" in req.files else []) + [
+                      "and the files image, mask and video.")
+    kind = req.form.get("make", "").strip() or "picture"
+    if kind not in movies.KINDS:
+        raise Refusal(f"make must be one of {', '.join(movies.KINDS)}, got {kind!r}.")
+    given = [name for name in ("image", "video") if name in req.files] + [
         name for name in ("noise", "from_dream") if req.form.get(name, "").strip()]
+    if kind == "video" and given != ["video"]:
+        raise Refusal("A video job dreams a clip: send it as the multipart file 'video' (and no other start), for "
+                      "example curl -F make=video -F \"video=@clip.mp4\".")
+    if kind != "video" and "video" in given:
+        raise Refusal("A clip is dreamed with make=video: add it to the form, or send a picture as 'image'.")
     if len(given) != 1:
         raise Refusal("No image: send the picture as the multipart field 'image', for example curl -F "
                       "\"image=@photo.jpg\"; or start from noise=WIDTHxHEIGHT, or from_dream=ID." if not given else
@@ -105,14 +123,75 @@ def read_dream_request(req: Any, settings: Settings, history: History | None, cl
     except argparse.ArgumentTypeError as error:
         raise Refusal(f"layers: {error}.") from None
     numbers = {name: _number(req.form, name, settings.max_side) for name in FORM_LIMITS}
-    parameters = {**recipe.DEFAULTS, "layers": layers, **numbers, **_studio_fields(req.form)}
-    request = _start(given[0], req, parameters, settings, history, client)
+    parameters = {**recipe.DEFAULTS, "layers": layers, **numbers, **_studio_fields(req.form),
+                  **_movie_fields(req.form, kind)}
+    if kind != "picture" and (parameters["symmetry"] or "mask" in req.files):
+        raise Refusal(f"A {kind} takes no kaleidoscope and no mask: those are for pictures (make=picture).")
+    if kind == "video":
+        request = _clip(req.files["video"], parameters, settings)
+    else:
+        request = _start(given[0], req, parameters, settings, history, client)
+    request.kind = kind
     request.parameters["mask"], request.mask, request.mask_png = _mask(req.files.get("mask"), request)
     try:
         request.parameters = recipe.check_all(request.parameters)
     except ValueError as error:
         raise Refusal(f"{error}.") from None
     return request
+
+
+def _movie_fields(form: Any, kind: str) -> dict[str, Any]:
+    """The fields of a zoom or a clip (``movies.FIELDS``), checked; nothing for a picture."""
+    found: dict[str, Any] = {"make": kind} if kind != "picture" else {}
+    for name, (number, low, high, default) in movies.FIELDS.get(kind, {}).items():
+        text = form.get(name, "").strip()
+        try:
+            value = number(text) if text else default
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and low <= value <= high):
+            raise Refusal(f"{name} must be a {'whole number' if number is int else 'number'} from {low:g} to "
+                          f"{high:g}, got {text!r}.")
+        found[name] = value
+    if kind == "zoom":
+        found["format"] = form.get("format", "").strip() or "webp"
+        if found["format"] not in movies.FORMATS:
+            raise Refusal(f"format must be {' or '.join(movies.FORMATS)}, got {found['format']!r}.")
+    return found
+
+
+def _clip(upload: Any, parameters: dict[str, Any], settings: Settings) -> DreamRequest:
+    """A clip to dream: kept in a temporary file until its job ends, checked by ffmpeg, within the limits."""
+    name = Path(upload.filename or "clip.mp4").name[-100:] or "clip.mp4"
+    suffix = Path(name).suffix.lower()  # ffmpeg reads by content, and by suffix: a .txt would be drawn as text
+    handle, path = tempfile.mkstemp(prefix="deepdream-clip-", suffix=suffix if suffix in recipe.VIDEO_SUFFIXES
+                                    else ".video")
+    os.close(handle)
+    clip = Path(path)
+    try:
+        upload.save(str(clip))
+        try:
+            info = probe_video(clip)
+        except ValueError:
+            raise Refusal(f"'{name}' is not a video ffmpeg can read: send an MP4, WebM or MOV clip.") from None
+        frames = max(1, round(info.duration * info.fps))
+        if frames > settings.max_video_frames:
+            raise Refusal(f"The clip '{name}' is {info.duration:.1f} s at {info.fps:g} frames per second, "
+                          f"{frames} frames; this server dreams at most {settings.max_video_frames}. Cut it "
+                          f"shorter first, for example: ffmpeg -i {name} -t 5 -c copy short.mp4", 413)
+        size = frame_size(info, min(parameters["max_side"], settings.max_video_side))
+        try:
+            first = next(read_frames(clip, info, size))
+        except StopIteration:
+            raise Refusal(f"'{name}' has no frame ffmpeg can read: export it again as MP4 (H.264).") from None
+    except BaseException:
+        clip.unlink(missing_ok=True)
+        raise
+    digest = hashlib.sha256(clip.read_bytes()).hexdigest()  # at most --max-upload-mb
+    return DreamRequest(parameters | {"image": name, "noise": None, "max_side": max(size)},
+                        first.astype("float32") / 255.0, digest, clip=clip, clip_info=info, frames=frames,
+                        note=None if max(size) == max(info.width, info.height) else
+                        f"The clip is {info.width}x{info.height}; it is dreamed at {size[0]}x{size[1]}.")
 
 
 def _start(kind: str, req: Any, parameters: dict[str, Any], settings: Settings, history: History | None,
@@ -135,8 +214,9 @@ def _start(kind: str, req: Any, parameters: dict[str, Any], settings: Settings, 
             raise Refusal(f"No dream {dream_id!r} in your history: it was deleted, or made in another browser.",
                           404)
         record = json.loads(sidecar)
-        chain = record.get("chain") or [{"parameters": record["parameters"],
-                                          "input_sha256": record.get("input_sha256")}]
+        # Dreaming more from a zoom's or a clip's last frame starts a new chain (the command line re-makes pictures).
+        chain = [] if record["parameters"].get("make") else record.get("chain") or [
+            {"parameters": record["parameters"], "input_sha256": record.get("input_sha256")}]
         start = decode_image(data, "The earlier dream", max_side=max_side)
         return DreamRequest(parameters | {"image": f"{dream_id}.jpg", "noise": None}, start,
                             hashlib.sha256(data).hexdigest(), chain=chain, data=data)

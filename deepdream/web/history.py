@@ -7,6 +7,7 @@ The data folder (``deepdream serve --data-dir``; by default the user's data dire
     dreams/<id>.jpg.json     its sidecar (the chain of steps that made it)
     dreams/<id>.thumb.jpg    a thumbnail for the page's strip
     dreams/<id>.mask.png     the mask it was dreamed with, if any
+    dreams/<id>.webp|.mp4    a zoom's or a clip's file (its picture is then the last frame)
 
 Each file is written atomically before its row is added, so a row has its files unless something
 outside removed them: such a row, or a corrupt file, is skipped with a log line, never an error for the
@@ -31,6 +32,9 @@ from PIL import Image
 from deepdream.files import write_atomically
 
 THUMBNAIL_SIDE = 160  # the strip's thumbnails, longest side in pixels
+MOVIES = ("webp", "mp4")  # the kinds of a moving picture's file
+KINDS = {"picture": ".jpg", "sidecar": ".jpg.json", "thumbnail": ".thumb.jpg", "mask": ".mask.png", "webp": ".webp",
+         "mp4": ".mp4"}
 SCHEMA = """CREATE TABLE IF NOT EXISTS dreams (
     id TEXT PRIMARY KEY, client TEXT NOT NULL, created REAL NOT NULL, bytes INTEGER NOT NULL,
     parameters TEXT NOT NULL, has_mask INTEGER NOT NULL DEFAULT 0)"""
@@ -81,13 +85,21 @@ class History:
             db.close()
 
     def path(self, dream_id: str, kind: str) -> Path:
-        """The file of one dream: kind is ``picture``, ``sidecar``, ``thumbnail`` or ``mask``."""
-        suffix = {"picture": ".jpg", "sidecar": ".jpg.json", "thumbnail": ".thumb.jpg", "mask": ".mask.png"}[kind]
-        return self.dreams / f"{dream_id}{suffix}"
+        """The file of one dream: kind is ``picture``, ``sidecar``, ``thumbnail``, ``mask``, ``webp`` or ``mp4``."""
+        return self.dreams / f"{dream_id}{KINDS[kind]}"
 
-    def add(self, client: str, dream_id: str, jpeg: bytes, sidecar: dict[str, Any], mask_png: bytes | None = None
-            ) -> None:
-        """Keeps one finished dream (files first, then its row), then trims the oldest to ``keep_mb``."""
+    def add(self, client: str, dream_id: str, jpeg: bytes, sidecar: dict[str, Any], mask_png: bytes | None = None,
+            movie: tuple[str, bytes] | None = None) -> None:
+        """Keeps one finished dream (files first, then its row), then trims the oldest to ``keep_mb``.
+
+        Args:
+            client: whose dream it is.
+            dream_id: its id (the job's).
+            jpeg: the picture (a zoom's or a clip's last frame).
+            sidecar: its record.
+            mask_png: the mask it was dreamed with.
+            movie: a zoom's or a clip's file, (``"webp"`` or ``"mp4"``, bytes).
+        """
         with Image.open(io.BytesIO(jpeg)) as img:
             img.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.BILINEAR)
             thumbnail = io.BytesIO()
@@ -95,9 +107,11 @@ class History:
         blobs = {"picture": jpeg, "sidecar": json.dumps(sidecar, indent=2).encode(), "thumbnail": thumbnail.getvalue()}
         if mask_png is not None:
             blobs["mask"] = mask_png
+        if movie is not None:
+            blobs[movie[0]] = movie[1]
         for kind, data in blobs.items():  # each whole or not at all, even if the server is stopped
             write_atomically(self.path(dream_id, kind), lambda file, data=data: file.write(data), overwrite=True,
-                             suffixes=(".jpg", ".json", ".png"))
+                             suffixes=(".jpg", ".json", ".png", ".webp", ".mp4"))
         with self._database() as db:
             db.execute("INSERT OR REPLACE INTO dreams VALUES (?, ?, ?, ?, ?, ?)",
                        (dream_id, client, time.time(), sum(map(len, blobs.values())),
@@ -119,7 +133,9 @@ class History:
             except json.JSONDecodeError:
                 _log(f"skipped dream {dream_id}: its parameters in the index are not JSON")
                 continue
-            found.append({"id": dream_id, "created": created, "parameters": parameters, "has_mask": bool(has_mask)})
+            movie = next((kind for kind in MOVIES if self.path(dream_id, kind).is_file()), None)
+            found.append({"id": dream_id, "created": created, "parameters": parameters, "has_mask": bool(has_mask),
+                          "movie": movie})
         return found
 
     def owns(self, client: str, dream_id: str) -> bool:
@@ -167,6 +183,6 @@ class History:
             self._remove_files(dream_id)
 
     def _remove_files(self, dream_id: str) -> None:
-        for kind in ("picture", "sidecar", "thumbnail", "mask"):
+        for kind in KINDS:
             with contextlib.suppress(FileNotFoundError):
                 self.path(dream_id, kind).unlink()

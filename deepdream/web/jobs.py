@@ -1,5 +1,8 @@
 """The web app's dreams: a bounded queue, worker threads, progress, a live preview, cancelling, and the jobs kept.
 
+A job makes a picture, a zoom animation or a dreamed clip (``deepdream.web.movies``); all three share
+the queue, the limits, the progress (steps, or frames of a clip), the preview and cancelling.
+
 Jobs live in memory: the last ``keep_jobs`` for at most ``keep_seconds``. With a data folder
 (``Settings.data_dir``), each finished dream is also kept in the history (``deepdream.web.history``),
 which survives a restart.
@@ -27,6 +30,7 @@ from PIL import Image
 from deepdream import recipe
 from deepdream.files import SUITE_MARK, jpeg_bytes
 from deepdream.images import from_model
+from deepdream.web import movies
 from deepdream.web.history import History
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
@@ -40,6 +44,8 @@ class Settings:
     queue: int = 8  # dreams that may wait; one more is answered 503
     max_upload_mb: float = 20.0  # a larger body is answered 413
     max_side: int = 1024  # uploads are shrunk to this longest side (and a form may ask for less)
+    max_video_frames: int = 240  # a longer clip is answered 413
+    max_video_side: int = 480  # a clip's frames are shrunk to this longest side
     preview_side: int = 384  # the live preview's longest side, pixels
     data_dir: Path | None = None  # where the history is kept (None: no history, as in the tests)
     keep_mb: float = 500.0  # the history's size; the oldest dreams go first
@@ -69,6 +75,9 @@ class DreamRequest:
         mask_png: the mask's file as sent, kept in the history beside the dream.
         chain: the earlier steps when dreaming more (each ``{"parameters", "input_sha256"}``).
         data: the start file's bytes, while the request is read.
+        kind: what the job makes: ``picture``, ``zoom`` or ``video`` (``movies.KINDS``).
+        clip, clip_info, frames: a video job's clip (a temporary file, removed when the job ends),
+            its ``probe_video`` and its expected number of frames.
     """
 
     parameters: dict[str, Any]
@@ -79,6 +88,10 @@ class DreamRequest:
     mask_png: bytes | None = None
     chain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     data: bytes | None = None
+    kind: str = "picture"
+    clip: Path | None = None
+    clip_info: Any = None
+    frames: int = 0
 
 
 class _Cancelled(Exception):
@@ -103,7 +116,8 @@ class Job:
     first_step: float | None = None  # when step 1 ended (the pace is measured from there: no tracing in it)
     finished: float | None = None
     error: str | None = None
-    jpeg: bytes | None = None
+    jpeg: bytes | None = None  # the picture (a zoom's or a clip's last frame)
+    movie: tuple[str, bytes] | None = None  # a zoom's or a clip's file: (suffix, bytes)
     sidecar: dict[str, Any] | None = None
     latest: Any = None  # the picture so far (the dream's working tensor in [-1, 1], or the start in [0, 1])
     preview: tuple[int, bytes] | None = None  # (steps done, JPEG) of the last preview made
@@ -117,14 +131,6 @@ class Job:
     @property
     def note(self) -> str | None:
         return self.request.note
-
-
-def result_name(parameters: dict[str, Any]) -> str:
-    """The file name of a dream's picture: ``photo_dream.jpg``, or ``noise_400x300_dream.jpg``."""
-    if parameters["image"]:
-        return Path(parameters["image"]).stem + "_dream.jpg"
-    width, height = parameters["noise"]
-    return f"noise_{width}x{height}_dream.jpg"
 
 
 class DreamService:
@@ -175,14 +181,19 @@ class DreamService:
             dm = self.model_for(parameters)
             dd.check_image_size(dm, start.shape[:2])
         except ValueError as error:
+            self._drop_clip(request)
             raise Refusal(str(error)) from None
-        shapes = dd.octave_shapes(start.shape[:2], parameters["octaves"], parameters["octave_scale"], dm.min_side)
+        if request.kind == "picture":
+            shapes = dd.octave_shapes(start.shape[:2], parameters["octaves"], parameters["octave_scale"], dm.min_side)
+            total, work = parameters["steps"] * len(shapes), float(parameters["steps"] * sum(h * w for h, w in shapes))
+        else:
+            total, work = movies.plan(request.kind, parameters, start.shape[:2], request.frames)
         job = Job(id=secrets.token_urlsafe(18), request=request, dm=dm, client=client, start_size=start.shape[:2],
-                  total=parameters["steps"] * len(shapes),
-                  work=float(parameters["steps"] * sum(h * w for h, w in shapes)))
+                  total=total, work=work)
         with self._lock:
             self._forget_old()
             if len(self._pending) >= self.settings.queue:
+                self._drop_clip(request)
                 wait = self._seconds_left(self._pending[0]) if self._pending else None
                 raise Refusal(f"The queue is full ({self.settings.queue} dreams waiting): try again in a minute.",
                               503, {"Retry-After": str(max(5, math.ceil(wait or 30)))})
@@ -232,7 +243,7 @@ class DreamService:
         if cached is not None and cached[0] == done:
             return cached[1]
         picture = latest if isinstance(latest, np.ndarray) else from_model(latest)
-        img = Image.fromarray((picture * 255 + 0.5).astype(np.uint8))
+        img = Image.fromarray(picture if picture.dtype == np.uint8 else (picture * 255 + 0.5).astype(np.uint8))
         img.thumbnail((self.settings.preview_side, self.settings.preview_side), Image.BILINEAR)
         buffer = io.BytesIO()
         img.save(buffer, "JPEG", quality=80)
@@ -250,7 +261,15 @@ class DreamService:
                     "queued_seconds": round((job.started or job.finished or time.monotonic()) - job.created, 2),
                     "run_seconds": None if job.started is None else
                     round((job.finished or time.monotonic()) - job.started, 2),
-                    "error": job.error, "note": job.note, "size": [int(job.start_size[1]), int(job.start_size[0])]}
+                    "error": job.error, "note": job.note, "size": [int(job.start_size[1]), int(job.start_size[0])],
+                    "make": job.request.kind, "unit": "frame" if job.request.kind == "video" else "step",
+                    "result_type": self.result_type(job)}
+
+    @staticmethod
+    def result_type(job: Job) -> str:
+        """The media type of ``/api/jobs/<id>/result``: the picture's, or the zoom's or the clip's."""
+        return movies.FORMATS[job.request.parameters.get("format", "mp4")] if job.request.kind != "picture" \
+            else "image/jpeg"
 
     def close(self) -> None:
         """Stops the workers after their current step; forgets every job."""
@@ -283,14 +302,21 @@ class DreamService:
     def _end(self, job: Job, state: str, error: str | None = None) -> None:
         job.state, job.error, job.finished = state, error, time.monotonic()
         job.request.start = job.request.mask = job.latest = job.preview = None  # the result is kept; these not
+        self._drop_clip(job.request)
         job.ended.set()
+
+    @staticmethod
+    def _drop_clip(request: DreamRequest) -> None:
+        if request.clip is not None:
+            request.clip.unlink(missing_ok=True)
+            request.clip = None
 
     def _keep(self, job: Job) -> None:
         """Adds a finished dream to the history; a failure to write is logged, and the dream stays in memory."""
         if self.history is None:
             return
         try:
-            self.history.add(job.client, job.id, job.jpeg, job.sidecar, job.request.mask_png)
+            self.history.add(job.client, job.id, job.jpeg, job.sidecar, job.request.mask_png, job.movie)
         except (OSError, ValueError, sqlite3.Error) as error:
             print(f"deepdream serve: could not keep dream {job.id} in the history ({error})", file=sys.stderr)
             job.request.note = " ".join(filter(None, [job.note, "It could not be kept in your history "
@@ -328,14 +354,22 @@ class DreamService:
         request = job.request
         job.latest = request.start  # the preview shows the start until the first step ends
         try:
-            result, history = dd.dream_octaves(job.dm, request.start, progress=False, on_step=on_step,
-                                               mask=request.mask, **recipe.dream_arguments(job.parameters))
-            seconds = time.monotonic() - job.started
-            sidecar = recipe.sidecar_record(job.parameters, request.input_sha256, result, history, seconds,
-                                            result_name(job.parameters))
-            link = {"parameters": job.parameters, "input_sha256": request.input_sha256}
-            job.jpeg, job.sidecar = jpeg_bytes(result), {"written_by": SUITE_MARK, **sidecar,
-                                                         "chain": [*request.chain, link]}
+            if request.kind == "picture":
+                result, history = dd.dream_octaves(job.dm, request.start, progress=False, on_step=on_step,
+                                                   mask=request.mask, **recipe.dream_arguments(job.parameters))
+                sidecar = recipe.sidecar_record(job.parameters, request.input_sha256, result, history,
+                                                time.monotonic() - job.started, recipe.result_name(job.parameters))
+                link = {"parameters": job.parameters, "input_sha256": request.input_sha256}
+                sidecar["chain"] = [*request.chain, link]
+            else:
+                movie = movies.zoom_movie(job.dm, request.start, job.parameters, on_step) if request.kind == "zoom" \
+                    else movies.video_movie(job.dm, request.clip, request.clip_info,
+                                            (job.start_size[1], job.start_size[0]), job.parameters, on_step,
+                                            request.frames)
+                result, job.movie = movie.last_frame, (movie.suffix, movie.data)
+                sidecar = {"parameters": job.parameters, "input_sha256": request.input_sha256,
+                           "output": recipe.result_name(job.parameters, "." + movie.suffix), **movie.record}
+            job.jpeg, job.sidecar = jpeg_bytes(result), {"written_by": SUITE_MARK, **sidecar}
             self._keep(job)
             with self._lock:
                 if job.done >= 2:  # the pace after step 1, per pixel-step
@@ -345,7 +379,7 @@ class DreamService:
         except _Cancelled:
             with self._lock:
                 self._end(job, "cancelled", "Cancelled: the dream stopped at its next step.")
-        except (ValueError, MemoryError, FloatingPointError) as error:
+        except (ValueError, MemoryError, FloatingPointError, OSError) as error:
             with self._lock:
                 self._end(job, "failed", str(error))
         except Exception as error:  # a defect: logged in full here, one plain line for the user

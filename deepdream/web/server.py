@@ -26,6 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--queue", type=int, default=8, help="dreams that may wait (default: 8)")
     parser.add_argument("--max-upload-mb", type=float, default=20.0, help="upload limit (default: 20)")
     parser.add_argument("--max-side", type=int, default=1024, help="longest side dreamed (default: 1024)")
+    parser.add_argument("--max-video-frames", type=int, default=240,
+                        help="the longest clip a video job takes, in frames (default: 240)")
+    parser.add_argument("--max-video-side", type=int, default=480,
+                        help="a clip's frames are shrunk to this longest side (default: 480)")
     parser.add_argument("--keep-jobs", type=int, default=32, help="finished jobs kept in memory (default: 32)")
     parser.add_argument("--wait", type=float, default=600.0,
                         help="seconds POST /deepdream waits for its dream (default: 600)")
@@ -43,14 +47,15 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("workers", "queue", "max_side", "keep_jobs"):
+    for name in ("workers", "queue", "max_side", "keep_jobs", "max_video_frames", "max_video_side"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.max_upload_mb <= 0 or args.wait <= 0 or args.keep_mb <= 0 or not 0 <= args.port <= 65535:
         parser.error("--max-upload-mb, --wait and --keep-mb must be positive, --port from 0 to 65535")
     settings = Settings(workers=args.workers, queue=args.queue, max_upload_mb=args.max_upload_mb,
                         max_side=args.max_side, keep_jobs=args.keep_jobs, wait_seconds=args.wait,
-                        data_dir=args.data_dir, keep_mb=args.keep_mb)
+                        data_dir=args.data_dir, keep_mb=args.keep_mb, max_video_frames=args.max_video_frames,
+                        max_video_side=args.max_video_side)
     try:
         app = create_app(settings)
     except ValueError as error:  # the data folder cannot be written

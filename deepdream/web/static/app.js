@@ -1,10 +1,13 @@
 // The DeepDream studio: a form built from GET /api/recipe, POST /api/jobs, a live preview while the job runs,
-// a mask painted on the start picture, a before/after slider, and this browser's history. No libraries.
+// a mask painted on the start picture, a before/after slider, zoom and video jobs, and this browser's history.
+// No libraries.
 "use strict";
 
 const $ = (id) => document.getElementById(id);
 const state = {
   file: null, // the chosen photo
+  clip: null, // the chosen clip (make: video)
+  movieFields: {}, // the zoom's and the clip's fields (GET /api/recipe's movies), by kind
   jobUrl: null, // the job being dreamed
   current: null, // the dream shown: {id, picture_url, sidecar_url, parameters}
   numberFields: [], // the recipe's number fields the page shows
@@ -18,6 +21,27 @@ function showError(message) {
 
 function startKind() {
   return document.querySelector("input[name=start]:checked").value;
+}
+
+function makeKind() {
+  return document.querySelector("input[name=make]:checked").value;
+}
+
+// A picture, a zoom (its frames, zoom and speed; no mask, no kaleidoscope) or a clip (its file instead of a start).
+function chooseMake() {
+  const make = makeKind();
+  $("start-kind").hidden = make === "video";
+  $("clip-box").hidden = make !== "video";
+  $("movie-box").hidden = make === "picture";
+  $("movie-legend").textContent = make === "zoom" ? "The zoom animation" : "The clip";
+  for (const [kind, names] of Object.entries(state.movieFields)) {
+    for (const name of names) $(name).closest("label").hidden = kind !== make;
+  }
+  for (const id of ["folds", "mirror"]) $(id).disabled = make !== "picture";
+  if (make === "video") {
+    $("drop").hidden = $("noise-box").hidden = true;
+    showStart(null, 1, 1);
+  } else chooseStart();
 }
 
 function setBusy(busy) {
@@ -152,14 +176,17 @@ async function poll(job) {
       break;
     }
     $("progress").value = job.steps_total ? job.steps_done / job.steps_total : 0;
+    const unit = job.unit || "step";
     if (job.state === "queued") {
       $("progress-text").textContent = `Waiting in the queue: place ${job.queue_position}${seconds(job.seconds_left)}`;
     } else if (job.state === "running") {
-      $("progress-text").textContent = `Dreaming: step ${job.steps_done} of ${job.steps_total}${seconds(job.seconds_left)}`;
+      $("progress-text").textContent = `Dreaming: ${unit} ${job.steps_done} of ${job.steps_total}${seconds(job.seconds_left)}`;
       if (job.steps_done !== shown) { // the picture as it is now
         shown = job.steps_done;
         $("result").src = `${job.preview_url}?step=${shown}`;
-        $("result-caption").textContent = `Live preview: step ${shown} of ${job.steps_total}`;
+        $("result").hidden = false;
+        $("movie").hidden = true;
+        $("result-caption").textContent = `Live preview: ${unit} ${shown} of ${job.steps_total}`;
       }
     } else {
       finish(job);
@@ -173,9 +200,15 @@ async function poll(job) {
 
 function showDream(dream, caption) {
   state.current = dream;
-  $("result").src = dream.picture_url;
+  const movie = dream.movie_url || "";
+  $("movie").hidden = dream.movie !== "mp4";
+  if ($("movie").hidden) $("movie").removeAttribute("src"); else $("movie").src = movie;
+  $("result").hidden = !$("movie").hidden;
+  $("result").src = movie && $("movie").hidden ? movie : dream.picture_url; // an animated WebP plays in <img>
   $("result-caption").textContent = caption;
-  $("download-image").href = dream.picture_url;
+  $("download-image").href = movie || dream.picture_url;
+  $("download-image").textContent = { mp4: "Download the video", webp: "Download the animation" }[dream.movie]
+    || "Download the picture";
   $("download-sidecar").href = dream.sidecar_url;
   $("downloads").hidden = false;
   $("start-more").disabled = false;
@@ -185,8 +218,12 @@ function showDream(dream, caption) {
 function finish(job) {
   state.jobUrl = null;
   if (job.state === "done") {
-    $("progress-text").textContent = `Done: ${job.steps_total} steps in ${job.run_seconds.toFixed(0)} s.`;
-    showDream({ id: job.id, picture_url: job.result_url, sidecar_url: job.sidecar_url }, `Dream: ${describe()}`);
+    $("progress-text").textContent = `Done: ${job.steps_total} ${job.unit}s in ${job.run_seconds.toFixed(0)} s.`;
+    const picture = job.make === "picture";
+    const movie = picture ? {} : { movie_url: job.result_url, movie: job.result_type.split("/")[1] };
+    showDream({ id: job.id, picture_url: picture ? job.result_url : job.picture_url, sidecar_url: job.sidecar_url,
+      ...movie },
+      `${{ picture: "Dream", zoom: "Zoom", video: "Clip" }[job.make]}: ${describe()}`);
     loadHistory();
   } else if (job.state === "cancelled") {
     $("progress-text").textContent = "Cancelled.";
@@ -209,7 +246,8 @@ function describe() {
 
 async function dream(event) {
   event.preventDefault();
-  const kind = startKind(), form = new FormData();
+  const make = makeKind(), kind = make === "video" ? "video" : startKind(), form = new FormData();
+  if (kind === "video" && !state.clip) return showError("Choose a clip first.");
   if (kind === "image" && !state.file) return showError("Choose a photo first, or start from noise.");
   if (kind === "more" && !state.current) return showError("Dream once first: then you can dream more from it.");
   const layers = chosenLayers();
@@ -219,14 +257,17 @@ async function dream(event) {
   if (kind === "image") form.append("image", state.file);
   if (kind === "noise") form.append("noise", `${$("noise-width").value}x${$("noise-height").value}`);
   if (kind === "more") form.append("from_dream", state.current.id);
+  if (kind === "video") form.append("video", state.clip);
+  form.append("make", make);
+  for (const name of state.movieFields[make] || []) form.append(name, $(name).value);
   form.append("layers", layers);
   for (const field of state.numberFields) form.append(field.name, $(field.name).value);
   if ($("channel").value !== "") form.append("channel", $("channel").value);
-  if ($("folds").value !== "1" || $("mirror").checked) {
+  if (make === "picture" && ($("folds").value !== "1" || $("mirror").checked)) {
     form.append("symmetry", $("folds").value === "1" ? "mirror" : `${$("folds").value}${$("mirror").checked ? "m" : ""}`);
   }
   form.append("normalize", $("normalize").value);
-  if (state.painted) form.append("mask", await maskBlob(), "mask.png");
+  if (state.painted && make === "picture") form.append("mask", await maskBlob(), "mask.png");
   $("progress").value = 0;
   $("progress-text").textContent = "Sending...";
   setBusy(true);
@@ -275,7 +316,8 @@ async function loadHistory() {
     open.append(thumbnail);
     open.addEventListener("click", () => reopen(entry));
     const download = document.createElement("a");
-    Object.assign(download, { href: entry.picture_url, download: `${entry.id}.jpg`, textContent: "download" });
+    Object.assign(download, { href: entry.movie_url || entry.picture_url, textContent: "download",
+      download: `${entry.id}.${entry.movie || "jpg"}` });
     const remove = document.createElement("button");
     Object.assign(remove, { type: "button", textContent: "delete", className: "delete" });
     remove.setAttribute("aria-label", `Delete the dream of ${when}`);
@@ -301,6 +343,7 @@ function reopen(entry) {
   $("folds").value = symmetry === "mirror" ? "1" : (symmetry.replace("m", "") || "1");
   $("mirror").checked = symmetry.endsWith("m") || symmetry === "mirror";
   $("normalize").value = p.normalize;
+  for (const name of Object.values(state.movieFields).flat()) if (p[name] !== undefined) $(name).value = p[name];
   showDream(entry, `Reopened: ${chosenLayers()}, seed ${p.seed}`);
 }
 
@@ -346,6 +389,21 @@ function buildForm(recipe) {
   const normalize = document.createElement("select");
   normalize.id = "normalize";
   for (const choice of fields.normalize.choices) normalize.append(new Option(choice, choice));
+  for (const [kind, movieFields] of Object.entries(recipe.movies)) {
+    if (kind === "formats") continue;
+    state.movieFields[kind] = movieFields.map((field) => field.name);
+    for (const field of movieFields) {
+      const input = document.createElement("input");
+      Object.assign(input, { id: field.name, type: "number", min: field.low, max: field.high,
+        step: field.kind === "int" ? 1 : 0.01, value: field.page });
+      $("movie-fields").append(labelled(field.label, input, field.help));
+    }
+  }
+  const format = document.createElement("select");
+  format.id = "format";
+  for (const choice of recipe.movies.formats) format.append(new Option(choice.toUpperCase(), choice));
+  $("movie-fields").append(labelled("File", format, "WebP plays in any page; MP4 in any video player"));
+  state.movieFields.zoom.push("format");
   $("extras").append(labelled("Channel (one layer)", channel, fields.channel.help),
     labelled("Kaleidoscope", folds, fields.symmetry.help), labelled("mirrored", mirror),
     labelled("Normalisation", normalize, fields.normalize.help));
@@ -362,6 +420,11 @@ async function setUp() {
     choose(event.dataTransfer.files[0]);
   });
   for (const radio of document.querySelectorAll("input[name=start]")) radio.addEventListener("change", chooseStart);
+  for (const radio of document.querySelectorAll("input[name=make]")) radio.addEventListener("change", chooseMake);
+  $("clip").addEventListener("change", () => {
+    state.clip = $("clip").files[0] || null;
+    if (state.clip) $("clip-text").textContent = `${state.clip.name} (${(state.clip.size / 1e6).toFixed(1)} MB)`;
+  });
   for (const id of ["noise-width", "noise-height"]) $(id).addEventListener("change", noiseStart);
   $("compare").addEventListener("input", () => { $("before").style.clipPath = `inset(0 ${100 - $("compare").value}% 0 0)`; });
   $("dream-form").addEventListener("submit", dream);
@@ -369,6 +432,7 @@ async function setUp() {
   setUpPainting();
   try {
     buildForm(await answer(await fetch("/api/recipe")));
+    chooseMake();
   } catch (error) {
     showError(`Could not read the form from the server: ${error.message}`);
   }

@@ -1,0 +1,156 @@
+"""The studio's moving pictures: a zoom dream (WebP or MP4) and a dreamed clip (flow mode, MP4 with its sound).
+
+Both are ordinary jobs of ``deepdream.web.jobs``, with the same queue, limits, progress, preview and
+cancel as a picture. This module holds their fields and runs them, given the dream model and a
+callback ``on_step(done, total, picture)`` that reports progress (steps of a zoom, frames of a clip)
+and raises to cancel:
+
+- **zoom**: ``dd.zoom_dream`` from the start picture (a photo, noise or an earlier dream): ``frames``
+  frames of ``steps`` steps each, zooming by ``zoom`` between frames, played at ``fps``;
+- **video**: an uploaded clip dreamed as ``deepdream CLIP -o OUT.mp4`` dreams it (``deepdream.flow``:
+  the first frame in full, each next one from the last frame's dream detail carried along the optical
+  flow, then ``frame_steps`` steps), written frame by frame to H.264 with the clip's audio.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deepdream import backbones, recipe
+from deepdream.files import save_animation
+from deepdream.flow import VideoDream, dream_frames
+from deepdream.videofiles import VideoInfo, read_frames, write_video
+
+KINDS = ("picture", "zoom", "video")  # what a job makes (the form's ``make``)
+FORMATS = {"webp": "image/webp", "mp4": "video/mp4"}  # a zoom's file; a clip is always MP4
+# name: (type, smallest, largest, the page's default), for each kind that has them
+FIELDS: dict[str, dict[str, tuple[type, float, float, Any]]] = {
+    "zoom": {"frames": (int, 2, 120, 24), "zoom": (float, 1.01, 1.5, 1.05), "fps": (float, 1, 30, 12)},
+    "video": {"frame_steps": (int, 1, 20, 4)},
+}
+LABELS = {"frames": "Frames", "zoom": "Zoom per frame", "fps": "Frames per second",
+          "frame_steps": "Steps per frame (after the first)"}
+HELP = {"frames": "frames of the zoom animation, each dreamed `Steps per octave` steps",
+        "zoom": "magnification from one frame to the next", "fps": "how fast the animation plays",
+        "frame_steps": "dream steps on each frame after the first, which is dreamed in full (octaves)"}
+
+OnStep = Callable[[int, int, Any], None]
+
+
+@dataclasses.dataclass
+class Movie:
+    """A finished zoom or clip.
+
+    Attributes:
+        data: the file (WebP or MP4).
+        suffix: ``"webp"`` or ``"mp4"``.
+        last_frame: the last frame, float (H, W, 3) in [0, 1]: the job's picture, thumbnail and "dream more" start.
+        record: what the sidecar adds: frames, fps, size, seconds, weights, versions.
+    """
+
+    data: bytes
+    suffix: str
+    last_frame: np.ndarray
+    record: dict[str, Any]
+
+
+def page_fields() -> dict[str, list[dict[str, Any]]]:
+    """The moving pictures' fields for the page (``GET /api/recipe``), by kind."""
+    return {kind: [{"name": name, "kind": kind_type.__name__, "low": low, "high": high, "page": default,
+                    "label": LABELS[name], "help": HELP[name]}
+                   for name, (kind_type, low, high, default) in fields.items()]
+            for kind, fields in FIELDS.items()} | {"formats": list(FORMATS)}
+
+
+def plan(kind: str, parameters: dict[str, Any], shape: tuple[int, int], frames: int = 0) -> tuple[int, float]:
+    """(units of progress, pixel-steps of work) of a zoom (steps) or a clip (frames of about ``frame_steps``)."""
+    pixels = shape[0] * shape[1]
+    if kind == "zoom":
+        total = parameters["frames"] * parameters["steps"]
+        return total, float(total * pixels)
+    first = parameters["octaves"] * parameters["steps"]  # the first frame is dreamed in full (smaller octaves)
+    return frames, float((first + parameters["frame_steps"] * max(0, frames - 1)) * pixels)
+
+
+def _record(parameters: dict[str, Any], frames: int, size: tuple[int, int], fps: float,
+            started: float) -> dict[str, Any]:
+    source = backbones.get(parameters["backbone"]).weights[parameters["weights"]]
+    return {"weights": source.description, "versions": recipe.versions(), "size": [int(size[0]), int(size[1])],
+            "frames": frames, "fps": fps,
+            "seconds": round(time.monotonic() - started, 2)}
+
+
+def zoom_movie(dm: Any, start: np.ndarray, parameters: dict[str, Any], on_step: OnStep) -> Movie:
+    """Dreams a zoom animation from ``start`` and encodes it as ``parameters["format"]``.
+
+    Args:
+        dm: the dream model.
+        start: the first frame's start, float (H, W, 3) in [0, 1].
+        parameters: the recipe with ``frames``, ``zoom``, ``fps`` and ``format``.
+        on_step: called after each step with (steps done, steps in all, the picture so far).
+    """
+    import deepdream_utils as dd
+
+    started = time.monotonic()
+    arguments = recipe.dream_arguments(parameters)
+    frames = dd.zoom_dream(dm, start, frames=parameters["frames"], zoom=parameters["zoom"], steps=parameters["steps"],
+                           step_size=parameters["step_size"], seed=parameters["seed"], progress=False,
+                           transforms=arguments["transforms"], normalize=arguments["normalize"], on_step=on_step)
+    height, width = frames[0].shape[:2]
+    fps = parameters["fps"]
+    with tempfile.TemporaryDirectory(prefix="deepdream-zoom-") as folder:
+        path = Path(folder) / f"zoom.{parameters['format']}"
+        if parameters["format"] == "webp":
+            save_animation(frames, path, fps=fps)
+        else:  # H.264 needs even sides
+            even = [(np.clip(frame[:height - height % 2, :width - width % 2], 0, 1) * 255 + 0.5).astype(np.uint8)
+                    for frame in frames]
+            write_video(even, path, fps, (width - width % 2, height - height % 2))
+        data = path.read_bytes()
+    record = _record(parameters, len(frames), (width, height), fps, started)
+    return Movie(data, parameters["format"], frames[-1], record)
+
+
+def video_movie(dm: Any, clip: Path, info: VideoInfo, size: tuple[int, int], parameters: dict[str, Any],
+                on_step: OnStep, frames: int) -> Movie:
+    """Dreams a clip in flow mode into an MP4 that keeps its sound, frame by frame.
+
+    Args:
+        dm: the dream model.
+        clip: the uploaded clip (a file ffmpeg reads; ``probe_video`` said so).
+        info: its ``probe_video``.
+        size: (width, height) of the dreamed frames.
+        parameters: the recipe with ``frame_steps``.
+        on_step: called after each frame with (frames done, frames expected, the dreamed frame).
+        frames: how many frames are expected (from the clip's length and rate), for the progress.
+    """
+    started = time.monotonic()
+    settings = VideoDream(steps=parameters["frame_steps"], octaves=parameters["octaves"],
+                          octave_steps=parameters["steps"], step_size=parameters["step_size"], seed=parameters["seed"])
+    seen: dict[str, Any] = {"frames": 0, "last": None}
+
+    def dreamed() -> Iterator[np.ndarray]:  # handed to the encoder one by one: the clip is never all in memory
+        for done, frame in enumerate(dream_frames(dm, read_frames(clip, info, size), settings), 1):
+            seen.update(frames=done, last=frame)
+            on_step(done, max(frames, done), frame)
+            yield frame
+
+    with tempfile.TemporaryDirectory(prefix="deepdream-clip-") as folder:
+        path = Path(folder) / "clip.mp4"
+        try:
+            write_video(dreamed(), path, info.fps, size, clip if info.audio else None)
+        except OSError:
+            if seen["last"] is None:
+                raise ValueError("The clip has no frame ffmpeg could read: export it again as MP4 (H.264).") from None
+            raise
+        data = path.read_bytes()
+    record = _record(parameters, seen["frames"], size, info.fps, started) | {
+        "audio": info.audio, "mode": "flow", "video": dataclasses.asdict(settings)}
+    return Movie(data, "mp4", seen["last"].astype(np.float32) / 255.0, record)
