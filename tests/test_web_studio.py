@@ -23,7 +23,7 @@ QUICK = {"max_side": 256, "steps": 6, "octaves": 1, "step_size": 0.03}  # a drea
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    server = Server("--queue", "4", "--data-dir", str(tmp_path_factory.mktemp("studio")))
+    server = Server("--queue", "4", "--channel-steps", "2", "--data-dir", str(tmp_path_factory.mktemp("studio")))
     yield server
     server.stop()
 
@@ -134,17 +134,27 @@ def test_dream_more_stacks_a_second_dream_on_the_first(server, browser):
     assert chain[1]["parameters"]["seed"] == 5
 
 
-def test_noise_with_six_fold_symmetry_and_one_channel_is_symmetric_and_recorded(server, browser):
+def test_noise_with_six_fold_symmetry_and_a_channel_picked_from_the_strip_is_symmetric_and_recorded(server, browser):
+    from selenium.webdriver.support.ui import WebDriverWait
+
     _open(browser, server.url)
     _start(browser, "noise")
     browser.execute_script("for (const box of document.querySelectorAll('#layers input[type=checkbox]'))"
-                           " box.checked = box.value === 'mixed3';")
-    _set(browser, **QUICK | {"noise-width": 160, "noise-height": 160, "channel": 150, "folds": 6, "mirror": True})
+                           " box.checked = box.value === 'mixed0';")
+    browser.find_element("css selector", "#channel-details summary").click()  # what each channel dreams
+    WebDriverWait(browser, 180).until(lambda b: "pick one" in b.find_element("id", "channel-progress").text)
+    strip = browser.find_elements("css selector", "#channel-strip .channel")
+    assert len(strip) == 256, "one thumbnail per channel of mixed0"
+    sheet = requests.get(server.url + "/api/channels/mixed0/sprite.jpg", timeout=30)
+    assert Image.open(io.BytesIO(sheet.content)).size == (32 * 80, 8 * 80)
+    strip[20].click()
+    assert browser.find_element("id", "channel").get_attribute("value") == "20"
+    _set(browser, **QUICK | {"noise-width": 160, "noise-height": 160, "folds": 6, "mirror": True})
     _dream_and_wait(browser)
     picture = _picture(browser)
     assert np.abs(picture - picture[:, ::-1]).mean() < 3  # mirrored, but for JPEG's error
     parameters = _sidecar(browser)["parameters"]
-    assert (parameters["channel"], parameters["symmetry"], parameters["noise"]) == (150, "6m", [160, 160])
+    assert (parameters["channel"], parameters["symmetry"], parameters["noise"]) == (20, "6m", [160, 160])
 
 
 def test_history_survives_a_restart_and_is_this_browsers_only(tmp_path):

@@ -13,6 +13,8 @@ Routes:
     GET    /api/history             this browser's kept dreams, newest first (with --data-dir)
     GET    /api/history/<id>/<file> picture, sidecar, thumbnail or mask of one of them
     DELETE /api/history/<id>        forget one
+    GET    /api/channels/<layer>    what each channel of a layer dreams: progress, then the sheet's layout
+    GET    /api/channels/<layer>/sprite.jpg  the sheet of thumbnails (partial while they are dreamed)
     GET    /api/recipe              the form's fields (defaults, limits, help) and each backbone's layers
     GET    /api/layers              the layers a dream can use, the form's defaults and limits
 
@@ -157,6 +159,23 @@ def create_app(settings: Settings | None = None) -> Flask:
             response.headers["Content-Disposition"] = f'attachment; filename="{_ascii(stem)}.jpg.json"'
         response.headers.update({"X-DeepDream-Job": job.id, **({"X-DeepDream-Note": _ascii(job.note)}
                                                                 if job.note else {})})
+        return response
+
+    @app.get("/api/channels/<layer>")
+    def channel_strip(layer: str) -> Response:  # started on first request, kept on disk
+        try:
+            strip = service.strips.status(layer)
+        except ValueError as error:
+            raise Refusal(str(error), 404) from None
+        return jsonify(**strip, sprite_url=f"/api/channels/{layer}/sprite.jpg?done={strip['done']}")
+
+    @app.get("/api/channels/<layer>/sprite.jpg")
+    def channel_sprite(layer: str) -> Response:
+        data = service.strips.sprite(layer)
+        if data is None:
+            raise Refusal(f"No channels of {layer!r} dreamed yet: GET /api/channels/{layer} starts them.", 404)
+        response = Response(data, mimetype="image/jpeg")
+        response.headers["Cache-Control"] = "no-cache"
         return response
 
     @app.get("/api/jobs/<job_id>")

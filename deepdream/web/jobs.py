@@ -32,6 +32,7 @@ from deepdream.files import SUITE_MARK, jpeg_bytes
 from deepdream.images import from_model
 from deepdream.web import movies
 from deepdream.web.history import History
+from deepdream.web.strips import ChannelStrips
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
 
@@ -49,6 +50,7 @@ class Settings:
     preview_side: int = 384  # the live preview's longest side, pixels
     data_dir: Path | None = None  # where the history is kept (None: no history, as in the tests)
     keep_mb: float = 500.0  # the history's size; the oldest dreams go first
+    channel_steps: int = 16  # steps of each thumbnail of the channel strip (deepdream.channels)
     keep_jobs: int = 32  # finished jobs kept (the oldest go first)
     keep_seconds: float = 3600.0  # finished jobs are forgotten after this
     wait_seconds: float = 600.0  # POST /deepdream gives up (and cancels its dream) after this
@@ -145,6 +147,7 @@ class DreamService:
         self._model_lock = threading.Lock()
         self._seconds_per_work: float | None = None  # measured on finished dreams
         self.history = History(settings.data_dir, settings.keep_mb) if settings.data_dir is not None else None
+        self.strips = ChannelStrips(settings.data_dir and Path(settings.data_dir) / "channels", settings.channel_steps)
         self._closed = False
         self._workers = [threading.Thread(target=self._work, name=f"dreamer-{i}", daemon=True)
                          for i in range(settings.workers)]
@@ -281,6 +284,7 @@ class DreamService:
         for worker in self._workers:
             worker.join(timeout=30)
         self._jobs.clear()
+        self.strips.close()
 
     # -- inside (call with the lock held) -----------------------------------------------------
     def _seconds_left(self, job: Job) -> float | None:

@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the longest clip a video job takes, in frames (default: 240)")
     parser.add_argument("--max-video-side", type=int, default=480,
                         help="a clip's frames are shrunk to this longest side (default: 480)")
+    parser.add_argument("--channel-steps", type=int, default=16,
+                        help="steps of each thumbnail in the page's channel strip (default: 16)")
     parser.add_argument("--keep-jobs", type=int, default=32, help="finished jobs kept in memory (default: 32)")
     parser.add_argument("--wait", type=float, default=600.0,
                         help="seconds POST /deepdream waits for its dream (default: 600)")
@@ -47,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("workers", "queue", "max_side", "keep_jobs", "max_video_frames", "max_video_side"):
+    for name in ("workers", "queue", "max_side", "keep_jobs", "max_video_frames", "max_video_side",
+                 "channel_steps"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.max_upload_mb <= 0 or args.wait <= 0 or args.keep_mb <= 0 or not 0 <= args.port <= 65535:
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings(workers=args.workers, queue=args.queue, max_upload_mb=args.max_upload_mb,
                         max_side=args.max_side, keep_jobs=args.keep_jobs, wait_seconds=args.wait,
                         data_dir=args.data_dir, keep_mb=args.keep_mb, max_video_frames=args.max_video_frames,
-                        max_video_side=args.max_video_side)
+                        max_video_side=args.max_video_side, channel_steps=args.channel_steps)
     try:
         app = create_app(settings)
     except ValueError as error:  # the data folder cannot be written

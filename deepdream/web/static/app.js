@@ -8,6 +8,7 @@ const state = {
   file: null, // the chosen photo
   clip: null, // the chosen clip (make: video)
   movieFields: {}, // the zoom's and the clip's fields (GET /api/recipe's movies), by kind
+  stripLayer: null, // the layer whose channel strip is shown
   jobUrl: null, // the job being dreamed
   current: null, // the dream shown: {id, picture_url, sidecar_url, parameters}
   numberFields: [], // the recipe's number fields the page shows
@@ -347,6 +348,63 @@ function reopen(entry) {
   showDream(entry, `Reopened: ${chosenLayers()}, seed ${p.seed}`);
 }
 
+// ---- the channel strip: what each channel of the chosen layer dreams (the server dreams a layer once) ----
+const THUMBNAIL = 48; // each channel's button, pixels
+
+function renderStrip(strip) {
+  const buttons = [];
+  for (let c = 0; c < strip.done; c++) {
+    const button = document.createElement("button");
+    Object.assign(button, { type: "button", className: "channel", title: `channel ${c}` });
+    button.setAttribute("aria-label", `channel ${c} of ${strip.layer}`);
+    button.setAttribute("aria-pressed", String($("channel").value === String(c)));
+    Object.assign(button.style, { backgroundImage: `url("${strip.sprite_url}")`,
+      backgroundSize: `${strip.columns * THUMBNAIL}px auto`,
+      backgroundPosition: `-${(c % strip.columns) * THUMBNAIL}px -${Math.floor(c / strip.columns) * THUMBNAIL}px` });
+    button.addEventListener("click", () => {
+      $("channel").value = c;
+      for (const other of $("channel-strip").children) other.setAttribute("aria-pressed", String(other === button));
+    });
+    buttons.push(button);
+  }
+  $("channel-strip").replaceChildren(...buttons);
+}
+
+async function showChannels() {
+  if (!$("channel-details").open) return;
+  const layers = chosenLayers().split(",").filter(Boolean).map((layer) => layer.split("=")[0]);
+  if (layers.length !== 1) {
+    $("channel-progress").textContent = "Choose exactly one layer: a channel belongs to one layer.";
+    $("channel-strip").replaceChildren();
+    return;
+  }
+  const layer = layers[0];
+  state.stripLayer = layer;
+  let shown = -1;
+  while ($("channel-details").open && state.stripLayer === layer) {
+    let strip;
+    try {
+      strip = await answer(await fetch(`/api/channels/${layer}`));
+    } catch (error) {
+      $("channel-progress").textContent = error.message;
+      return;
+    }
+    if (strip.done !== shown && strip.done > 0) renderStrip(strip);
+    shown = strip.done;
+    if (strip.state === "done") {
+      $("channel-progress").textContent = `The ${strip.total} channels of ${layer}, each dreamed from noise: pick one.`;
+      return;
+    }
+    if (strip.state === "failed") {
+      $("channel-progress").textContent = strip.error;
+      return;
+    }
+    $("channel-progress").textContent = `Dreaming each channel of ${layer} (once; the server keeps them): ` +
+      `${strip.done} of ${strip.total ?? "..."}`;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
 // ---- the form, from the recipe ----------------------------------------------------------------------
 function labelled(text, input, help) {
   const label = document.createElement("label");
@@ -429,6 +487,8 @@ async function setUp() {
   $("compare").addEventListener("input", () => { $("before").style.clipPath = `inset(0 ${100 - $("compare").value}% 0 0)`; });
   $("dream-form").addEventListener("submit", dream);
   $("cancel").addEventListener("click", cancel);
+  $("channel-details").addEventListener("toggle", showChannels);
+  $("layers").addEventListener("change", (event) => { if (event.target.type === "checkbox") showChannels(); });
   setUpPainting();
   try {
     buildForm(await answer(await fetch("/api/recipe")));
