@@ -219,7 +219,7 @@ def _start(kind: str, req: Any, parameters: dict[str, Any], settings: Settings, 
             {"parameters": record["parameters"], "input_sha256": record.get("input_sha256")}]
         start = decode_image(data, "The earlier dream", max_side=max_side)
         return DreamRequest(parameters | {"image": f"{dream_id}.jpg", "noise": None}, start,
-                            hashlib.sha256(data).hexdigest(), chain=chain, data=data)
+                            hashlib.sha256(data).hexdigest(), chain=chain, full_size=_pixel_size(data))
     upload = req.files["image"]
     data = upload.read()
     name = Path(upload.filename or "upload.jpg").name[-100:] or "upload.jpg"
@@ -229,12 +229,13 @@ def _start(kind: str, req: Any, parameters: dict[str, Any], settings: Settings, 
         raise Refusal(str(error), 413) from None
     except ValueError as error:
         raise Refusal(str(error)) from None
+    full_size = _pixel_size(data)
     return DreamRequest(parameters | {"image": name, "noise": None}, start, hashlib.sha256(data).hexdigest(),
-                        note=_shrink_note(data, start, max_side), data=data)
+                        note=_shrink_note(full_size, start, max_side), full_size=full_size)
 
 
-def _shrink_note(data: bytes, start: Any, max_side: int) -> str | None:
-    height, width = _pixel_size(data)
+def _shrink_note(full_size: tuple[int, int], start: Any, max_side: int) -> str | None:
+    height, width = full_size
     if max(width, height) <= max_side:
         return None
     return (f"The image was {width}x{height} pixels; it was dreamed at {start.shape[1]}x{start.shape[0]} "
@@ -251,10 +252,7 @@ def _mask(upload: Any, request: DreamRequest) -> tuple[str | None, Any, bytes | 
     try:
         shrunk = decode_image(data, f"The mask '{name}'", max_side=max_side)  # a clear error if not an image
         height, width = _pixel_size(data)
-        if request.data is not None:
-            image_height, image_width = _pixel_size(request.data)
-        else:
-            image_height, image_width = request.start.shape[:2]
+        image_height, image_width = request.full_size or request.start.shape[:2]
         if (height, width) != (image_height, image_width):
             raise ValueError(f"The mask is {width}x{height} pixels, the image {image_width}x{image_height}: "
                              "paint the mask on the image itself (white dreams, black keeps it).")

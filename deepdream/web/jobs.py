@@ -76,7 +76,7 @@ class DreamRequest:
         mask: where to dream, (H, W, 1) in [0, 1] (``images.check_mask``); None dreams everywhere.
         mask_png: the mask's file as sent, kept in the history beside the dream.
         chain: the earlier steps when dreaming more (each ``{"parameters", "input_sha256"}``).
-        data: the start file's bytes, while the request is read.
+        full_size: (height, width) of the start file before it was shrunk (None for noise).
         kind: what the job makes: ``picture``, ``zoom`` or ``video`` (``movies.KINDS``).
         clip, clip_info, frames: a video job's clip (a temporary file, removed when the job ends),
             its ``probe_video`` and its expected number of frames.
@@ -89,7 +89,7 @@ class DreamRequest:
     mask: Any = None
     mask_png: bytes | None = None
     chain: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    data: bytes | None = None
+    full_size: tuple[int, int] | None = None
     kind: str = "picture"
     clip: Path | None = None
     clip_info: Any = None
@@ -179,7 +179,6 @@ class DreamService:
         import deepdream_utils as dd
 
         parameters, start = request.parameters, request.start
-        request.data = None  # read; not kept
         try:
             dm = self.model_for(parameters)
             dd.check_image_size(dm, start.shape[:2])
