@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from deepdream import backbones, files, recipe, runtime
-from deepdream.images import decode_image
+from deepdream.images import check_image_file, decode_image
 from deepdream.paths import OUTPUTS_DIR
 
 _TYPES = {"layers": recipe.parse_layers, "symmetry": recipe.parse_symmetry, int: int, float: float, str: str,
@@ -106,15 +106,15 @@ def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bo
         earlier: the steps before this one, when re-making a chain (``recipe.read_chain``): step 1
             starts from its own start, and each step from the one before as the studio saved it.
     """
-    import deepdream_utils as dd
-
     first = (earlier or [parameters])[0]
     source = Path(first["image"]) if first["image"] else None  # the start image of the first step
     for given in filter(None, (source, parameters["mask"] and Path(parameters["mask"]))):
+        check_image_file(given)  # a missing file is said at once, before TensorFlow loads
         if output.resolve() == given.resolve():
             raise ValueError(f"Refusing to overwrite '{given}', an input of this dream: choose another -o.")
-    output = dd.check_output_path(output, overwrite=overwrite)  # before the dream, not after it
-    dd.check_output_path(recipe.sidecar_path(output), (".json",), overwrite)
+    output = files.check_output_path(output, overwrite=overwrite)  # before the dream, not after it
+    files.check_output_path(recipe.sidecar_path(output), (".json",), overwrite)
+    import deepdream_utils as dd  # TensorFlow: after every check that can be made without it
     steps, chain, result = [*(earlier or []), parameters], [], None
     for number, step in enumerate(steps):
         if number == 0:

@@ -126,6 +126,19 @@ def _image_kind(head: bytes) -> str | None:
     return next((kind for signature, kind in _IMAGE_SIGNATURES if head.startswith(signature)), None)
 
 
+def check_image_file(path: str | os.PathLike) -> Path:
+    """The path, if a non-empty file is there; else a clear FileNotFoundError or ValueError (before any decoding)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"No image at '{path}'. Check the path (the suite's images are in {IMAGES_DIR}).")
+    if path.is_dir():
+        raise ValueError(f"'{path}' is a folder, not an image file.")
+    if path.stat().st_size == 0:
+        raise ValueError(f"'{path}' is empty (0 bytes): copy the image again.")
+    return path
+
+
 def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarray:
     """Loads any image Pillow opens as float32 RGB in [0, 1], shape (H, W, 3).
 
@@ -137,16 +150,9 @@ def load_image(path: str | os.PathLike, max_side: int | None = None) -> np.ndarr
         path: the image file.
         max_side: if given, shrink the image so that its longest side is at most this.
     """
-    path = Path(path)
+    path = check_image_file(path)
     if max_side is not None:
         max_side = checks.positive_int("max_side", max_side)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"No image at '{path}'. Check the path (the suite's images are in {IMAGES_DIR}).")
-    if path.is_dir():
-        raise ValueError(f"'{path}' is a folder, not an image file.")
-    if path.stat().st_size == 0:
-        raise ValueError(f"'{path}' is empty (0 bytes): copy the image again.")
     with open(path, "rb") as file:
         head = file.read(16)
     array = _decode(path, f"'{path}'", head, max_side, None)

@@ -23,8 +23,8 @@ CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"
 
 
 def run_cli(*args, cwd=ROOT, **kwargs) -> subprocess.CompletedProcess:
-    """``python -m deepdream_utils ARGS``: the command line, as a student runs it, in a fresh process."""
-    return subprocess.run([sys.executable, "-m", "deepdream_utils", *map(str, args)], cwd=cwd,
+    """``deepdream ARGS`` (``python -m deepdream.cli``): the command line, as a student runs it, in a fresh process."""
+    return subprocess.run([sys.executable, "-m", "deepdream.cli", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300, **kwargs)
 
 

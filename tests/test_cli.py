@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "deepdream_utils", *map(str, args)], cwd=cwd,
+    """The ``deepdream`` command in a fresh process (``python -m deepdream_utils`` runs the same ``main``)."""
+    return subprocess.run([sys.executable, "-m", "deepdream.cli", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -47,9 +48,22 @@ def test_the_command_line_knows_the_backbones_weight_sources_without_importing_t
 
 def test_running_the_module_imports_it_once(tmp_path):
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "deepdream_utils", "--noise", "60x60",
-                             "-o", str(tmp_path / "x.gif")], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert "use one of the suffixes" in result.stderr  # the command line did use the module...
+                             "--layers", "mixed33", "-o", str(tmp_path / "x.jpg")], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120)
+    assert "Unknown layer 'mixed33'" in result.stderr  # the command line did use the module...
     assert not re.search(r"\| +deepdream_utils$", result.stderr, re.M)  # ...without importing it a second time
+
+
+@pytest.mark.parametrize("args, message", [
+    (["images/no_such_file.jpg"], "No image at 'images/no_such_file.jpg'"),
+    (["--noise", "60x60", "-o", "x.gif"], "use one of the suffixes"),
+    (["images/mountain.jpg", "-o", "images/mountain.jpg"], "Refusing to overwrite"),
+])
+def test_a_wrong_path_is_said_at_once_before_tensorflow_loads(args, message):
+    result = subprocess.run([sys.executable, "-c", "import sys; from deepdream import cli; status = cli.main("
+                             f"{args!r}); print(status, 'tensorflow' in sys.modules)"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=60)
+    assert result.stdout.split() == ["1", "False"] and message in result.stderr, result.stderr
 
 
 def test_noise_dream_writes_picture_and_sidecar_and_reruns_identically(tmp_path):
