@@ -48,7 +48,7 @@ TARGET_PREVIEW_COST = 0.03
 
 def start_server(data_dir: str) -> tuple[subprocess.Popen, str]:
     server = subprocess.Popen([sys.executable, "-m", "deepdream.cli", "serve", "--port", "0", "--queue", "8",
-                               "--data-dir", data_dir],
+                               "--per-client", "8", "--data-dir", data_dir],  # one client fills the queue here
                               cwd=ROOT, stdout=subprocess.PIPE, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     for line in server.stdout:
         if line.startswith("DeepDream web app on http://"):

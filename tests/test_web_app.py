@@ -460,3 +460,74 @@ def test_history_lists_this_browsers_dreams_newest_first_and_no_one_elses(studio
 
 def test_a_server_without_a_data_folder_says_it_keeps_no_history(client):
     _assert_clear_error(client.get("/api/history"), 404, "keeps no history: start it with --data-dir")
+
+
+# --------------------------------------------------------------------------- random and hostile requests
+
+FUZZ_ROUTES = [("GET", "/"), ("POST", "/deepdream"), ("POST", "/api/jobs"), ("GET", "/api/jobs/{id}"),
+               ("GET", "/api/jobs/{id}/preview"), ("GET", "/api/jobs/{id}/result"), ("GET", "/api/jobs/{id}/picture"),
+               ("GET", "/api/jobs/{id}/sidecar"), ("DELETE", "/api/jobs/{id}"), ("GET", "/api/history"),
+               ("GET", "/api/history/{id}/{kind}"), ("DELETE", "/api/history/{id}"), ("GET", "/api/recipe"),
+               ("GET", "/api/layers"), ("GET", "/api/channels/{id}"), ("GET", "/api/channels/{id}/sprite.jpg"),
+               ("POST", "/api/token"),
+               ("GET", "/guide/atlas.jpg"), ("PUT", "/api/jobs"), ("GET", "/{id}")]
+FUZZ_FIELDS = ["noise", "from_dream", "layers", "steps", "step_size", "octaves", "seed", "max_side", "channel",
+               "symmetry", "normalize", "make", "frames", "zoom", "fps", "format", "frame_steps", "token"]
+
+
+def _fuzz_strategies():
+    """Requests that are mostly well formed (a small noise dream), with hostile values in any field, sometimes
+    an unknown field, files of junk or of a picture's first bytes, and random ids, kinds and query strings."""
+    from hypothesis import strategies as st
+
+    text = st.one_of(st.text(max_size=30), st.sampled_from(["", "0", "-1", "1e999", "nan", "NaN", "inf", "64x64",
+                                                               "mixed3", "mixed3=0", "6m", "zoom", "video", "mp4",
+                                                               "../../etc/passwd", "\x00", "9" * 40]))
+    form = st.fixed_dictionaries(
+        {"noise": st.one_of(st.just("64x64"), text), "steps": st.one_of(st.just("1"), text),
+         "octaves": st.one_of(st.just("1"), text)},
+        optional={name: text for name in FUZZ_FIELDS if name not in ("noise", "steps", "octaves", "from_dream",
+                                                                     "token")})
+    unknown = st.dictionaries(st.one_of(st.sampled_from(["from_dream", "image", "mask", "video"]),
+                                        st.text(max_size=10)), text, max_size=1)  # a second start, or a stranger
+    files = st.dictionaries(st.sampled_from(["image", "mask", "video", "other"]),
+                            st.tuples(st.one_of(st.binary(max_size=200), st.sampled_from([b"", b"\x89PNG\r\n\x1a\n",
+                                                                                          b"GIF89a", b"RIFF"])),
+                                      st.text(max_size=20)), max_size=2)
+    segment = st.one_of(st.text(max_size=25), st.sampled_from(["mixed0x", "%00", "..", "picture", "sidecar"]))
+    dream_routes = st.sampled_from([("POST", "/api/jobs"), ("POST", "/deepdream")])  # where most can go wrong
+    return dict(route=st.one_of(dream_routes, st.sampled_from(FUZZ_ROUTES)), ident=segment, kind=segment,
+                form=st.one_of(form, st.tuples(form, unknown).map(lambda pair: pair[0] | pair[1])),
+                files=st.one_of(st.just({}), files),
+                query=st.dictionaries(st.text(max_size=8), st.text(max_size=15), max_size=3))
+
+
+def test_random_and_hostile_requests_to_every_route_get_a_2xx_or_4xx_with_a_json_message(tmp_path):
+    """Hypothesis, with a fixed seed and a bounded number of examples: never a 5xx, every refusal in JSON.
+
+    The queue is long enough for every valid dream the fuzz may send (small ones: max_side 128)."""
+    import urllib.parse
+
+    from hypothesis import HealthCheck, given, settings
+
+    studio = web.create_app(web.Settings(queue=300, max_side=128, data_dir=tmp_path))
+    client = studio.test_client()
+
+    @settings(max_examples=300, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(**_fuzz_strategies())
+    def one_request(route, ident, kind, form, files, query):
+        method, path = route
+        path = path.format(id=urllib.parse.quote(ident, safe=""), kind=urllib.parse.quote(kind, safe=""))
+        data = dict(form) | {name: (io.BytesIO(content), filename) for name, (content, filename) in files.items()}
+        response = client.open(path, method=method, data=data, query_string=query,
+                               content_type="multipart/form-data")
+        assert 200 <= response.status_code < 300 or 400 <= response.status_code < 500, (
+            method, path, form, response.status_code, response.get_data(as_text=True)[:300])
+        if response.status_code >= 400:
+            assert response.is_json and response.get_json()["error"], (method, path, response.status_code)
+
+    try:
+        one_request()
+    finally:
+        studio.extensions["deepdream"].close()  # cancels whatever the fuzz started

@@ -9,7 +9,7 @@ from PIL import Image
 
 from deepdream.web.forms import read_dream_request
 from deepdream.web.history import History
-from deepdream.web.jobs import Refusal, Settings
+from deepdream.web.settings import Refusal, Settings
 
 SETTINGS = Settings(max_side=512)
 

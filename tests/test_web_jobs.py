@@ -7,7 +7,8 @@ import pytest
 
 import deepdream_utils as dd
 from deepdream import recipe
-from deepdream.web.jobs import DreamRequest, DreamService, Refusal, Settings
+from deepdream.web.jobs import DreamRequest, DreamService
+from deepdream.web.settings import Refusal, Settings
 
 
 @pytest.fixture

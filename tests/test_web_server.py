@@ -41,11 +41,14 @@ def _png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
 
 
 def _client(url: str, index: int) -> dict:
-    """One client: submits a small dream of its own size and colour, then waits for it and fetches it."""
+    """One client, a browser of its own (its cookie): submits a small dream of its own size and colour, then
+    waits for it and fetches it."""
     size, colour = (64 + index, 48 + index), (10 * index, 255 - 10 * index, 128)
     form = {"layers": "mixed3", "steps": "10", "octaves": "1", "seed": str(index)}
-    answer = requests.post(url + "/api/jobs", files={"image": (f"c{index}.png", _png(*size, colour))}, data=form,
-                           timeout=60)
+    session = requests.Session()
+    session.get(url + "/", timeout=60)  # as a browser opens the page first: its anonymous id
+    answer = session.post(url + "/api/jobs", files={"image": (f"c{index}.png", _png(*size, colour))}, data=form,
+                          timeout=60)
     outcome = {"index": index, "status": answer.status_code, "size": size, "colour": colour}
     if answer.status_code != 202:
         outcome["retry_after"] = answer.headers.get("Retry-After")
@@ -54,12 +57,12 @@ def _client(url: str, index: int) -> dict:
     job = answer.json()
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
-        state = requests.get(url + job["status_url"], timeout=60).json()["state"]
+        state = session.get(url + job["status_url"], timeout=60).json()["state"]
         if state not in ("queued", "running"):
             break
         time.sleep(0.2)
     outcome["state"] = state
-    result = requests.get(url + job["result_url"], timeout=60)
+    result = session.get(url + job["result_url"], timeout=60)
     outcome["mimetype"] = result.headers["Content-Type"]
     outcome["picture"] = np.asarray(Image.open(io.BytesIO(result.content)).convert("RGB"), np.float32)
     return outcome
@@ -115,6 +118,43 @@ def test_serve_says_when_its_port_is_taken(server, tmp_path):
                              "--data-dir", str(tmp_path)], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "Try --port 5001" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--host", "0.0.0.0"], "--host 0.0.0.0 shares the studio with your network, where anyone could use it: add "
+                            "--token SECRET (students type it once in the page) or --no-token"),
+    (["--token", "short"], "--token must be at least 8 characters"),
+    (["--token", "long-enough", "--no-token"], "not allowed with argument"),
+])
+def test_serve_refuses_to_share_without_a_token_saying_why(options, message, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "deepdream.cli", "serve", "--port", "0", "--data-dir",
+                             str(tmp_path), *options], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_served_token_is_asked_once_by_the_page_and_opens_the_api(tmp_path):
+    server = Server("--token", "class-of-2026", "--data-dir", str(tmp_path))
+    try:
+        assert requests.get(server.url + "/api/layers", timeout=30).status_code == 401
+        headers = {"Authorization": "Bearer class-of-2026"}
+        assert requests.get(server.url + "/api/layers", headers=headers, timeout=30).status_code == 200
+        browser = chromium(profile=tmp_path / "profile")
+        try:
+            from selenium.webdriver.support.ui import WebDriverWait
+
+            browser.get(server.url + "/")
+            WebDriverWait(browser, 60).until(lambda b: b.find_element("id", "token-form").is_displayed())
+            browser.find_element("id", "token").send_keys("class-of-2026\n")  # typed once, Enter
+            WebDriverWait(browser, 60).until(lambda b: b.execute_script("return !!document.getElementById('steps')"))
+            assert not browser.find_element("id", "token-form").is_displayed()
+            browser.get(server.url + "/")  # kept: a reload does not ask again
+            WebDriverWait(browser, 60).until(lambda b: b.execute_script("return !!document.getElementById('steps')"))
+            assert not browser.find_element("id", "token-form").is_displayed()
+            browser.save_screenshot(str(tmp_path / "token.png"))
+        finally:
+            browser.quit()
+    finally:
+        server.stop()
 
 
 def test_a_real_browser_uploads_the_mountain_and_sees_its_dream_beside_it(server, tmp_path):

@@ -3,6 +3,7 @@
 ``server`` (waitress), and the page in ``static/`` (no library, nothing loaded from outside)."""
 
 from deepdream.web.app import create_app
-from deepdream.web.jobs import DreamRequest, DreamService, Job, Refusal, Settings
+from deepdream.web.jobs import DreamRequest, DreamService, Job
+from deepdream.web.settings import Refusal, Settings
 
 __all__ = ["create_app", "DreamRequest", "DreamService", "Job", "Refusal", "Settings"]

@@ -15,6 +15,7 @@ Routes:
     DELETE /api/history/<id>        forget one
     GET    /api/channels/<layer>    what each channel of a layer dreams: progress, then the sheet's layout
     GET    /api/channels/<layer>/sprite.jpg  the sheet of thumbnails (partial while they are dreamed)
+    POST   /api/token               the page sends the token the student typed (with --token); a cookie keeps it
     GET    /api/recipe              the form's fields (defaults, limits, help) and each backbone's layers
     GET    /api/layers              the layers a dream can use, the form's defaults and limits
 
@@ -39,9 +40,10 @@ from werkzeug.exceptions import HTTPException
 
 from deepdream import backbones, recipe
 from deepdream.paths import PACKAGE_DIR, REPO_ROOT
-from deepdream.web import movies
+from deepdream.web import guard, movies
 from deepdream.web.forms import FORM_DEFAULTS, FORM_LIMITS, read_dream_request
-from deepdream.web.jobs import DreamService, Job, Refusal, Settings
+from deepdream.web.jobs import DreamService, Job
+from deepdream.web.settings import Refusal, Settings
 
 STATIC_DIR = PACKAGE_DIR / "web" / "static"
 ATLAS = REPO_ROOT / "outputs" / "06_atlas_noise.jpg"  # the layer guide the page shows (notebook 06)
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings()
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024)
+    app.url_map.merge_slashes = False  # /api/jobs//result is a 404 with a message, not a redirect
     service = DreamService(settings)
     app.extensions["deepdream"] = service
 
@@ -88,12 +91,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     def identify_client() -> None:  # the browser's anonymous id, made on its first request
         given = request.cookies.get(CLIENT_COOKIE, "")
         g.client, g.new_client = (given, False) if CLIENT_ID.fullmatch(given) else (secrets.token_urlsafe(18), True)
+        # Whose turn a dream takes in the fair queue: the browser's, or for a client without the cookie (curl),
+        # its machine's, so that sending without cookies gets no extra turns.
+        g.turn = f"address:{request.remote_addr}" if g.new_client else g.client
 
     @app.after_request
     def remember_client(response: Response) -> Response:
         if getattr(g, "new_client", False):
             response.set_cookie(CLIENT_COOKIE, g.client, max_age=365 * 24 * 3600, httponly=True, samesite="Strict")
         return response
+
+    guard.install(app, settings.token)  # the origin check, and the token if there is one
 
     @app.get("/")
     def page() -> Response:
@@ -127,14 +135,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     @app.post("/api/jobs")
     def submit() -> Response:
-        job = service.submit(read_dream_request(request, settings, service.history, g.client), g.client)
+        job = service.submit(read_dream_request(request, settings, service.history, g.client), g.client, g.turn)
         response = jsonify(**service.status(job), **job_urls(job))
         response.status_code, response.headers["Location"] = 202, f"/api/jobs/{job.id}"
         return response
 
     @app.post("/deepdream")
     def deepdream() -> Response:
-        job = service.submit(read_dream_request(request, settings, service.history, g.client), g.client)
+        job = service.submit(read_dream_request(request, settings, service.history, g.client), g.client, g.turn)
         if not job.ended.wait(settings.wait_seconds):
             service.cancel(job)
             raise Refusal(f"The dream did not finish within {settings.wait_seconds:g} s (the queue was busy, "

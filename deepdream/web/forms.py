@@ -37,7 +37,8 @@ from deepdream.images import check_mask, decode_image, noise_image
 from deepdream.videofiles import frame_size, probe_video, read_frames
 from deepdream.web import movies
 from deepdream.web.history import History
-from deepdream.web.jobs import DreamRequest, Refusal, Settings
+from deepdream.web.jobs import DreamRequest
+from deepdream.web.settings import Refusal, Settings
 
 # The page's fields and their defaults (a curl request without max_side gets the server's --max-side).
 FORM_DEFAULTS: dict[str, Any] = {field.name: field.page for field in recipe.FIELDS if field.page is not None}

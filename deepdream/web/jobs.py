@@ -31,37 +31,12 @@ from deepdream import recipe
 from deepdream.files import SUITE_MARK, jpeg_bytes
 from deepdream.images import from_model
 from deepdream.web import movies
+from deepdream.web.fairness import FairQueue
 from deepdream.web.history import History
+from deepdream.web.settings import Refusal, Settings
 from deepdream.web.strips import ChannelStrips
 
 STATES = ("queued", "running", "done", "failed", "cancelled")
-
-
-@dataclasses.dataclass(frozen=True)
-class Settings:
-    """How the service is run (the ``deepdream serve`` options)."""
-
-    workers: int = 1  # dreams run at once
-    queue: int = 8  # dreams that may wait; one more is answered 503
-    max_upload_mb: float = 20.0  # a larger body is answered 413
-    max_side: int = 1024  # uploads are shrunk to this longest side (and a form may ask for less)
-    max_video_frames: int = 240  # a longer clip is answered 413
-    max_video_side: int = 480  # a clip's frames are shrunk to this longest side
-    preview_side: int = 384  # the live preview's longest side, pixels
-    data_dir: Path | None = None  # where the history is kept (None: no history, as in the tests)
-    keep_mb: float = 500.0  # the history's size; the oldest dreams go first
-    channel_steps: int = 16  # steps of each thumbnail of the channel strip (deepdream.channels)
-    keep_jobs: int = 32  # finished jobs kept (the oldest go first)
-    keep_seconds: float = 3600.0  # finished jobs are forgotten after this
-    wait_seconds: float = 600.0  # POST /deepdream gives up (and cancels its dream) after this
-
-
-class Refusal(Exception):
-    """A request the service refuses: answered with ``status`` and ``{"error": message}``."""
-
-    def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.headers = status, headers or {}
 
 
 @dataclasses.dataclass
@@ -107,7 +82,8 @@ class Job:
     id: str
     request: DreamRequest  # its start and mask are dropped once the dream ends
     dm: Any  # the DreamModel
-    client: str  # the anonymous id of the browser or API client that asked for it
+    client: str  # the anonymous id of the browser or API client that asked for it (its history)
+    turn: str  # whose turn it takes in the fair queue: the client, or for a client without a cookie its address
     total: int  # steps in all octaves
     work: float  # pixel-steps in all octaves (for the time estimates)
     start_size: tuple[int, int]  # (height, width) dreamed
@@ -142,7 +118,7 @@ class DreamService:
         self.settings = settings
         self._lock = threading.Condition()
         self._jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
-        self._pending: collections.deque[Job] = collections.deque()
+        self._pending = FairQueue()  # the clients take turns (deepdream.web.fairness)
         self._models: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
         self._model_lock = threading.Lock()
         self._seconds_per_work: float | None = None  # measured on finished dreams
@@ -169,12 +145,14 @@ class DreamService:
             self._models.move_to_end(key)
             return self._models[key]
 
-    def submit(self, request: DreamRequest, client: str = "") -> Job:
-        """Checks a dream against its model and queues it; raises Refusal (503 when the queue is full).
+    def submit(self, request: DreamRequest, client: str = "", turn: str | None = None) -> Job:
+        """Checks a dream against its model and queues it; raises Refusal (503 when the queue is full, 429
+        when this client already has ``per_client`` dreams waiting).
 
         Args:
             request: the dream (``deepdream.web.forms.read_dream_request``).
             client: the anonymous id of the browser or API client (its history).
+            turn: whose turn the job takes in the fair queue (default: the client).
         """
         import deepdream_utils as dd
 
@@ -190,13 +168,20 @@ class DreamService:
             total, work = parameters["steps"] * len(shapes), float(parameters["steps"] * sum(h * w for h, w in shapes))
         else:
             total, work = movies.plan(request.kind, parameters, start.shape[:2], request.frames)
-        job = Job(id=secrets.token_urlsafe(18), request=request, dm=dm, client=client, start_size=start.shape[:2],
-                  total=total, work=work)
+        job = Job(id=secrets.token_urlsafe(18), request=request, dm=dm, client=client, turn=turn or client,
+                  start_size=start.shape[:2], total=total, work=work)
         with self._lock:
             self._forget_old()
+            if self._pending.waiting(job.turn) >= self.settings.per_client:
+                self._drop_clip(request)
+                mine = [j for j in self._jobs.values() if j.turn == job.turn and j.state == "running"]
+                wait = self._seconds_left(mine[0]) if mine else None
+                raise Refusal(f"You have {self.settings.per_client} dreams waiting, the most one browser may have: "
+                              "wait for one to start, or cancel one.", 429,
+                              {"Retry-After": str(max(5, math.ceil(wait or 30)))})
             if len(self._pending) >= self.settings.queue:
                 self._drop_clip(request)
-                wait = self._seconds_left(self._pending[0]) if self._pending else None
+                wait = self._seconds_left(next(iter(self._pending)))
                 raise Refusal(f"The queue is full ({self.settings.queue} dreams waiting): try again in a minute.",
                               503, {"Retry-After": str(max(5, math.ceil(wait or 30)))})
             self._jobs[job.id] = job
@@ -307,6 +292,7 @@ class DreamService:
         job.request.start = job.request.mask = job.latest = job.preview = None  # the result is kept; these not
         self._drop_clip(job.request)
         job.ended.set()
+        self._lock.notify_all()  # a client's next dream may now run
 
     @staticmethod
     def _drop_clip(request: DreamRequest) -> None:
@@ -336,11 +322,14 @@ class DreamService:
     def _work(self) -> None:
         while True:
             with self._lock:
-                while not self._pending and not self._closed:
+                while True:  # the next client's turn, skipping clients with a dream running
+                    if self._closed:
+                        return
+                    busy = {other.turn for other in self._jobs.values() if other.state == "running"}
+                    job = self._pending.pop(busy)
+                    if job is not None:
+                        break
                     self._lock.wait()
-                if self._closed:
-                    return
-                job = self._pending.popleft()
                 job.state, job.started = "running", time.monotonic()
             self._run(job)
 

@@ -53,8 +53,21 @@ function setBusy(busy) {
 
 async function answer(response) {
   const body = await response.json().catch(() => ({}));
+  if (response.status === 401) $("token-form").hidden = false; // a shared server: ask for its token once
   if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
   return body;
+}
+
+async function enterToken(event) {
+  event.preventDefault();
+  const form = new FormData();
+  form.append("token", $("token").value);
+  try {
+    await answer(await fetch("/api/token", { method: "POST", body: form }));
+    location.reload(); // the cookie now carries it
+  } catch (error) {
+    showError(error.message);
+  }
 }
 
 // ---- the start picture and the mask painted on it ------------------------------------------------
@@ -486,6 +499,7 @@ async function setUp() {
   for (const id of ["noise-width", "noise-height"]) $(id).addEventListener("change", noiseStart);
   $("compare").addEventListener("input", () => { $("before").style.clipPath = `inset(0 ${100 - $("compare").value}% 0 0)`; });
   $("dream-form").addEventListener("submit", dream);
+  $("token-form").addEventListener("submit", enterToken);
   $("cancel").addEventListener("click", cancel);
   $("channel-details").addEventListener("toggle", showChannels);
   $("layers").addEventListener("change", (event) => { if (event.target.type === "checkbox") showChannels(); });
