@@ -61,8 +61,6 @@ def dream_video(source: str | os.PathLike, output: str | os.PathLike, layers: An
         overwrite: replace an existing output that this suite did not write.
         progress: show a progress bar over frames.
     """
-    import deepdream_utils as dd
-
     source, output = Path(source), Path(output)
     info = probe_video(source)
     if output.resolve() == source.resolve():
@@ -73,6 +71,8 @@ def dream_video(source: str | os.PathLike, output: str | os.PathLike, layers: An
         raise ValueError(f"start and end must satisfy 0 <= start < end <= {info.duration:.2f} s (the video's "
                          f"length), got start={start}, end={end}.")
     size = frame_size(info, max_side)
+    import deepdream_utils as dd  # TensorFlow: after every check that can be made without it
+
     dm = dd.dream_model(layers)
     dd.check_image_size(dm, size[::-1])
     parameters = {"video": str(source), "layers": dm.layer_weights, "max_side": max_side, "start": start,

@@ -160,6 +160,14 @@ def test_bad_input_gets_one_clear_line_and_no_output(tmp_path, make, pattern):
     assert not (tmp_path / "out.mp4").exists() and source.read_bytes() == before
 
 
+def test_a_file_that_is_not_a_video_is_said_at_once_before_tensorflow_loads(tmp_path):
+    (tmp_path / "notes.mp4").write_text("these are my notes\n" * 40)
+    result = subprocess.run([sys.executable, "-c", "import sys; from deepdream import cli; status = cli.main("
+                             f"[{str(tmp_path / 'notes.mp4')!r}, '-o', {str(tmp_path / 'o.mp4')!r}]); "
+                             "print(status, 'tensorflow' in sys.modules)"], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["1", "False"] and "is not a video ffmpeg can read" in result.stderr
+
+
 def test_output_equal_to_input_or_someone_elses_file_is_refused(tmp_path):
     source = _test_clip(tmp_path / "in.mp4", size="96x64", codec=("-c:v", "libx264", "-pix_fmt", "yuv420p"))
     before = source.read_bytes()
