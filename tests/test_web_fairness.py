@@ -47,6 +47,25 @@ def test_a_client_with_a_dream_running_is_skipped_and_an_empty_queue_gives_none(
     assert queue.pop().name == "a1" and queue.pop() is None and not queue
 
 
+def test_a_client_whose_dream_already_runs_still_waits_behind_one_never_served():
+    queue = _queue(_Job("ada", "a1"))
+    assert queue.pop().name == "a1"  # ada's first runs at once, alone
+    for i in range(2, 7):
+        queue.append(_Job("ada", f"a{i}"))
+    queue.append(_Job("bob", "b1"))
+    assert [job.name for job in queue] == ["b1", "a2", "a3", "a4", "a5", "a6"]
+    assert queue.pop(busy={"ada"}).name == "b1"  # while a1 runs...
+    assert queue.pop().name == "a2"  # ...and after it
+
+
+def test_only_clients_with_dreams_waiting_or_running_are_remembered():
+    queue = _queue(_Job("ada", "a1"), _Job("bob", "b1"))
+    queue.pop(), queue.pop(busy={"ada"})
+    assert set(queue._served) == {"ada", "bob"}
+    assert queue.pop(busy={"bob"}) is None and set(queue._served) == {"bob"}
+    assert queue.pop() is None and queue._served == {} and queue._lines == {}
+
+
 def test_removing_a_waiting_job_and_one_that_is_not():
     a1, b1 = _Job("ada", "a1"), _Job("bob", "b1")
     queue = _queue(a1, b1)
@@ -72,8 +91,12 @@ def _noise_request(seed, steps=40):
 def test_the_service_starts_the_second_clients_dream_before_the_first_clients_second():
     service = web.DreamService(web.Settings(queue=10, per_client=10))
     try:
-        ada = [service.submit(_noise_request(seed), "ada") for seed in range(6)]
+        ada = [service.submit(_noise_request(0), "ada")]
+        while ada[0].state == "queued":  # ada's first is running before the rest are sent
+            time.sleep(0.01)
+        ada += [service.submit(_noise_request(seed), "ada") for seed in range(1, 6)]
         bob = service.submit(_noise_request(9), "bob")
+        assert service.status(bob)["queue_position"] == 1
         for job in ada + [bob]:
             job.ended.wait(120)
         assert all(job.state == "done" for job in ada + [bob])
