@@ -91,7 +91,7 @@ def _noise_request(seed, steps=40):
 def test_the_service_starts_the_second_clients_dream_before_the_first_clients_second():
     service = web.DreamService(web.Settings(queue=10, per_client=10))
     try:
-        ada = [service.submit(_noise_request(0), "ada")]
+        ada = [service.submit(_noise_request(0, steps=200), "ada")]  # long enough to be running meanwhile
         while ada[0].state == "queued":  # ada's first is running before the rest are sent
             time.sleep(0.01)
         ada += [service.submit(_noise_request(seed), "ada") for seed in range(1, 6)]
