@@ -33,6 +33,17 @@ def run_python(code: str, timeout: float = 60, **kwargs) -> subprocess.Completed
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, **kwargs)
 
 
+def wait_for_job(client, job_id: str, until=("done", "failed", "cancelled"), timeout: float = 120) -> dict:
+    """Polls ``GET /api/jobs/<id>`` through a Flask test client until the job's state is in ``until``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.get(f"/api/jobs/{job_id}").get_json()
+        if status["state"] in until:
+            return status
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still {status['state']} after {timeout} s")
+
+
 def leftovers(folder: Path) -> list[str]:
     """Hidden files in ``folder``: what a write that was not atomic would leave."""
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))

@@ -16,6 +16,7 @@ from PIL import Image
 from deepdream import recipe, web
 from deepdream.web import server
 from tests.helpers import run_cli, run_python
+from tests.helpers import wait_for_job as _wait
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"layers": "mixed3", "steps": "2", "octaves": "1", "max_side": "96"}  # a dream of about a second
@@ -38,16 +39,6 @@ def _form(data=None, name="photo.png", **fields):
 def _post(client, route, data=None, name="photo.png", **fields):
     return client.post(route, data=_form(_png() if data is None else data, name, **fields),
                        content_type="multipart/form-data")
-
-
-def _wait(client, job_id, until=("done", "failed", "cancelled"), timeout=120):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.get(f"/api/jobs/{job_id}").get_json()
-        if status["state"] in until:
-            return status
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} still {status['state']} after {timeout} s")
 
 
 def _wait_running(client, job_id):

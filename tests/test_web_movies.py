@@ -13,6 +13,7 @@ from PIL import Image
 from deepdream import web
 from tests.helpers import make_clip as _clip
 from tests.helpers import streams
+from tests.helpers import wait_for_job as _wait
 
 SMALL = {"layers": "mixed3", "steps": "1", "octaves": "1", "step_size": "0.05"}
 
@@ -22,16 +23,6 @@ def _submit(client, files=None, **fields):
     for name, (content, filename) in (files or {}).items():
         data[name] = (io.BytesIO(content), filename)
     return client.post("/api/jobs", data=data, content_type="multipart/form-data")
-
-
-def _wait(client, job_id, until=("done", "failed", "cancelled"), timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = client.get(f"/api/jobs/{job_id}").get_json()
-        if status["state"] in until:
-            return status
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} still {status['state']} after {timeout} s")
 
 
 def _refused(response, status, pattern):

@@ -50,7 +50,7 @@ ATLAS = REPO_ROOT / "outputs" / "06_atlas_noise.jpg"  # the layer guide the page
 CLIENT_COOKIE = "deepdream_client"  # an anonymous random id: whose history a dream is
 CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
 HISTORY_FILES = {"picture": "image/jpeg", "sidecar": "application/json", "thumbnail": "image/jpeg",
-                 "mask": "application/octet-stream", "webp": "image/webp", "mp4": "video/mp4"}
+                 "mask": "application/octet-stream", **movies.FORMATS}  # and a zoom's or a clip's file
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -152,8 +152,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     def _result(job: Job, mimetype: str) -> Response:
         if job.state != "done":
-            unit = "frames" if job.request.kind == "video" else "steps"
-            why = job.error or f"it is {job.state} ({job.done} of {job.total} {unit} done)"
+            why = job.error or f"it is {job.state} ({job.done} of {job.total} {job.unit}s done)"
             raise Refusal(f"Job {job.id} has no result: {why}", 409)
         stem = Path(recipe.result_name(job.parameters)).stem
         if mimetype in movies.FORMATS.values() and job.movie is not None:

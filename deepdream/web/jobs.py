@@ -110,6 +110,11 @@ class Job:
     def note(self) -> str | None:
         return self.request.note
 
+    @property
+    def unit(self) -> str:
+        """What ``done`` and ``total`` count: frames of a clip, steps of anything else."""
+        return "frame" if self.request.kind == "video" else "step"
+
 
 class DreamService:
     """The queue, the worker threads, the cached dream models and the jobs kept."""
@@ -249,7 +254,7 @@ class DreamService:
                     "run_seconds": None if job.started is None else
                     round((job.finished or time.monotonic()) - job.started, 2),
                     "error": job.error, "note": job.note, "size": [int(job.start_size[1]), int(job.start_size[0])],
-                    "make": job.request.kind, "unit": "frame" if job.request.kind == "video" else "step",
+                    "make": job.request.kind, "unit": job.unit,
                     "result_type": self.result_type(job)}
 
     @staticmethod

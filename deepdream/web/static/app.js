@@ -426,6 +426,14 @@ function labelled(text, input, help) {
   return label;
 }
 
+// A labelled number input for a field of GET /api/recipe; `step` for a float (a whole number steps by 1).
+function numberInput(field, step) {
+  const input = document.createElement("input");
+  Object.assign(input, { id: field.name, name: field.name, type: "number", min: field.low, max: field.high,
+    step: field.kind === "int" ? 1 : step, value: field.page });
+  return labelled(field.label, input, field.help);
+}
+
 function buildForm(recipe) {
   const backbone = recipe.backbones.inceptionv3;
   const fields = Object.fromEntries(recipe.fields.map((field) => [field.name, field]));
@@ -444,12 +452,7 @@ function buildForm(recipe) {
     $("layers").append(row);
   }
   state.numberFields = recipe.page_fields.filter((name) => name !== "layers").map((name) => fields[name]);
-  for (const field of state.numberFields) {
-    const input = document.createElement("input");
-    Object.assign(input, { id: field.name, name: field.name, type: "number", min: field.low, max: field.high,
-      step: field.kind === "int" ? 1 : field.low, value: field.page });
-    $("numbers").append(labelled(field.label, input, field.help));
-  }
+  for (const field of state.numberFields) $("numbers").append(numberInput(field, field.low));
   const channel = document.createElement("input");
   Object.assign(channel, { id: "channel", type: "number", min: 0, max: fields.channel.high, placeholder: "all" });
   const folds = document.createElement("select");
@@ -463,12 +466,7 @@ function buildForm(recipe) {
   for (const [kind, movieFields] of Object.entries(recipe.movies)) {
     if (kind === "formats") continue;
     state.movieFields[kind] = movieFields.map((field) => field.name);
-    for (const field of movieFields) {
-      const input = document.createElement("input");
-      Object.assign(input, { id: field.name, type: "number", min: field.low, max: field.high,
-        step: field.kind === "int" ? 1 : 0.01, value: field.page });
-      $("movie-fields").append(labelled(field.label, input, field.help));
-    }
+    for (const field of movieFields) $("movie-fields").append(numberInput(field, 0.01));
   }
   const format = document.createElement("select");
   format.id = "format";
