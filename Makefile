@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup sync lint dreams test release grade bench bench-web bench-video reproducible objectives serve screenshot clean
+.PHONY: setup sync lint dreams test release grade bench bench-web bench-queue bench-video reproducible objectives serve screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -45,6 +45,9 @@ bench: setup
 
 bench-web: setup   # the web service's overhead and queue (starts its own server on a free port)
 	$(BIN)/python benchmarks/bench_web.py
+
+bench-queue: setup   # the job queue: its overhead, jobs per minute with 1 and 2 workers (and Redis), memory
+	$(BIN)/python benchmarks/bench_queue.py
 
 bench-video: setup   # the video's speed at 540x360, flicker of the three modes, brightness drift
 	$(BIN)/python benchmarks/bench_video.py

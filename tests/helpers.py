@@ -5,6 +5,7 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -131,6 +132,12 @@ class Server:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
 
+    def kill(self) -> None:
+        """SIGKILL: no goodbye, as when the machine loses power or runs out of memory."""
+        self.process.kill()
+        self.process.wait(timeout=60)
+        self._drainer.join(timeout=10)
+
     def stop(self) -> int:
         self.process.send_signal(signal.SIGTERM)
         try:
@@ -161,3 +168,64 @@ def chromium(profile: Path | None = None, width: int = 1200, height: int = 1300)
                  f"--window-size={width},{height}", *([f"--user-data-dir={profile}"] if profile else [])):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """Debian's ``redis-server`` on a free loopback port, not saved to disk; skips the test, saying why, without it."""
+
+    def __init__(self):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.skip("no redis-server: apt-get install redis-server (.ci/run does) to run the several-machines test")
+        port = free_port()
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                         "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise AssertionError("redis-server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        finally:
+            self.process.kill()
+
+
+class DreamWorker:
+    """``deepdream worker --broker URL`` in a subprocess; ``name`` is what the job status calls it."""
+
+    def __init__(self, broker: str):
+        self.process = subprocess.Popen([sys.executable, "-m", "deepdream.cli", "worker", "--broker", broker],
+                                        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                        env=os.environ | {"PYTHONUNBUFFERED": "1"})
+        self.lines: list[str] = []
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if line.startswith("DeepDream worker "):
+                self.name = line.split()[2]
+                break
+        else:
+            raise AssertionError("the worker did not start:\n" + "".join(self.lines))
+        self._drainer = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
+        self._drainer.start()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=60)
+        finally:
+            self.process.kill()

@@ -4,7 +4,9 @@ the history, and every bad input answered with a 4xx and a message."""
 import io
 import json
 import re
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -110,14 +112,16 @@ def test_a_finished_zoom_is_kept_in_the_history_with_its_movie(client):
 
 
 def test_cancelling_a_video_job_stops_it_and_removes_its_clip(app, client, twelve_frames):
+    uploads = set(Path(tempfile.gettempdir()).glob("deepdream-upload-*"))
     job = _submit(client, files={"video": (twelve_frames, "twelve.mp4")}, make="video", steps="30",
                   octaves="2").get_json()
-    clip = app.extensions["deepdream"].get(job["id"]).request.clip
-    assert clip.is_file()
+    store = app.extensions["deepdream"].store
+    assert store.get(f"clip:{job['id']}") == twelve_frames, "the clip travels in the queue's store"
+    assert set(Path(tempfile.gettempdir()).glob("deepdream-upload-*")) == uploads, "no temporary file is left"
     _wait(client, job["id"], until=("running",))
     assert client.delete(job["status_url"]).status_code in (200, 202)
     assert _wait(client, job["id"])["state"] == "cancelled"
-    assert not clip.exists()
+    assert store.get(f"clip:{job['id']}") is None
     _refused(client.get(job["result_url"]), 409, r"no result.*Cancelled")
 
 

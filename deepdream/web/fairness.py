@@ -32,6 +32,10 @@ class FairQueue:
         """Puts ``job`` at the end of its client's line."""
         self._lines.setdefault(self._client_of(job), collections.deque()).append((next(self._ticks), job))
 
+    def put_back(self, job: Any) -> None:
+        """Puts ``job`` first in its client's line, as if it came before every job waiting (its worker died)."""
+        self._lines.setdefault(self._client_of(job), collections.deque()).appendleft((-next(self._ticks), job))
+
     def remove(self, job: Any) -> None:
         """Takes a waiting job out (cancelled); a ValueError if it is not waiting."""
         client = self._client_of(job)

@@ -165,7 +165,7 @@ def _clip(upload: Any, parameters: dict[str, Any], settings: Settings) -> DreamR
     """A clip to dream: kept in a temporary file until its job ends, checked by ffmpeg, within the limits."""
     name = Path(upload.filename or "clip.mp4").name[-100:] or "clip.mp4"
     suffix = Path(name).suffix.lower()  # ffmpeg reads by content, and by suffix: a .txt would be drawn as text
-    handle, path = tempfile.mkstemp(prefix="deepdream-clip-", suffix=suffix if suffix in recipe.VIDEO_SUFFIXES
+    handle, path = tempfile.mkstemp(prefix="deepdream-upload-", suffix=suffix if suffix in recipe.VIDEO_SUFFIXES
                                     else ".video")
     os.close(handle)
     clip = Path(path)

@@ -20,7 +20,6 @@ import sqlite3
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,9 @@ import numpy as np
 from PIL import Image
 
 from deepdream import recipe
-from deepdream.files import SUITE_MARK, jpeg_bytes
-from deepdream.images import from_model
 from deepdream.web import movies
+from deepdream.web.dispatch import Dispatcher
+from deepdream.web.engine import MAX_ATTEMPTS, Store, Worker
 from deepdream.web.fairness import FairQueue
 from deepdream.web.history import History
 from deepdream.web.settings import Refusal, Settings
@@ -71,17 +70,13 @@ class DreamRequest:
     frames: int = 0
 
 
-class _Cancelled(Exception):
-    """Raised inside a dream's step callback when its job was cancelled."""
-
-
 @dataclasses.dataclass(eq=False)
 class Job:
-    """One dream: its request, its progress and its outcome."""
+    """One dream as the web process sees it: its request, its progress (followed in the store) and its outcome."""
 
     id: str
     request: DreamRequest  # its start and mask are dropped once the dream ends
-    dm: Any  # the DreamModel
+    dm: Any  # the DreamModel (None for a job read back after a restart)
     client: str  # the anonymous id of the browser or API client that asked for it (its history)
     turn: str  # whose turn it takes in the fair queue: the client, or for a client without a cookie its address
     total: int  # steps in all octaves
@@ -89,17 +84,19 @@ class Job:
     start_size: tuple[int, int]  # (height, width) dreamed
     created: float = dataclasses.field(default_factory=time.monotonic)
     state: str = "queued"
+    attempt: int = 0  # how many times a worker was lost while dreaming it
+    dispatched: bool = False  # queued in the engine for the next free worker (no longer in the fair queue)
+    dispatched_at: float = 0.0
     done: int = 0
+    step_seconds: float | None = None  # the worker's pace after step 1 (no tracing in it)
+    worker: str | None = None  # who dreams it: host:pid:number
+    beat: tuple[Any, float] = (None, 0.0)  # its worker's last beat, and when this process saw it change
     started: float | None = None
-    first_step: float | None = None  # when step 1 ended (the pace is measured from there: no tracing in it)
     finished: float | None = None
     error: str | None = None
     jpeg: bytes | None = None  # the picture (a zoom's or a clip's last frame)
     movie: tuple[str, bytes] | None = None  # a zoom's or a clip's file: (suffix, bytes)
     sidecar: dict[str, Any] | None = None
-    latest: Any = None  # the picture so far (the dream's working tensor in [-1, 1], or the start in [0, 1])
-    preview: tuple[int, bytes] | None = None  # (steps done, JPEG) of the last preview made
-    cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
     ended: threading.Event = dataclasses.field(default_factory=threading.Event)
 
     @property
@@ -116,8 +113,12 @@ class Job:
         return "frame" if self.request.kind == "video" else "step"
 
 
-class DreamService:
-    """The queue, the worker threads, the cached dream models and the jobs kept."""
+class DreamService(Dispatcher):
+    """The fair queue, the engine's store and workers (``deepdream.web.engine``), the dream models, the jobs kept.
+
+    A job waits in the fair queue here until a worker is free, then goes to the engine's queue; a thread
+    follows the running jobs in the store (progress, end, lost workers) and hands out the next ones.
+    """
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -128,12 +129,17 @@ class DreamService:
         self._model_lock = threading.Lock()
         self._seconds_per_work: float | None = None  # measured on finished dreams
         self.history = History(settings.data_dir, settings.keep_mb) if settings.data_dir is not None else None
+        self.store = Store.open(settings.data_dir, settings.broker)  # after the history made the folder
         self.strips = ChannelStrips(settings.data_dir and Path(settings.data_dir) / "channels", settings.channel_steps)
-        self._closed = False
-        self._workers = [threading.Thread(target=self._work, name=f"dreamer-{i}", daemon=True)
-                         for i in range(settings.workers)]
-        for worker in self._workers:
-            worker.start()
+        self._closed, self._stop = False, threading.Event()
+        self._recover()
+        workers = [Worker(self.store, self.model_for, self._stop, settings.preview_side)
+                   for _ in range(settings.workers)]
+        self._threads = [threading.Thread(target=worker.run, name=f"dreamer-{i}", daemon=True)
+                         for i, worker in enumerate(workers)]
+        self._threads.append(threading.Thread(target=self._follow_loop, name="follower", daemon=True))
+        for thread in self._threads:
+            thread.start()
 
     # -- submitting -------------------------------------------------------------------------
     def model_for(self, parameters: dict[str, Any]) -> Any:
@@ -165,34 +171,60 @@ class DreamService:
         try:
             dm = self.model_for(parameters)
             dd.check_image_size(dm, start.shape[:2])
+            if request.kind == "picture":
+                shapes = dd.octave_shapes(start.shape[:2], parameters["octaves"], parameters["octave_scale"],
+                                          dm.min_side)
+                total, work = parameters["steps"] * len(shapes), float(parameters["steps"] * sum(h * w for h, w in
+                                                                                                  shapes))
+            else:
+                total, work = movies.plan(request.kind, parameters, start.shape[:2], request.frames)
+            job = Job(id=secrets.token_urlsafe(18), request=request, dm=dm, client=client, turn=turn or client,
+                      start_size=start.shape[:2], total=total, work=work)
+            with self._lock:
+                self._forget_old()
+                self._check_room(job)
+                self._save(job)
+                self._jobs[job.id] = job
+                self._pending.append(job)
+                self._save_list()
         except ValueError as error:
-            self._drop_clip(request)
             raise Refusal(str(error)) from None
-        if request.kind == "picture":
-            shapes = dd.octave_shapes(start.shape[:2], parameters["octaves"], parameters["octave_scale"], dm.min_side)
-            total, work = parameters["steps"] * len(shapes), float(parameters["steps"] * sum(h * w for h, w in shapes))
-        else:
-            total, work = movies.plan(request.kind, parameters, start.shape[:2], request.frames)
-        job = Job(id=secrets.token_urlsafe(18), request=request, dm=dm, client=client, turn=turn or client,
-                  start_size=start.shape[:2], total=total, work=work)
-        with self._lock:
-            self._forget_old()
-            if self._pending.waiting(job.turn) >= self.settings.per_client:
-                self._drop_clip(request)
-                mine = [j for j in self._jobs.values() if j.turn == job.turn and j.state == "running"]
-                wait = self._seconds_left(mine[0]) if mine else None
-                raise Refusal(f"You have {self.settings.per_client} dreams waiting, the most one browser may have: "
-                              "wait for one to start, or cancel one.", 429,
-                              {"Retry-After": str(max(5, math.ceil(wait or 30)))})
-            if len(self._pending) >= self.settings.queue:
-                self._drop_clip(request)
-                wait = self._seconds_left(next(iter(self._pending)))
-                raise Refusal(f"The queue is full ({self.settings.queue} dreams waiting): try again in a minute.",
-                              503, {"Retry-After": str(max(5, math.ceil(wait or 30)))})
-            self._jobs[job.id] = job
-            self._pending.append(job)
-            self._lock.notify()
+        finally:
+            self._drop_clip(request)
         return job
+
+    def _check_room(self, job: Job) -> None:
+        if self._pending.waiting(job.turn) >= self.settings.per_client:
+            mine = [j for j in self._jobs.values() if j.turn == job.turn and j.state == "running"]
+            wait = self._seconds_left(mine[0]) if mine else None
+            raise Refusal(f"You have {self.settings.per_client} dreams waiting, the most one browser may have: "
+                          "wait for one to start, or cancel one.", 429,
+                          {"Retry-After": str(max(5, math.ceil(wait or 30)))})
+        if len(self._pending) >= self.settings.queue:
+            wait = self._seconds_left(next(iter(self._pending)))
+            raise Refusal(f"The queue is full ({self.settings.queue} dreams waiting): try again in a minute.",
+                          503, {"Retry-After": str(max(5, math.ceil(wait or 30)))})
+
+    def _save(self, job: Job) -> None:
+        """Puts what a worker needs in the store: the job, its start, mask and clip, its state."""
+        request, store = job.request, self.store
+        store.put_json(f"job:{job.id}", {
+            "client": job.client, "turn": job.turn, "kind": request.kind, "parameters": request.parameters,
+            "input_sha256": request.input_sha256, "note": request.note, "chain": request.chain,
+            "full_size": request.full_size, "start_size": [int(n) for n in job.start_size], "total": job.total,
+            "work": job.work, "frames": request.frames, "created": time.time(),
+            "clip_suffix": request.clip.suffix if request.clip is not None else None})
+        store.put_array(f"start:{job.id}", request.start)
+        if request.mask is not None:
+            store.put_array(f"mask:{job.id}", request.mask)
+        if request.mask_png is not None:
+            store.put(f"maskpng:{job.id}", request.mask_png)
+        if request.clip is not None:
+            store.put(f"clip:{job.id}", request.clip.read_bytes())
+        store.put_json(f"state:{job.id}", {"state": "queued", "attempt": 0, "total": job.total})
+
+    def _save_list(self) -> None:
+        self.store.put_json("jobs", list(self._jobs))
 
     # -- looking up and cancelling ------------------------------------------------------------
     def get(self, job_id: str) -> Job:
@@ -202,59 +234,60 @@ class DreamService:
         if job is None:
             raise Refusal(f"No job {job_id!r}: the id is wrong, or the job ended more than "
                           f"{self.settings.keep_seconds / 60:.0f} minutes or {self.settings.keep_jobs} jobs ago "
-                          "(results are kept in memory only that long).", 404)
+                          "(results are kept that long).", 404)
         return job
 
     def cancel(self, job: Job) -> str:
-        """Cancels a queued job at once, a running one at its next step; forgets a finished one."""
+        """Cancels a waiting job at once, a running one at its next step; forgets a finished one."""
         with self._lock:
-            if job.state == "queued":
+            if job.state == "queued" and not job.dispatched:
                 self._pending.remove(job)
                 self._end(job, "cancelled")
-            elif job.state == "running":
-                job.cancel.set()
+            elif job.state in ("queued", "running"):
+                self.store.put(f"cancel:{job.id}", b"1")
                 return "cancelling"
             elif job.state in ("done", "failed"):
                 self._jobs.pop(job.id, None)
+                self._drop_keys(job.id, result=True)
+                self._save_list()
                 return "deleted"
             return job.state
 
     def preview(self, job: Job) -> bytes:
-        """A small JPEG of the picture as it is now: the start until the first step ends, then the dream.
+        """A small JPEG of the picture as it is now: the start until the worker sends one, then the dream.
 
-        Made here, in the request's thread, only when asked for, and once per step: the dream's
-        worker only keeps a reference to its working tensor, so watching costs it (almost) nothing.
+        The worker makes it at most twice a second, into the store; this process only makes the start's.
         """
-        latest, done = job.latest, job.done
         if job.state == "done":
             return job.jpeg
-        if latest is None:
+        kept = self.store.get(f"preview:{job.id}") if job.state == "running" else None
+        if kept is not None:
+            return kept[8:]
+        start = job.request.start
+        if job.state != "running" or start is None:
             why = "it is queued" if job.state == "queued" else f"it {job.state}: {job.error}"
             raise Refusal(f"Job {job.id} has no picture to preview: {why}", 409)
-        cached = job.preview
-        if cached is not None and cached[0] == done:
-            return cached[1]
-        picture = latest if isinstance(latest, np.ndarray) else from_model(latest)
-        img = Image.fromarray(picture if picture.dtype == np.uint8 else (picture * 255 + 0.5).astype(np.uint8))
+        img = Image.fromarray((np.asarray(start) * 255 + 0.5).astype(np.uint8))
         img.thumbnail((self.settings.preview_side, self.settings.preview_side), Image.BILINEAR)
         buffer = io.BytesIO()
         img.save(buffer, "JPEG", quality=80)
-        jpeg = buffer.getvalue()
-        job.preview = (done, jpeg)
-        return jpeg
+        return buffer.getvalue()
 
     def status(self, job: Job) -> dict[str, Any]:
         """What ``GET /api/jobs/<id>`` answers."""
         with self._lock:
             left = self._seconds_left(job)
-            position = self._pending.index(job) + 1 if job.state == "queued" else 0
+            position = 0
+            if job.state == "queued":
+                position = 1 if job.dispatched else \
+                    sum(j.dispatched for j in self._jobs.values()) + self._pending.index(job) + 1
             return {"id": job.id, "state": job.state, "queue_position": position, "steps_done": job.done,
                     "steps_total": job.total, "seconds_left": None if left is None else round(left, 1),
                     "queued_seconds": round((job.started or job.finished or time.monotonic()) - job.created, 2),
                     "run_seconds": None if job.started is None else
                     round((job.finished or time.monotonic()) - job.started, 2),
                     "error": job.error, "note": job.note, "size": [int(job.start_size[1]), int(job.start_size[0])],
-                    "make": job.request.kind, "unit": job.unit,
+                    "make": job.request.kind, "unit": job.unit, "attempt": job.attempt, "worker": job.worker,
                     "result_type": self.result_type(job)}
 
     @staticmethod
@@ -264,40 +297,74 @@ class DreamService:
             else "image/jpeg"
 
     def close(self) -> None:
-        """Stops the workers after their current step; forgets every job."""
+        """Stops this process's workers after their current step.
+
+        With a data folder or a broker, the jobs stay in the store: the running ones are dreamed again, and
+        the waiting ones run, when the server starts again. Without (in memory), every job is cancelled.
+        """
         with self._lock:
             self._closed = True
-            for job in self._jobs.values():
-                job.cancel.set()
-            self._lock.notify_all()
-        for worker in self._workers:
-            worker.join(timeout=30)
-        self._jobs.clear()
+            if self.settings.data_dir is None and self.settings.broker is None:
+                for job in list(self._jobs.values()):
+                    if job.state == "running":
+                        self.cancel(job)
+                    elif job.state == "queued":  # waiting, or handed to a worker that has not begun it
+                        if not job.dispatched:
+                            self._pending.remove(job)
+                        self._end(job, "cancelled", "Cancelled: the server stopped.")
+        deadline = time.monotonic() + 30
+        while self.settings.data_dir is None and self.settings.broker is None and time.monotonic() < deadline and \
+                any(job.state in ("queued", "running") for job in list(self._jobs.values())):
+            time.sleep(0.02)
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
         self.strips.close()
+
+    def _rebuilt_job(self, job_id: str, what: dict[str, Any], state: dict[str, Any]) -> Job:
+        """A job of an earlier run of the server, from the store (its start image stays there, for the worker)."""
+        request = DreamRequest(what["parameters"], None, what["input_sha256"], what["note"],
+                               chain=what["chain"], full_size=what["full_size"], kind=what["kind"],
+                               frames=what["frames"], mask_png=self.store.get(f"maskpng:{job_id}"))
+        job = Job(id=job_id, request=request, dm=None, client=what["client"], turn=what["turn"],
+                  total=what["total"], work=what["work"], start_size=tuple(what["start_size"]),
+                  created=time.monotonic() - max(0.0, time.time() - what["created"]), attempt=state["attempt"])
+        return job
 
     # -- inside (call with the lock held) -----------------------------------------------------
     def _seconds_left(self, job: Job) -> float | None:
         """An estimate: a running job's own pace, plus the pace measured on earlier dreams for those queued."""
         if job.state not in ("queued", "running"):
             return 0.0
-        ahead = [j for j in self._jobs.values() if j.state == "running"] if job.state == "queued" else [job]
-        ahead += list(self._pending)[:self._pending.index(job) + 1] if job.state == "queued" else []
+        ahead = [j for j in self._jobs.values() if j.state == "running" or j.dispatched] \
+            if job.state == "queued" else [job]
+        if job.state == "queued" and not job.dispatched:
+            ahead += list(self._pending)[:self._pending.index(job) + 1]
         seconds = 0.0
         for other in ahead:
-            if other.state == "running" and other.done >= 2:
-                seconds += (time.monotonic() - other.first_step) / (other.done - 1) * (other.total - other.done)
+            if other.state == "running" and other.step_seconds is not None:
+                seconds += other.step_seconds * (other.total - other.done)
             elif self._seconds_per_work is not None:
                 seconds += self._seconds_per_work * other.work * (other.total - other.done) / other.total
             else:
                 return None
-        return seconds / (self.settings.workers if job.state == "queued" else 1)
+        return seconds / (max(1, self.settings.workers) if job.state == "queued" else 1)
 
     def _end(self, job: Job, state: str, error: str | None = None) -> None:
-        job.state, job.error, job.finished = state, error, time.monotonic()
-        job.request.start = job.request.mask = job.latest = job.preview = None  # the result is kept; these not
-        self._drop_clip(job.request)
+        job.state, job.error, job.finished, job.dispatched = state, error, time.monotonic(), False
+        job.request.start = job.request.mask = None  # the result is kept; these not
+        self.store.put_json(f"state:{job.id}", {"state": state, "attempt": job.attempt, "error": error})
+        self._drop_keys(job.id)
         job.ended.set()
-        self._lock.notify_all()  # a client's next dream may now run
+        self._lock.notify_all()
+
+    def _drop_keys(self, job_id: str, result: bool = False) -> None:
+        """Removes a job's inputs from the store; with ``result``, everything of it."""
+        keys = [f"start:{job_id}", f"mask:{job_id}", f"clip:{job_id}", f"preview:{job_id}", f"cancel:{job_id}"]
+        if result:
+            keys += [f"job:{job_id}", f"state:{job_id}", f"result:{job_id}", f"sidecar:{job_id}", f"movie:{job_id}",
+                     f"maskpng:{job_id}", *(f"claim:{job_id}:{n}" for n in range(MAX_ATTEMPTS))]
+        self.store.delete(*keys)
 
     @staticmethod
     def _drop_clip(request: DreamRequest) -> None:
@@ -319,70 +386,10 @@ class DreamService:
     def _forget_old(self) -> None:
         finished = [job for job in self._jobs.values() if job.ended.is_set()]
         too_old = time.monotonic() - self.settings.keep_seconds
-        for index, job in enumerate(finished):
-            if index < len(finished) - self.settings.keep_jobs or job.finished < too_old:
-                del self._jobs[job.id]
-
-    # -- the workers ---------------------------------------------------------------------------
-    def _work(self) -> None:
-        while True:
-            with self._lock:
-                while True:  # the next client's turn, skipping clients with a dream running
-                    if self._closed:
-                        return
-                    busy = {other.turn for other in self._jobs.values() if other.state == "running"}
-                    job = self._pending.pop(busy)
-                    if job is not None:
-                        break
-                    self._lock.wait()
-                job.state, job.started = "running", time.monotonic()
-            self._run(job)
-
-    def _run(self, job: Job) -> None:
-        import deepdream_utils as dd
-
-        def on_step(done: int, total: int, image: Any) -> None:
-            job.latest, job.done, job.total = image, done, total
-            if done == 1:
-                job.first_step = time.monotonic()
-            if job.cancel.is_set():
-                raise _Cancelled
-
-        request = job.request
-        job.latest = request.start  # the preview shows the start until the first step ends
-        try:
-            if request.kind == "picture":
-                result, history = dd.dream_octaves(job.dm, request.start, progress=False, on_step=on_step,
-                                                   mask=request.mask, **recipe.dream_arguments(job.parameters))
-                sidecar = recipe.sidecar_record(job.parameters, request.input_sha256, result, history,
-                                                time.monotonic() - job.started, recipe.result_name(job.parameters))
-                link = {"parameters": job.parameters, "input_sha256": request.input_sha256}
-                sidecar["chain"] = [*request.chain, link]
-            else:
-                movie = movies.zoom_movie(job.dm, request.start, job.parameters, on_step) if request.kind == "zoom" \
-                    else movies.video_movie(job.dm, request.clip, request.clip_info,
-                                            (job.start_size[1], job.start_size[0]), job.parameters, on_step,
-                                            request.frames)
-                result, job.movie = movie.last_frame, (movie.suffix, movie.data)
-                sidecar = {"parameters": job.parameters, "input_sha256": request.input_sha256,
-                           "output": recipe.result_name(job.parameters, "." + movie.suffix), **movie.record}
-            job.jpeg, job.sidecar = jpeg_bytes(result), {"written_by": SUITE_MARK, **sidecar}
-            self._keep(job)
-            with self._lock:
-                if job.done >= 2:  # the pace after step 1, per pixel-step
-                    paced = job.work * (job.done - 1) / job.done
-                    self._seconds_per_work = (time.monotonic() - job.first_step) / paced
-                self._end(job, "done")
-        except _Cancelled:
-            with self._lock:
-                self._end(job, "cancelled", "Cancelled: the dream stopped at its next step.")
-        except (ValueError, MemoryError, FloatingPointError, OSError) as error:
-            with self._lock:
-                self._end(job, "failed", str(error))
-        except Exception as error:  # a defect: logged in full here, one plain line for the user
-            traceback.print_exc(file=sys.stderr)
-            with self._lock:
-                self._end(job, "failed", f"The dream failed inside the server ({type(error).__name__}); "
-                                         "the server's log has the details.")
-
-
+        forgotten = [job for index, job in enumerate(finished)
+                     if index < len(finished) - self.settings.keep_jobs or job.finished < too_old]
+        for job in forgotten:
+            del self._jobs[job.id]
+            self._drop_keys(job.id, result=True)
+        if forgotten:
+            self._save_list()

@@ -1,18 +1,25 @@
-"""``deepdream serve``: the web app on waitress, a production WSGI server (pure Python, nothing to install).
+"""``deepdream serve``: the web app on waitress, a production WSGI server (pure Python, nothing to install);
+``deepdream worker``: a dreamer on another machine, sharing the queue through Redis.
 
     deepdream serve                 # http://127.0.0.1:5000, this machine only
     curl -X POST http://localhost:5000/deepdream -F "image=@your_image.jpg" --output deepdream_result.jpg
+
+    deepdream serve --host 0.0.0.0 --token SECRET --broker redis://HOST:6379/0 --workers 0   # the web machine
+    deepdream worker --broker redis://HOST:6379/0                                             # each dreaming one
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from deepdream import runtime
 from deepdream.web import guard, history
 from deepdream.web.app import create_app
+from deepdream.web.engine import Store, Worker
 from deepdream.web.settings import Settings
 
 
@@ -27,7 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "this machine")
     shared.add_argument("--no-token", action="store_true", help="share the server on the network without a token")
     parser.add_argument("--port", type=int, default=5000, help="port (default: 5000; 0 picks a free one)")
-    parser.add_argument("--workers", type=int, default=1, help="dreams run at once (default: 1)")
+    parser.add_argument("--workers", type=int, default=1, help="dreams run at once in this process (default: 1; "
+                        "0 with --broker: only `deepdream worker` processes dream)")
+    parser.add_argument("--broker", metavar="URL", help="a Redis URL (redis://HOST:6379/0): the queue is shared "
+                        "with `deepdream worker` processes on other machines (default: SQLite in --data-dir)")
     parser.add_argument("--queue", type=int, default=8, help="dreams that may wait (default: 8)")
     parser.add_argument("--per-client", type=int, default=3,
                         help="dreams one browser (or one machine without cookies) may have waiting (default: 3)")
@@ -56,7 +66,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("workers", "queue", "per_client", "max_side", "keep_jobs", "max_video_frames", "max_video_side",
+    if args.workers < (0 if args.broker else 1):
+        parser.error("--workers must be at least 1 (0 only with --broker, where `deepdream worker` dreams)")
+    for name in ("queue", "per_client", "max_side", "keep_jobs", "max_video_frames", "max_video_side",
                  "channel_steps"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
@@ -71,10 +83,10 @@ def main(argv: list[str] | None = None) -> int:
                         max_side=args.max_side, keep_jobs=args.keep_jobs, wait_seconds=args.wait,
                         data_dir=args.data_dir, keep_mb=args.keep_mb, max_video_frames=args.max_video_frames,
                         max_video_side=args.max_video_side, channel_steps=args.channel_steps, token=args.token,
-                        per_client=args.per_client)
+                        per_client=args.per_client, broker=args.broker)
     try:
         app = create_app(settings)
-    except ValueError as error:  # the data folder cannot be written
+    except ValueError as error:  # the data folder cannot be written, the broker cannot be reached
         print(f"deepdream serve: error: {error}", file=sys.stderr)
         return 1
     try:
@@ -101,8 +113,63 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.close()
             app.extensions["deepdream"].close()
-    print(f"deepdream serve: stopped; the finished dreams are kept in {args.data_dir}, the queued ones are gone.",
-          file=sys.stderr)
+    print(f"deepdream serve: stopped; the finished dreams are kept in {args.data_dir}; the queued and running ones "
+          f"are kept in {args.broker or 'its queue'} and run when it starts again.", file=sys.stderr)
+    return 0
+
+
+def build_worker_parser() -> argparse.ArgumentParser:
+    parser = runtime.OneLineParser(prog="deepdream worker", description="Dream the jobs of a `deepdream serve "
+                                   "--broker URL` on this machine: start one on each machine that should dream.")
+    parser.add_argument("--broker", required=True, metavar="URL",
+                        help="the Redis URL the server was given (redis://HOST:6379/0)")
+    parser.add_argument("--threads", type=int, default=1, help="dreams run at once here (default: 1; on a CPU, one "
+                        "dream already uses every core)")
+    parser.add_argument("--preview-side", type=int, default=384, help="the live preview's longest side (default: 384)")
+    return parser
+
+
+def worker_main(argv: list[str] | None = None) -> int:
+    """``deepdream worker``: dreams from the broker until Ctrl-C or SIGTERM; returns the exit status."""
+    parser = build_worker_parser()
+    args = parser.parse_args(argv)
+    if args.threads < 1 or args.preview_side < 16:
+        parser.error("--threads must be at least 1, --preview-side at least 16")
+    try:
+        store = Store.open(broker=args.broker)
+    except ValueError as error:
+        print(f"deepdream worker: error: {error}", file=sys.stderr)
+        return 1
+    import deepdream_utils as dd
+
+    models: dict[str, object] = {}
+    lock, stop = threading.Lock(), threading.Event()
+
+    def model_for(parameters: dict) -> object:
+        from deepdream import recipe
+
+        arguments = recipe.model_arguments(parameters)
+        with lock:
+            key = repr(sorted(arguments.items()))
+            if key not in models:
+                models.clear()  # one model at a time: a worker's memory stays flat
+                models[key] = dd.dream_model(**arguments)
+            return models[key]
+
+    workers = [Worker(store, model_for, stop, args.preview_side) for _ in range(args.threads)]
+    threads = [threading.Thread(target=worker.run, name=f"dreamer-{i}") for i, worker in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    print(f"DeepDream worker {workers[0].name} on {args.broker}, {args.threads} at once (Ctrl-C stops it)", flush=True)
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        stop.set()
+    for thread in threads:
+        thread.join()
+    print("deepdream worker: stopped; a dream it had begun is dreamed again by another worker.", file=sys.stderr)
     return 0
 
 

@@ -18,7 +18,8 @@ class Settings:
     max_video_frames: int = 240  # a longer clip is answered 413
     max_video_side: int = 480  # a clip's frames are shrunk to this longest side
     preview_side: int = 384  # the live preview's longest side, pixels
-    data_dir: Path | None = None  # where the history is kept (None: no history, as in the tests)
+    data_dir: Path | None = None  # the history and the queue's SQLite store (None: in memory, as in the tests)
+    broker: str | None = None  # a Redis URL: the queue is shared with `deepdream worker` on other machines
     keep_mb: float = 500.0  # the history's size; the oldest dreams go first
     channel_steps: int = 16  # steps of each thumbnail of the channel strip (deepdream.channels)
     token: str | None = None  # with a token, every API request needs it (deepdream.web.guard)
