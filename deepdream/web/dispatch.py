@@ -40,8 +40,9 @@ class Dispatcher:
     def _follow(self) -> None:
         with self._lock:
             watched = [job for job in self._jobs.values() if job.state == "running" or job.dispatched]
-        for job in watched:  # the states first, then the workers: a job claimed between the two is not lost
-            state = self.store.get_json(f"state:{job.id}") or {"state": "failed", "error": "It is gone from the store."}
+        states = self.store.get_many([f"state:{job.id}" for job in watched])  # the states, then the workers
+        for job in watched:
+            state = states.get(f"state:{job.id}") or {"state": "failed", "error": "It is gone from the store."}
             with self._lock:
                 if state["state"] == "running":
                     if job.state != "running":

@@ -110,6 +110,10 @@ class Store:
         value = self.get(key)
         return None if value is None else json.loads(value)
 
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        """The JSON values of those of ``keys`` that exist, in one round trip."""
+        return {key: json.loads(bytes(value)) for key, value in self.kv.peek_many(keys).items()} if keys else {}
+
     def put_json(self, key: str, value: Any) -> None:
         self.put(key, json.dumps(value).encode())
 
@@ -149,9 +153,12 @@ class Store:
         may disagree.
         """
         last, now = self.kv.incr("workers", 0), time.monotonic()
+        numbers = range(max(1, last - 63), last + 1)
+        found = self.kv.peek_many([f"worker:{number}" for number in numbers])  # one round trip
         live = []
-        for number in range(max(1, last - 63), last + 1):
-            beat = self.get_json(f"worker:{number}")
+        for number in numbers:
+            beat = found.get(f"worker:{number}")
+            beat = None if beat is None else json.loads(bytes(beat))
             if beat is None or beat.get("gone"):
                 continue
             if self._beats.get(number, (None,))[0] != beat["beat"]:
@@ -222,6 +229,7 @@ class Worker:
                "written": 0.0}
         with self._lock:
             self._job = job
+        self._announce(job_id)  # busy before running: the web never counts this worker free with a job of its own
         self._write_state(job, "running")
         try:
             outcome = self._dream(job)
@@ -238,6 +246,7 @@ class Worker:
             self._job = None
         if outcome[0] != "stopped" and self._still_mine(job):  # stopped: the lease runs out, another worker redoes it
             self._write_state(job, outcome[0], outcome[1])
+        self._announce(None)  # free: the web hands out the next job at its next look
 
     # -- inside --------------------------------------------------------------------------------
     def _dream(self, job: dict[str, Any]) -> tuple[str, None]:
@@ -300,14 +309,17 @@ class Worker:
             "done": job["done"], "total": job["total"], "seconds": time.time() - job["started"],
             "step_seconds": pace, "error": error})
 
+    def _announce(self, job_id: str | None) -> None:
+        """The worker's heartbeat: alive, and the job it dreams (None: free)."""
+        self.store.put_json(f"worker:{self.number}", {"beat": time.time(), "job": job_id, "name": self.name})
+
     def _beat_loop(self) -> None:
         """Twice a second: the worker's heartbeat, the running job's lease, progress and preview, its cancel flag."""
         while not self.stop.wait(BEAT_SECONDS):
             with self._lock:
                 job = self._job
             try:
-                self.store.put_json(f"worker:{self.number}", {"beat": time.time(), "job": job and job["id"],
-                                                              "name": self.name})
+                self._announce(job and job["id"])
                 if job is None:
                     continue
                 if self.store.get(f"cancel:{job['id']}") is not None or not self._still_mine(job):
