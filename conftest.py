@@ -35,7 +35,7 @@ SESSION = {"start": time.time(), "notebooks": set(), "outputs": TEST_OUTPUTS}
 # is left with a long file at the end; the rest follow in their usual order.
 SLOWEST_FIRST = ["06_layer_atlas.ipynb", "05_mountain_octaves_tiled.ipynb", "test_course.py",
                  "04_mountain_multi_layer.ipynb", "02_noise_multi_layer.ipynb", "07_video.ipynb",
-                 "03_mountain_single_layer.ipynb", "01_noise_single_layer.ipynb", "test_cli.py",
+                 "03_mountain_single_layer.ipynb", "01_noise_single_layer.ipynb", "test_cli.py", "test_web_engine.py",
                  "test_web_studio.py", "test_video.py"]
 # This check of one notebook's pictures runs after that notebook, on its process (see unit_of_work).
 NOTEBOOK_CHECK = re.compile(r"::test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs\[(.+)\]$")

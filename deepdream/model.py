@@ -7,6 +7,7 @@ the course's objective, the layer's mean activation. Layers may be weighted, or 
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import difflib
 import functools
@@ -156,6 +157,10 @@ def dream_model(layers: str | Sequence[str] | Mapping[str, float] | objectives.O
                 backbone: str = backbones.DEFAULT) -> DreamModel:
     """Builds the dream model for an objective, computing only up to the deepest layer it reads.
 
+    Asked again for the same layer names, weights, channel and backbone, it returns the model it built
+    (the last ``KEEP_BUILT``), so its compiled step is not traced again; a guide or an objective is always
+    built anew.
+
     Args:
         layers: one name, a list of names (equal weights), a ``{name: weight}`` dict, or an objective
             (``deepdream.objectives``). A weight of 0 is refused; a negative weight suppresses that layer.
@@ -166,13 +171,41 @@ def dream_model(layers: str | Sequence[str] | Mapping[str, float] | objectives.O
             the guide feature they match best (the "guided" dream of the original DeepDream release).
         backbone: ``"inceptionv3"`` (default) or ``"vgg19"`` (Keras's ImageNet download).
     """
+    key = _cache_key(layers, weights, channel, guide, backbone)
+    if key is not None and key in _BUILT:
+        _BUILT.move_to_end(key)
+        return _BUILT[key]
     objective = objectives.from_layers(layers)
     if channel is not None and len(objective.terms) != 1:
         raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
     if guide is not None and (len(objective.terms) != 1 or channel is not None):
         raise ValueError("guide= needs exactly one layer and no channel.")
-    return build(trunk(backbone, weights), backbone, weights or backbones.default_weights(backbone),
-                 objective, channel, guide)
+    dm = build(trunk(backbone, weights), backbone, weights or backbones.default_weights(backbone),
+               objective, channel, guide)
+    if key is not None:  # the same layers asked again (a notebook's atlas, then its robustness): no new trace
+        _BUILT[key] = dm
+        while len(_BUILT) > KEEP_BUILT:
+            _BUILT.popitem(last=False)
+    return dm
+
+
+KEEP_BUILT = 24  # dream models kept by dream_model, the most recently asked
+_BUILT: collections.OrderedDict[tuple, DreamModel] = collections.OrderedDict()
+
+
+def _cache_key(layers: Any, weights: str | None, channel: Any, guide: Any, backbone: str) -> tuple | None:
+    """What identifies a model built from layer names (None for a guide or an objective: always built anew)."""
+    if guide is not None or not (checks.is_whole(channel) or channel is None):
+        return None
+    if isinstance(layers, str):
+        names: Any = (layers,)
+    elif isinstance(layers, Mapping) and all(isinstance(k, str) for k in layers):
+        names = tuple(sorted((k, repr(v)) for k, v in layers.items()))
+    elif isinstance(layers, Sequence) and all(isinstance(k, str) for k in layers):
+        names = tuple(layers)
+    else:
+        return None
+    return names, weights or backbones.default_weights(backbone), channel, backbone
 
 
 def build(network: Any, backbone: str, weights: str, objective: objectives.Objective, channel: int | None = None,

@@ -153,3 +153,12 @@ def test_a_negative_layer_weight_suppresses_that_layer():
 def test_layers_of_the_wrong_kind_give_clear_errors(layers):
     with pytest.raises(ValueError, match="(?i)layer"):
         dd.dream_model(layers)
+
+
+def test_the_same_layers_asked_again_give_the_model_built_before_and_a_guide_a_new_one():
+    first = dd.dream_model({"mixed3": 1.0, "mixed5": 0.5}, channel=None)
+    assert dd.dream_model({"mixed5": 0.5, "mixed3": 1.0}) is first, "built once: its step is not traced again"
+    assert dd.dream_model({"mixed3": 1.0, "mixed5": 2.0}) is not first, "other weights, another model"
+    assert dd.dream_model("mixed3", channel=3) is not dd.dream_model("mixed3", channel=4)
+    guide = dd.noise_image(96, 96)
+    assert dd.dream_model("mixed3", guide=guide) is not dd.dream_model("mixed3", guide=guide)
