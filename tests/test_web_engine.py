@@ -129,6 +129,7 @@ def _class_client(url: str, index: int, jobs: int = 8) -> list[dict]:
 
 
 def test_24_clients_and_two_workers_on_redis_lose_nothing_even_when_a_worker_is_killed():
+    """And the preview and cancel work across machines as on one."""
     redis = RedisServer()
     server, workers = None, []
     try:
@@ -148,7 +149,10 @@ def test_24_clients_and_two_workers_on_redis_lose_nothing_even_when_a_worker_is_
         session = requests.Session()
         long = session.post(server.url + "/api/jobs", data={"noise": "200x200", "steps": "80", "octaves": "1",
                                                              "layers": "mixed3"}, timeout=60).json()
-        victim = _until_running(session, server.url, long["id"])["worker"]
+        victim = _until_running(session, server.url, long["id"], steps=3)["worker"]
+        preview = session.get(server.url + long["preview_url"], timeout=60)  # made by the worker, through Redis
+        assert preview.status_code == 200 and preview.headers["Content-Type"] == "image/jpeg"
+        assert Image.open(io.BytesIO(preview.content)).size == (200, 200)
         (killed,) = [worker for worker in workers if worker.name == victim]
         killed.process.kill()
         status, seen = _follow(session, server.url, long["id"])
@@ -156,6 +160,13 @@ def test_24_clients_and_two_workers_on_redis_lose_nothing_even_when_a_worker_is_
         assert status["attempt"] == 1 and status["worker"] != victim, "the other worker finished it"
         assert Image.open(io.BytesIO(session.get(server.url + long["result_url"], timeout=60).content)).size == \
             (200, 200)
+
+        doomed = session.post(server.url + "/api/jobs", data={"noise": "200x200", "steps": "200", "octaves": "1",
+                                                               "layers": "mixed3"}, timeout=60).json()
+        _until_running(session, server.url, doomed["id"])
+        assert session.delete(server.url + doomed["status_url"], timeout=60).status_code == 202
+        status, _ = _follow(session, server.url, doomed["id"], timeout=30)
+        assert status["state"] == "cancelled" and status["steps_done"] < 200, "cancelled on its worker, at a step"
     finally:
         for worker in workers:
             worker.stop()

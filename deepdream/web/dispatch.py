@@ -44,6 +44,8 @@ class Dispatcher:
         for job in watched:
             state = states.get(f"state:{job.id}") or {"state": "failed", "error": "It is gone from the store."}
             with self._lock:
+                if job.ended.is_set():  # cancelled here meanwhile (or the server is closing)
+                    continue
                 if state["state"] == "running":
                     if job.state != "running":
                         job.state, job.dispatched = "running", False
