@@ -98,16 +98,13 @@ def with_ctrl_c() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-class Server:
-    """``deepdream serve`` in a subprocess on a free loopback port, its history in a temporary folder."""
+class DeepdreamCommand:
+    """``python -m deepdream.cli ARGS`` in a subprocess, started once it prints a line beginning with ``ready``;
+    every line it prints is kept in ``lines``."""
 
-    def __init__(self, *options: str):
-        self.data_dir = None
-        if "--data-dir" not in options:  # never the user's own data folder
-            self.data_dir = tempfile.mkdtemp(prefix="deepdream-test-data-")
-            options = (*options, "--data-dir", self.data_dir)
+    def __init__(self, args: list[str], ready: str):
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "deepdream.cli", "serve", "--port", "0", *options], cwd=ROOT,
+            [sys.executable, "-m", "deepdream.cli", *args], cwd=ROOT,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
         self.lines: list[str] = []
         deadline = time.monotonic() + 120
@@ -116,21 +113,17 @@ class Server:
             if not line:
                 break
             self.lines.append(line)
-            if line.startswith("DeepDream web app on http://"):
-                self.url = line.split()[4].rstrip("/")
+            if line.startswith(ready):
+                self.ready_line = line
                 self._drainer = threading.Thread(target=self._drain, daemon=True)
                 self._drainer.start()
                 return
         self.process.kill()
-        raise AssertionError("the server did not print its URL:\n" + "".join(self.lines))
+        raise AssertionError(f"deepdream {args[0]} did not print {ready!r}:\n" + "".join(self.lines))
 
     def _drain(self) -> None:
         for line in self.process.stdout:
             self.lines.append(line)
-
-    def rss_mb(self) -> float:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
 
     def kill(self) -> None:
         """SIGKILL: no goodbye, as when the machine loses power or runs out of memory."""
@@ -144,7 +137,28 @@ class Server:
             return self.process.wait(timeout=60)
         finally:
             self.process.kill()
-            self._drainer.join(timeout=10)  # every line the server printed, its last one included
+            self._drainer.join(timeout=10)  # every line it printed, its last one included
+
+
+class Server(DeepdreamCommand):
+    """``deepdream serve`` in a subprocess on a free loopback port, its history in a temporary folder."""
+
+    def __init__(self, *options: str):
+        self.data_dir = None
+        if "--data-dir" not in options:  # never the user's own data folder
+            self.data_dir = tempfile.mkdtemp(prefix="deepdream-test-data-")
+            options = (*options, "--data-dir", self.data_dir)
+        super().__init__(["serve", "--port", "0", *options], "DeepDream web app on http://")
+        self.url = self.ready_line.split()[4].rstrip("/")
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+
+    def stop(self) -> int:
+        try:
+            return super().stop()
+        finally:
             if self.data_dir is not None:
                 shutil.rmtree(self.data_dir, ignore_errors=True)
 
@@ -205,27 +219,9 @@ class RedisServer:
             self.process.kill()
 
 
-class DreamWorker:
+class DreamWorker(DeepdreamCommand):
     """``deepdream worker --broker URL`` in a subprocess; ``name`` is what the job status calls it."""
 
     def __init__(self, broker: str):
-        self.process = subprocess.Popen([sys.executable, "-m", "deepdream.cli", "worker", "--broker", broker],
-                                        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        env=os.environ | {"PYTHONUNBUFFERED": "1"})
-        self.lines: list[str] = []
-        for line in self.process.stdout:
-            self.lines.append(line)
-            if line.startswith("DeepDream worker "):
-                self.name = line.split()[2]
-                break
-        else:
-            raise AssertionError("the worker did not start:\n" + "".join(self.lines))
-        self._drainer = threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True)
-        self._drainer.start()
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=60)
-        finally:
-            self.process.kill()
+        super().__init__(["worker", "--broker", broker], "DeepDream worker ")
+        self.name = self.ready_line.split()[2]

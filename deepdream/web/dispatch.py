@@ -52,9 +52,7 @@ class Dispatcher:
                         job.started = time.monotonic() - state["seconds"]
                     job.done, job.total, job.step_seconds = state["done"], state["total"], state["step_seconds"]
                     job.worker = state["worker"]
-                    if job.beat[0] != (state["beat"], state["attempt"]):  # the lease, by this process's clock
-                        job.beat = ((state["beat"], state["attempt"]), time.monotonic())
-                    if time.monotonic() - job.beat[1] > LEASE_SECONDS:
+                    if not job.lease.holds((state["beat"], state["attempt"]), LEASE_SECONDS):
                         self._lost(job, f"its worker ({state['worker']}) stopped answering")
                 elif state["state"] in ENDED:
                     self._finish(job, state)

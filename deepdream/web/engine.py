@@ -59,7 +59,7 @@ class Store:
         from huey.constants import EmptyData
 
         self.huey, self.kv, self._empty = huey, huey.storage, EmptyData
-        self._beats: dict[int, tuple[float, float]] = {}  # worker: (its last beat, when this process saw it change)
+        self._leases: dict[int, Lease] = {}  # each worker's heartbeat, as this process sees it
         self._message = huey.task(name="deepdream.dream")(_message)
 
     @classmethod
@@ -152,20 +152,42 @@ class Store:
         A worker is live while its beat changes, as seen by this process's clock: the machines' clocks
         may disagree.
         """
-        last, now = self.kv.incr("workers", 0), time.monotonic()
+        last = self.kv.incr("workers", 0)
         numbers = range(max(1, last - 63), last + 1)
         found = self.kv.peek_many([f"worker:{number}" for number in numbers])  # one round trip
         live = []
         for number in numbers:
             beat = found.get(f"worker:{number}")
             beat = None if beat is None else json.loads(bytes(beat))
-            if beat is None or beat.get("gone"):
-                continue
-            if self._beats.get(number, (None,))[0] != beat["beat"]:
-                self._beats[number] = (beat["beat"], now)
-            if now - self._beats[number][1] < LEASE_SECONDS:
+            if beat is not None and not beat.get("gone") and \
+                    self._leases.setdefault(number, Lease()).holds(beat["beat"]):
                 live.append(beat)
         return live
+
+
+def preview_jpeg(picture: Any, side: int) -> bytes:
+    """The live preview: a JPEG of ``picture`` (uint8, a [0, 1] array, or the dream's tensor) at most ``side`` px."""
+    picture = picture if isinstance(picture, np.ndarray) else from_model(picture)
+    img = Image.fromarray(picture if picture.dtype == np.uint8 else (picture * 255 + 0.5).astype(np.uint8))
+    img.thumbnail((side, side), Image.BILINEAR)
+    buffer = io.BytesIO()
+    img.save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+class Lease:
+    """A heartbeat judged by this process's clock (the machines' clocks may disagree): it holds while the beat's
+    value keeps changing, at least once every ``seconds``."""
+
+    def __init__(self) -> None:
+        self._value: Any = None
+        self._since = time.monotonic()
+
+    def holds(self, value: Any, seconds: float = LEASE_SECONDS) -> bool:
+        now = time.monotonic()
+        if value != self._value:
+            self._value, self._since = value, now
+        return now - self._since <= seconds
 
 
 def _message(job_id: str, attempt: int) -> None:
@@ -330,15 +352,9 @@ class Worker:
                         self._write_state(job, "running")
                 done, latest = job["done"], job["latest"]
                 if latest is not None and done != job["preview_done"]:
-                    self.store.put(f"preview:{job['id']}", done.to_bytes(8, "big") + self._preview(latest))
+                    jpeg = preview_jpeg(latest, self.preview_side)
+                    self.store.put(f"preview:{job['id']}", done.to_bytes(8, "big") + jpeg)
                     job["preview_done"] = done
             except Exception:  # a store that hiccups: the next beat tries again
                 traceback.print_exc()
 
-    def _preview(self, latest: Any) -> bytes:
-        picture = latest if isinstance(latest, np.ndarray) else from_model(latest)
-        img = Image.fromarray(picture if picture.dtype == np.uint8 else (picture * 255 + 0.5).astype(np.uint8))
-        img.thumbnail((self.preview_side, self.preview_side), Image.BILINEAR)
-        buffer = io.BytesIO()
-        img.save(buffer, "JPEG", quality=80)
-        return buffer.getvalue()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import io
 import json
 import math
 import secrets
@@ -24,12 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from deepdream import recipe
 from deepdream.web import movies
 from deepdream.web.dispatch import Dispatcher
-from deepdream.web.engine import MAX_ATTEMPTS, Store, Worker
+from deepdream.web.engine import MAX_ATTEMPTS, Lease, Store, Worker, preview_jpeg
 from deepdream.web.fairness import FairQueue
 from deepdream.web.history import History
 from deepdream.web.settings import Refusal, Settings
@@ -90,7 +88,7 @@ class Job:
     done: int = 0
     step_seconds: float | None = None  # the worker's pace after step 1 (no tracing in it)
     worker: str | None = None  # who dreams it: host:pid:number
-    beat: tuple[Any, float] = (None, 0.0)  # its worker's last beat, and when this process saw it change
+    lease: Lease = dataclasses.field(default_factory=Lease)  # its worker's beat, as this process sees it
     started: float | None = None
     finished: float | None = None
     error: str | None = None
@@ -267,11 +265,7 @@ class DreamService(Dispatcher):
         if job.state != "running" or start is None:
             why = "it is queued" if job.state == "queued" else f"it {job.state}: {job.error}"
             raise Refusal(f"Job {job.id} has no picture to preview: {why}", 409)
-        img = Image.fromarray((np.asarray(start) * 255 + 0.5).astype(np.uint8))
-        img.thumbnail((self.settings.preview_side, self.settings.preview_side), Image.BILINEAR)
-        buffer = io.BytesIO()
-        img.save(buffer, "JPEG", quality=80)
-        return buffer.getvalue()
+        return preview_jpeg(np.asarray(start), self.settings.preview_side)
 
     def status(self, job: Job) -> dict[str, Any]:
         """What ``GET /api/jobs/<id>`` answers."""
@@ -296,6 +290,11 @@ class DreamService(Dispatcher):
         return movies.FORMATS[job.request.parameters.get("format", "mp4")] if job.request.kind != "picture" \
             else "image/jpeg"
 
+    @property
+    def kept(self) -> bool:
+        """Whether the jobs outlive this process: a data folder's SQLite store, or a broker (else: memory)."""
+        return self.settings.data_dir is not None or self.settings.broker is not None
+
     def close(self) -> None:
         """Stops this process's workers after their current step.
 
@@ -304,7 +303,7 @@ class DreamService(Dispatcher):
         """
         with self._lock:
             self._closed = True
-            if self.settings.data_dir is None and self.settings.broker is None:
+            if not self.kept:
                 for job in list(self._jobs.values()):
                     if job.state == "running":
                         self.cancel(job)
@@ -313,7 +312,7 @@ class DreamService(Dispatcher):
                             self._pending.remove(job)
                         self._end(job, "cancelled", "Cancelled: the server stopped.")
         deadline = time.monotonic() + 30
-        while self.settings.data_dir is None and self.settings.broker is None and time.monotonic() < deadline and \
+        while not self.kept and time.monotonic() < deadline and \
                 any(job.state in ("queued", "running") for job in list(self._jobs.values())):
             time.sleep(0.02)
         self._stop.set()
