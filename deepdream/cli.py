@@ -12,6 +12,7 @@ versions, so that ``--from-sidecar`` can make the same picture again.
     deepdream clip.mp4 -o outputs/clip_dream.mp4   # a video (options anywhere; --video for other suffixes)
     deepdream serve            # the web app and HTTP API on http://127.0.0.1:5000
     deepdream worker --broker redis://HOST:6379/0   # dream the jobs of a `deepdream serve --broker` elsewhere
+    deepdream live 0 -o outputs/live.mp4   # the camera dreamed as it films (a file or a stream URL too)
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the command line; returns the exit status (0, 1 bad input, 2 bad arguments, 130/143 stopped).
 
     ``deepdream serve [options]`` starts the web app instead (``deepdream.web.server``), ``deepdream worker
-    --broker URL`` a dreamer for a server on another machine, and a video as
+    --broker URL`` a dreamer for a server on another machine, ``deepdream live SOURCE`` a live dream, and a video as
     INPUT dreams the video (``deepdream.video.main``).
     """
     runtime.quiet_tensorflow_logs()
@@ -211,6 +212,10 @@ def main(argv: list[str] | None = None) -> int:
         from deepdream.web import server
 
         return server.worker_main(argv[1:])
+    if argv[:1] == ["live"]:
+        from deepdream.web import server
+
+        return server.live_main(argv[1:])
     if is_video(argv):
         from deepdream import video
 

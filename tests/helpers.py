@@ -105,7 +105,8 @@ class DeepdreamCommand:
     def __init__(self, args: list[str], ready: str):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "deepdream.cli", *args], cwd=ROOT,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"},
+            preexec_fn=with_ctrl_c)
         self.lines: list[str] = []
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:

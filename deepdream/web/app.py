@@ -16,6 +16,7 @@ Routes:
     GET    /api/channels/<layer>    what each channel of a layer dreams: progress, then the sheet's layout
     GET    /api/channels/<layer>/sprite.jpg  the sheet of thumbnails (partial while they are dreamed)
     POST   /api/token               the page sends the token the student typed (with --token); a cookie keeps it
+    GET    /live, POST /api/live/…  the live camera page and its frames (``deepdream.web.live``)
     GET    /api/recipe              the form's fields (defaults, limits, help) and each backbone's layers
     GET    /api/layers              the layers a dream can use, the form's defaults and limits
 
@@ -40,7 +41,7 @@ from werkzeug.exceptions import HTTPException
 
 from deepdream import backbones, recipe
 from deepdream.paths import PACKAGE_DIR, REPO_ROOT
-from deepdream.web import guard, movies
+from deepdream.web import guard, live, movies
 from deepdream.web.forms import FORM_DEFAULTS, FORM_LIMITS, read_dream_request
 from deepdream.web.jobs import DreamService, Job
 from deepdream.web.settings import Refusal, Settings
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.url_map.merge_slashes = False  # /api/jobs//result is a 404 with a message, not a redirect
     service = DreamService(settings)
     app.extensions["deepdream"] = service
+    app.extensions["deepdream_live"] = live.LiveSessions(settings.live_sessions)
 
     def error(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
         response = jsonify(error=message)
@@ -102,6 +104,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         return response
 
     guard.install(app, settings.token)  # the origin check, and the token if there is one
+    app.register_blueprint(live.blueprint)
 
     @app.get("/")
     def page() -> Response:

@@ -25,6 +25,7 @@ class Settings:
     token: str | None = None  # with a token, every API request needs it (deepdream.web.guard)
     keep_jobs: int = 32  # finished jobs kept (the oldest go first)
     keep_seconds: float = 3600.0  # finished jobs are forgotten after this
+    live_sessions: int = 2  # browsers dreaming their camera at once (the /live page); one more is answered 503
     wait_seconds: float = 600.0  # POST /deepdream gives up (and cancels its dream) after this
 
 

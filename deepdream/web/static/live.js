@@ -1,0 +1,137 @@
+// The live page: the newest camera frame is sent, dreamed, shown; then the next newest (never a queue).
+"use strict";
+const $ = (id) => document.getElementById(id);
+const camera = $("camera"), dream = $("dream"), canvas = document.createElement("canvas");
+let running = false, recording = false, shownTimes = [], latencies = [];
+// The last frames sent and dreamed, for whoever wants to compare them (the page's test measures flicker).
+window.liveFrames = [];
+
+function showError(message) {
+  $("error").textContent = message;
+  $("error").hidden = !message;
+}
+
+async function loadLayers() {
+  const response = await fetch("/api/layers");
+  if (!response.ok) return;
+  const info = await response.json();
+  const select = $("layer");
+  select.innerHTML = "";
+  for (const layer of info.layers) {
+    const option = new Option(layer, layer, layer === "mixed3", layer === "mixed3");
+    select.add(option);
+  }
+}
+
+function grab(width) {  // the camera's newest frame, downscaled, as a JPEG blob
+  const height = Math.round(width * camera.videoHeight / camera.videoWidth / 2) * 2;
+  canvas.width = width;
+  canvas.height = height;
+  canvas.getContext("2d").drawImage(camera, 0, 0, width, height);
+  return new Promise((resolve) => canvas.toBlob(resolve, "image/jpeg", 0.85));
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
+}
+
+async function loop() {
+  while (running) {
+    if (!camera.videoWidth) { await new Promise((r) => setTimeout(r, 50)); continue; }
+    const sent = performance.now();
+    const blob = await grab(Number($("width").value));
+    const form = new FormData($("live-form"));
+    if (!$("mirror").checked) form.set("mirror", "0");
+    form.set("frame", blob, "frame.jpg");
+    let response;
+    try {
+      response = await fetch("/api/live/frame", { method: "POST", body: form });
+    } catch (error) {
+      showError("The server does not answer: is deepdream serve still running?");
+      await new Promise((r) => setTimeout(r, 1000));
+      continue;
+    }
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({ error: response.statusText }));
+      showError(body.error);
+      const wait = Number(response.headers.get("Retry-After") || 1);
+      await new Promise((r) => setTimeout(r, Math.min(wait, 30) * 1000));
+      continue;
+    }
+    showError("");
+    const dreamed = await response.blob();
+    const url = URL.createObjectURL(dreamed);
+    const old = dream.src;
+    dream.src = url;
+    const now = performance.now();
+    if (old && !window.liveFrames.some((f) => f.output === old)) URL.revokeObjectURL(old);
+    window.liveFrames.push({ input: blob, output: url, outputBlob: dreamed });
+    if (window.liveFrames.length > 16) {
+      const gone = window.liveFrames.shift();
+      if (gone.output !== dream.src) URL.revokeObjectURL(gone.output);
+    }
+    shownTimes.push(now);
+    latencies.push(now - sent);
+    shownTimes = shownTimes.filter((t) => now - t <= 2000);
+    latencies = latencies.slice(-20);
+    $("fps").textContent = (shownTimes.length > 1
+      ? (shownTimes.length - 1) * 1000 / (now - shownTimes[0]) : 0).toFixed(1);
+    $("latency").textContent = median(latencies).toFixed(0);
+    $("dream-ms").textContent = (1000 * Number(response.headers.get("X-Live-Dream-Seconds"))).toFixed(0);
+    const recorded = response.headers.get("X-Live-Recorded");
+    $("state").textContent = recorded ? `recording: ${recorded} frames` : "dreaming";
+  }
+}
+
+async function start() {
+  showError("");
+  try {
+    camera.srcObject = await navigator.mediaDevices.getUserMedia({ video: { width: 640 }, audio: false });
+  } catch (error) {
+    showError(`No camera: ${error.message}. Allow the camera for this page (on http://localhost or https).`);
+    return;
+  }
+  running = true;
+  $("start").disabled = true;
+  $("stop").disabled = $("record").disabled = false;
+  $("state").textContent = "loading the network (a few seconds)…";
+  loop();
+}
+
+async function stop() {
+  running = false;
+  if (recording) await toggleRecording();
+  for (const track of camera.srcObject ? camera.srcObject.getTracks() : []) track.stop();
+  camera.srcObject = null;
+  await fetch("/api/live", { method: "DELETE" });
+  $("start").disabled = false;
+  $("stop").disabled = $("record").disabled = true;
+  $("state").textContent = "camera off";
+}
+
+async function toggleRecording() {
+  const form = new FormData();
+  form.set("action", recording ? "stop" : "start");
+  const response = await fetch("/api/live/record", { method: "POST", body: form });
+  if (!response.ok) {
+    showError((await response.json().catch(() => ({ error: response.statusText }))).error);
+    recording = false;
+    $("record").textContent = "Record";
+    return;
+  }
+  recording = !recording;
+  $("record").textContent = recording ? "Stop recording" : "Record";
+  if (!recording) {
+    const link = $("recording");
+    if (link.href) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(await response.blob());
+    link.textContent = `Download the recording (${response.headers.get("X-Live-Recorded")})`;
+    $("download").hidden = false;
+  }
+}
+
+$("start").addEventListener("click", start);
+$("stop").addEventListener("click", stop);
+$("record").addEventListener("click", toggleRecording);
+loadLayers();
