@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup sync lint dreams test release grade bench bench-web bench-queue bench-video reproducible objectives serve screenshot clean
+.PHONY: setup sync lint dreams test release grade bench bench-web bench-queue bench-video bench-live reproducible objectives serve screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -49,6 +49,9 @@ bench-web: setup   # the web service's overhead and queue (starts its own server
 bench-queue: setup   # the job queue: its overhead, jobs per minute with 1 and 2 workers (and Redis), memory
 	$(BIN)/python benchmarks/bench_queue.py
 
+bench-live: setup   # the live dream: frames a second and latency at 256, 320 and 480 wide, 1 and 2 steps
+	$(BIN)/python benchmarks/bench_live.py
+
 bench-video: setup   # the video's speed at 540x360, flicker of the three modes, brightness drift
 	$(BIN)/python benchmarks/bench_video.py
 
@@ -61,9 +64,11 @@ objectives: setup   # what a total-variation penalty does to dreams from noise (
 serve: setup   # the web app and HTTP API on http://127.0.0.1:5000 (waitress; Ctrl-C stops it)
 	$(BIN)/deepdream serve
 
-screenshot: setup   # the README's picture of the page, taken by the browser test (needs chromium)
+screenshot: setup   # the README's pictures of the studio and the live page, taken by the browser tests (needs chromium)
 	DEEPDREAM_SCREENSHOT=outputs/web_app.jpg $(BIN)/python -m pytest -o addopts="" -p no:cacheprovider \
 		tests/test_web_server.py -k real_browser_uploads
+	DEEPDREAM_LIVE_SCREENSHOT=outputs/live.jpg $(BIN)/python -m pytest -o addopts="" -p no:cacheprovider \
+		tests/test_web_live.py -k real_browser
 
 clean:
 	rm -rf $(VENV) .pytest_cache *.egg-info build dist

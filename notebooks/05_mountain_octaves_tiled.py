@@ -287,10 +287,10 @@ final = "+ transforms" if NORMALIZE == "std" else "+ transforms, Laplacian"
 result, _ = dd.dream_octaves(dm, start, tile_size=TILE_SIZE, transforms=TRANSFORMS,
                              normalize=NORMALIZE, **octave_settings)
 final_quality = dd.quality_report(dm, result, start, tile_size=TILE_SIZE)
-print(f"{final} at {result.shape[1]}x{result.shape[0]}: objective {final_quality.objective:.3f} "
-      f"(start {dd.dream_loss(dm, start):.3f}), robustness {final_quality.robustness:.2f}, "
-      f"border {final_quality.border:.2f}, HF share {final_quality.high_frequency_share:.4f}, "
-      f"seams {final_quality.seams:.2f}")
+q = final_quality
+print(f"{final} at {result.shape[1]}x{result.shape[0]}: objective {q.objective:.3f} "
+      f"(start {dd.dream_loss(dm, start):.3f}), robustness {q.robustness:.2f}, "
+      f"border {q.border:.2f}, HF share {q.high_frequency_share:.4f}, seams {q.seams:.2f}")
 settings = {"layers": LAYERS, "octaves": OCTAVES, "octave_scale": OCTAVE_SCALE,
             "steps_per_octave": STEPS_PER_OCTAVE, "step_size": STEP_SIZE,
             "tile_size": TILE_SIZE, "detail": True, "transforms": "robust",

@@ -164,12 +164,13 @@ class Server(DeepdreamCommand):
                 shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def chromium(profile: Path | None = None, width: int = 1200, height: int = 1300):
+def chromium(profile: Path | None = None, width: int = 1200, height: int = 1300, fake_camera: Path | None = None):
     """Debian's headless Chromium through chromium-driver (Selenium); skips the test, saying why, without them.
 
     Args:
         profile: a user-data folder (another folder is another browser, with its own cookies).
         width, height: the window's size in CSS pixels.
+        fake_camera: a .y4m clip the browser's camera plays (in a loop), granted without asking.
     """
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.skip("no Chromium: apt-get install chromium chromium-driver (.ci/run does) to run the browser test")
@@ -180,7 +181,9 @@ def chromium(profile: Path | None = None, width: int = 1200, height: int = 1300)
     options.binary_location = str(CHROMIUM)
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 f"--window-size={width},{height}", *([f"--user-data-dir={profile}"] if profile else [])):
+                 f"--window-size={width},{height}", *([f"--user-data-dir={profile}"] if profile else []),
+                 *(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+                    f"--use-file-for-fake-video-capture={fake_camera}"] if fake_camera else [])):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
