@@ -22,7 +22,8 @@ def client(app):
 
 def test_without_the_token_the_api_is_a_401_that_says_how_to_give_it(client):
     for method, path in (("GET", "/api/recipe"), ("GET", "/api/history"), ("POST", "/api/jobs"),
-                         ("POST", "/deepdream"), ("GET", "/api/jobs/x"), ("DELETE", "/api/jobs/x")):
+                         ("POST", "/deepdream"), ("GET", "/api/jobs/x"), ("DELETE", "/api/jobs/x"),
+                         ("POST", "/api/live/frame"), ("POST", "/api/live/record"), ("GET", "/live.mjpg")):
         response = client.open(path, method=method)
         assert response.status_code == 401, (method, path)
         assert response.headers["WWW-Authenticate"] == "Bearer"
@@ -34,6 +35,7 @@ def test_the_page_and_its_files_load_without_the_token_so_that_it_can_ask(client
     page = client.get("/")
     assert page.status_code == 200 and 'id="token-form"' in page.get_data(as_text=True)
     assert client.get("/static/app.js").status_code == 200
+    assert client.get("/live").status_code == client.get("/static/live.js").status_code == 200
 
 
 def test_the_bearer_header_opens_the_api_and_a_wrong_token_is_a_401(client):

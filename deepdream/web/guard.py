@@ -2,8 +2,9 @@
 
 - **The token** (``deepdream serve --token SECRET``): every API request needs it, as the header
   ``Authorization: Bearer SECRET`` (scripts, curl) or the cookie the page gets once the student has typed
-  it (``POST /api/token``; HttpOnly, SameSite=Strict, kept 30 days). The page itself, its static files and
-  ``POST /api/token`` are open, so that the page can load and ask. A missing or wrong token is a 401.
+  it (``POST /api/token``; HttpOnly, SameSite=Strict, kept 30 days). The pages themselves (``/``, ``/live``),
+  their static files and ``POST /api/token`` are open, so that a page can load and ask. A missing or wrong
+  token is a 401.
 - **The origin check**: a request that changes something (POST, PUT, PATCH, DELETE) is refused with a 403
   when the browser says it comes from another origin (``Origin`` not this server's, or ``Sec-Fetch-Site``
   other than ``same-origin`` or ``none``). So a web page a student visits cannot submit or cancel jobs on
@@ -59,7 +60,7 @@ def install(app: Flask, token: str | None) -> None:
         reason = from_another_site(request)
         if reason is not None:
             return _refusal(reason, 403)
-        if token is None or request.path == "/" or request.path.startswith("/static/") \
+        if token is None or request.path in ("/", "/live") or request.path.startswith("/static/") \
                 or request.path == "/api/token":
             return None
         given = token_given(request)

@@ -153,7 +153,8 @@ def read_settings(form: Any, current: core.LiveSettings) -> core.LiveSettings:
         record = backbones.get(backbones.DEFAULT)
         known = record.layers_for(backbones.default_weights(record.name))
         if given["layer"] not in known:
-            raise Refusal(f"No layer {given['layer']!r} to dream live: choose one of {', '.join(known)}.", 400)
+            raise Refusal(f"No layer {given['layer']!r} to dream live: try one of "
+                          f"{', '.join(record.suggested_layers)}.", 400)
     try:
         return core.LiveSettings(**{**current.__dict__, **given})
     except ValueError as error:

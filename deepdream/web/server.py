@@ -220,7 +220,8 @@ def _live_settings(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     record = backbones.get(backbones.DEFAULT)
     layers = record.layers_for(backbones.default_weights(record.name))
     if args.layer not in layers:
-        parser.error(f"--layer {args.layer} is not a layer of {record.name}: choose one of {', '.join(layers)}")
+        parser.error(f"--layer {args.layer} is not a layer of {record.name}: try one of "
+                     f"{', '.join(record.suggested_layers)}")
     folds, mirror = recipe.symmetry_parts(args.symmetry) if args.symmetry else (1, False)
     try:
         return live.LiveSettings(args.layer, args.strength, args.steps, args.width, folds, mirror)

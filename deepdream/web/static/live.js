@@ -17,7 +17,7 @@ async function loadLayers() {
   const info = await response.json();
   const select = $("layer");
   select.innerHTML = "";
-  for (const layer of info.layers) {
+  for (const layer of info.suggested) {  // mixed0 … mixed7: from edges and textures to eyes and animal parts
     const option = new Option(layer, layer, layer === "mixed3", layer === "mixed3");
     select.add(option);
   }
@@ -54,7 +54,8 @@ async function loop() {
     }
     if (!response.ok) {
       const body = await response.json().catch(() => ({ error: response.statusText }));
-      showError(body.error);
+      showError(response.status === 401 ? "This studio is shared with a token: type it once on the studio's "
+        + "page (the link above), then come back." : body.error);
       const wait = Number(response.headers.get("Retry-After") || 1);
       await new Promise((r) => setTimeout(r, Math.min(wait, 30) * 1000));
       continue;
