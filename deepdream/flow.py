@@ -109,6 +109,17 @@ def _to_uint8(image: np.ndarray) -> np.ndarray:
     return np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
 
 
+def carried(frame: np.ndarray, last_input: np.ndarray, last_dream: np.ndarray, carry: float,
+            method: str = "dis") -> np.ndarray:
+    """The start of a frame's dream: the frame plus ``carry`` times the last frame's dream detail (its dream
+    minus its input) moved along the flow, where the flow is reliable; float32 in [0, 1] (uint8 inputs)."""
+    backward = optical_flow(frame, last_input, method)
+    mask = reliable(backward, optical_flow(last_input, frame, method))
+    detail = (last_dream.astype(np.float32) - last_input.astype(np.float32)) / 255.0
+    start = frame.astype(np.float32) / 255.0 + carry * mask[..., None] * warp(detail, backward)
+    return np.clip(start, 0.0, 1.0).astype(np.float32)
+
+
 def dream_frames(dm: Any, frames: Iterable[np.ndarray], settings: VideoDream = VideoDream(),
                  previous: tuple[np.ndarray, np.ndarray] | None = None, first_index: int = 0) -> Iterator[np.ndarray]:
     """Dreams a sequence of uint8 RGB frames, yielding each dreamed frame (uint8) as soon as it is done.
@@ -135,10 +146,7 @@ def dream_frames(dm: Any, frames: Iterable[np.ndarray], settings: VideoDream = V
             if settings.mode == "blend":
                 start = 0.5 * last_dream.astype(np.float32) / 255.0 + 0.5 * image
             else:
-                backward = optical_flow(frame, last_input, settings.flow)
-                mask = reliable(backward, optical_flow(last_input, frame, settings.flow))
-                detail = (last_dream.astype(np.float32) - last_input.astype(np.float32)) / 255.0
-                start = image + settings.carry * mask[..., None] * warp(detail, backward)
+                start = carried(frame, last_input, last_dream, settings.carry, settings.flow)
             dreamed, history = dd.dream(dm, np.clip(start, 0.0, 1.0).astype(np.float32), steps=settings.steps,
                                         step_size=settings.step_size, seed=seed, progress=False)
         if history.interrupted:  # Ctrl-C inside the dream: this frame is unfinished, so it is not kept

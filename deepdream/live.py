@@ -31,7 +31,7 @@ import numpy as np
 
 from deepdream import checks
 from deepdream.files import SUITE_MARK
-from deepdream.flow import optical_flow, reliable, warp
+from deepdream.flow import carried
 from deepdream.transforms import Symmetry
 
 WIDTHS = (256, 320, 480)  # the page's sizes; any width from MIN_WIDTH to MAX_WIDTH is taken
@@ -116,13 +116,10 @@ class LiveDreamer:
         if self._last is not None and self._last[0].shape != frame.shape:
             self.reset()
         resized = time.perf_counter()
-        image = frame.astype(np.float32) / 255.0
-        if self._last is not None and settings.carry > 0:
-            last_input, last_dream = self._last
-            backward = optical_flow(frame, last_input)
-            mask = reliable(backward, optical_flow(last_input, frame))
-            detail = (last_dream.astype(np.float32) - last_input.astype(np.float32)) / 255.0
-            image = np.clip(image + settings.carry * mask[..., None] * warp(detail, backward), 0.0, 1.0)
+        if self._last is not None and settings.carry > 0:  # the last frame's dream detail, along the flow
+            image = carried(frame, *self._last, settings.carry)
+        else:
+            image = frame.astype(np.float32) / 255.0
         flowed = time.perf_counter()
         dreamed, history = dd.dream(dd.dream_model({settings.layer: 1.0}), image, steps=settings.steps,
                                     step_size=settings.strength, seed=settings.seed + self.index, progress=False,

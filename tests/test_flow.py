@@ -46,3 +46,13 @@ def test_bad_settings_get_clear_errors():
                          ({"flow": "lk"}, "flow must be one of")):
         with pytest.raises(ValueError, match=pattern):
             flow.VideoDream(**bad)
+
+
+def test_carried_adds_the_last_frames_dream_detail_where_nothing_moved():
+    frame = np.tile(np.arange(64, dtype=np.uint8)[None, :, None] * 3, (48, 1, 3))  # a still ramp
+    dream = np.clip(frame.astype(int) + 20, 0, 255).astype(np.uint8)
+    start = flow.carried(frame, frame, dream, carry=0.5)
+    assert start.dtype == np.float32 and 0.0 <= start.min() and start.max() <= 1.0
+    np.testing.assert_allclose(start, np.clip(frame / 255.0 + 0.5 * (dream.astype(int) - frame) / 255.0, 0, 1),
+                               atol=1e-4)
+    np.testing.assert_allclose(flow.carried(frame, frame, dream, carry=0.0), frame / 255.0, atol=1e-6)
