@@ -258,6 +258,7 @@ EXACT_NUMBERS = (
     r"shape \([\d, ]+\)",  # array shapes
     r"with \d+ Axes",  # matplotlib's figure summary
     r"\d+ x \d+ tiles, column edges \[[\d, ]+\]",  # notebook 05's tile grid
+    r"tiles of \d+ px",  # notebook 05's tile size at the comparison's size, from the parameters
     r"^\d+ frames of", r"^\d+ layers;",  # counts set by the parameters (notebooks 06, 07)
     r"saved \S+( \(\d+ frames\))?",  # the files a notebook saved, and their frame counts
     r"\(weight -?\d+(\.\d+)?\)",  # a layer's weight in the objective, a parameter

@@ -2,7 +2,7 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
 const camera = $("camera"), dream = $("dream"), canvas = document.createElement("canvas");
-let running = false, recording = false, shownTimes = [], latencies = [];
+let running = false, looping = null, recording = false, shownTimes = [], latencies = [];
 // The last frames sent and dreamed, for whoever wants to compare them (the page's test measures flicker).
 window.liveFrames = [];
 
@@ -52,6 +52,7 @@ async function loop() {
       await new Promise((r) => setTimeout(r, 1000));
       continue;
     }
+    if (!running) break;  // stopped while this frame was out: its dream is not shown
     if (!response.ok) {
       const body = await response.json().catch(() => ({ error: response.statusText }));
       showError(response.status === 401 ? "This studio is shared with a token: type it once on the studio's "
@@ -62,6 +63,7 @@ async function loop() {
     }
     showError("");
     const dreamed = await response.blob();
+    if (!running) break;
     const url = URL.createObjectURL(dreamed);
     const old = dream.src;
     dream.src = url;
@@ -97,11 +99,12 @@ async function start() {
   $("start").disabled = true;
   $("stop").disabled = $("record").disabled = false;
   $("state").textContent = "loading the network (a few seconds)…";
-  loop();
+  looping = loop();
 }
 
 async function stop() {
   running = false;
+  await looping;  // the frame out comes back first, so the session ends after its last frame
   if (recording) await toggleRecording();
   for (const track of camera.srcObject ? camera.srcObject.getTracks() : []) track.stop();
   camera.srcObject = null;
