@@ -30,11 +30,10 @@ import cv2
 import numpy as np
 
 from deepdream import checks
-from deepdream.files import SUITE_MARK
+from deepdream.files import SUITE_MARK, write_atomically
 from deepdream.flow import carried
 from deepdream.transforms import Symmetry
 
-WIDTHS = (256, 320, 480)  # the page's sizes; any width from MIN_WIDTH to MAX_WIDTH is taken
 MIN_WIDTH, MAX_WIDTH = 96, 640
 MAX_STEPS = 4
 OPEN_TIMEOUT_MS = 5000  # a stream URL that does not answer within this is refused
@@ -135,11 +134,6 @@ class LiveDreamer:
 # --------------------------------------------------------------------------- sources
 
 
-def describe_source(source: str) -> str:
-    """How a source is named in messages: camera N, the file, or the URL."""
-    return f"camera {source}" if source.isdigit() else f"'{source}'"
-
-
 def open_source(source: str) -> tuple[Any, float | None]:
     """Opens a camera index, a video file or a stream URL with OpenCV; returns it and a file's frame rate.
 
@@ -202,14 +196,13 @@ class LatestFrame:
     def _read(self) -> None:
         try:
             while not self._stop.is_set():
-                if self.fps is not None:  # a file: wait until this frame is due
-                    due = self.started + self.captured / self.fps
-                    if self._stop.wait(max(0.0, due - time.monotonic())):
-                        break
+                due = None if self.fps is None else self.started + self.captured / self.fps
+                if due is not None and self._stop.wait(max(0.0, due - time.monotonic())):
+                    break  # a file: it waited until this frame was due
                 ok, frame = self.capture.read()
                 if not ok:
                     break
-                captured = time.monotonic() if self.fps is None else self.started + self.captured / self.fps
+                captured = time.monotonic() if due is None else due
                 with self._ready:
                     self._frame = (self.captured, captured, cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
                     self.captured += 1
@@ -286,12 +279,15 @@ class Recorder:
         return (self.stopped if self.stopped is not None else time.monotonic()) - self.frames[0][0]
 
     def write(self, output: Path) -> Path:
-        """Writes the frames to ``output`` (.mp4, H.264, variable frame rate); returns it."""
-        import imageio_ffmpeg
-
+        """Writes the frames to ``output`` (.mp4, H.264, variable frame rate), atomically; returns it."""
         if not self.frames:
             raise ValueError("Nothing was recorded: no frame was shown between the start and the stop.")
         self.stop()
+        return write_atomically(output, self._encode, overwrite=True, suffixes=(".mp4",), to_path=True)
+
+    def _encode(self, target: Path) -> None:
+        import imageio_ffmpeg
+
         ends = [shown for shown, _ in self.frames[1:]] + [max(self.stopped, self.frames[-1][0] + 0.01)]
         with tempfile.TemporaryDirectory(prefix="deepdream-live-") as folder:
             lines = ["ffconcat version 1.0"]  # each picture at its time, to the millisecond (not 1/25 s)
@@ -302,18 +298,14 @@ class Recorder:
             # The last picture once more, at the stop: a video's last frame lasts a frame, so this one ends it.
             lines += [f"file {len(self.frames) - 1:06d}.jpg", "option framerate 1000"]
             Path(folder, "frames.txt").write_text("\n".join(lines) + "\n")
-            partial = output.with_name(output.name + ".part.mp4")
             done = subprocess.run(
                 [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-safe", "0", "-f", "concat", "-i",
                  str(Path(folder, "frames.txt")), "-fps_mode", "vfr", "-video_track_timescale", "1000",
                  "-c:v", "libx264", "-preset", "veryfast", "-bf", "0",  # no B-frames: the duration stays exact
                  "-pix_fmt", "yuv420p", "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-movflags", "+faststart",
-                 "-metadata", f"comment={SUITE_MARK}", "-f", "mp4", str(partial)], capture_output=True, text=True)
-            if done.returncode != 0:
-                partial.unlink(missing_ok=True)
-                raise OSError(f"ffmpeg could not write the recording: {done.stderr.strip()[-300:]}")
-            partial.replace(output)
-        return output
+                 "-metadata", f"comment={SUITE_MARK}", "-f", "mp4", str(target)], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise OSError(f"ffmpeg could not write the recording: {done.stderr.strip()[-300:]}")
 
 
 class Broadcast:

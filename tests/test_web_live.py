@@ -237,7 +237,7 @@ def test_a_real_browser_dreams_its_fake_camera_live_coherent_along_the_flow(tmp_
             const read = (blob) => new Promise((resolve) => {
               const reader = new FileReader(); reader.onload = () => resolve(reader.result); reader.readAsDataURL(blob);
             });
-            Promise.all(window.liveFrames.map(async (f) => [await read(f.input), await read(f.outputBlob)]))
+            Promise.all(window.liveFrames.map(async (f) => [await read(f.input), await read(f.output)]))
               .then(done);""")
         browser.find_element(By.ID, "stop").click()
         wait.until(lambda b: b.find_element(By.ID, "state").text == "camera off")

@@ -18,9 +18,11 @@ how many there are (one more is a 503), and a session idle for ``IDLE_SECONDS`` 
 from __future__ import annotations
 
 import collections
+import contextlib
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +79,7 @@ class LiveSessions:
                     raise Refusal(f"The live studio is full ({self.limit} cameras are dreaming): try again in a "
                                   "minute, when one has stopped.", 503, {"Retry-After": "30"})
                 session = self.sessions[client] = LiveSession()
-                if self._sweeper is None or not self._sweeper.is_alive():
+                if self._sweeper is None:  # it ends itself once no session is left
                     self._sweeper = threading.Thread(target=self._sweep_while_any, name="live-sweeper", daemon=True)
                     self._sweeper.start()
             if session.busy:
@@ -90,9 +92,19 @@ class LiveSessions:
         with self._lock:
             session.busy, session.seen = False, time.monotonic()
 
-    def turn(self) -> _Turn:
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
         """``with sessions.turn():`` waits for this frame's turn at the CPU (first come, first served)."""
-        return _Turn(self)
+        ticket = object()
+        with self._lock:
+            self._turns.append(ticket)
+            self._lock.wait_for(lambda: self._turns[0] is ticket)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._turns.popleft()
+                self._lock.notify_all()
 
     def end(self, client: str) -> LiveSession | None:
         with self._lock:
@@ -112,23 +124,6 @@ class LiveSessions:
                 if not self.sessions:
                     self._sweeper = None
                     return
-
-
-class _Turn:
-    def __init__(self, sessions: LiveSessions):
-        self.sessions, self.ticket = sessions, object()
-
-    def __enter__(self) -> None:
-        lock, turns = self.sessions._lock, self.sessions._turns
-        with lock:
-            turns.append(self.ticket)
-            lock.wait_for(lambda: turns[0] is self.ticket)
-
-    def __exit__(self, *exc: Any) -> None:
-        lock, turns = self.sessions._lock, self.sessions._turns
-        with lock:
-            turns.popleft()
-            lock.notify_all()
 
 
 def _sessions() -> LiveSessions:

@@ -267,9 +267,7 @@ def live_main(argv: list[str] | None = None) -> int:
         capture.release()
         return 1
     width, height = int(capture.get(3)) or 640, int(capture.get(4)) or 480  # CAP_PROP_FRAME_WIDTH, _HEIGHT
-    dreamer.dream(np.full((height, width, 3), 128, np.uint8))  # builds the network before the first frame
-    dreamer.reset()
-    dreamer.index = 0
+    live.LiveDreamer(settings).dream(np.full((height, width, 3), 128, np.uint8))  # builds the network first
     recorder = live.Recorder() if output is not None else None
     source, log, status = live.LatestFrame(capture, fps).start(), [], "the source ended"
     with runtime.sigterm_as_interrupt() as stop:

@@ -64,16 +64,11 @@ async function loop() {
     showError("");
     const dreamed = await response.blob();
     if (!running) break;
-    const url = URL.createObjectURL(dreamed);
-    const old = dream.src;
-    dream.src = url;
+    if (dream.src) URL.revokeObjectURL(dream.src);
+    dream.src = URL.createObjectURL(dreamed);
     const now = performance.now();
-    if (old && !window.liveFrames.some((f) => f.output === old)) URL.revokeObjectURL(old);
-    window.liveFrames.push({ input: blob, output: url, outputBlob: dreamed });
-    if (window.liveFrames.length > 16) {
-      const gone = window.liveFrames.shift();
-      if (gone.output !== dream.src) URL.revokeObjectURL(gone.output);
-    }
+    window.liveFrames.push({ input: blob, output: dreamed });
+    if (window.liveFrames.length > 16) window.liveFrames.shift();
     shownTimes.push(now);
     latencies.push(now - sent);
     shownTimes = shownTimes.filter((t) => now - t <= 2000);
