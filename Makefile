@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup sync lint dreams test release grade bench bench-web bench-queue bench-video bench-live reproducible objectives serve screenshot clean
+.PHONY: setup sync lint dreams test test-quick test-time release grade bench bench-web bench-queue bench-video bench-live reproducible objectives serve screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -27,10 +27,16 @@ dreams: setup
 	$(BIN)/python tools/run_notebooks.py
 	$(BIN)/python tools/make_gallery.py
 
-test: setup
+test: setup   # everything; the JUnit XML is what `make test-time` reads
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --junitxml=build/test-results.xml
+
+test-quick: setup   # a developer's quick loop: the unit tests without the notebooks and the slow tests
+	$(BIN)/python -m pytest -m "not slow"
+
+test-time: setup   # after make test: its time against this machine's budget, each process's share, the slowest tests
+	$(BIN)/python tools/test_time.py
 
 release: setup   # the student notebooks (no solutions, no hidden tests) in course/release/deepdream/
 	$(BIN)/python -m deepdream.course release

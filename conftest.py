@@ -4,13 +4,14 @@ A test run leaves the working tree as it was: everything the notebooks and tests
 temporary folder (``DEEPDREAM_OUTPUTS``, read by ``deepdream.paths``; the notebooks' kernels inherit
 it), removed at the end. ``make dreams`` is what rewrites ``outputs/``.
 
-``make test`` runs on two processes (pytest-xdist, ``-n 2`` in pytest.ini). Each file is one unit of
-work, run whole and in order on one process: a notebook's cells share one kernel, and a module's
-fixtures are built once. The slowest files are handed out first.
+``make test`` runs on two processes (pytest-xdist, ``-n 2 --dist loadgroup`` in pytest.ini). Each file is
+one group (an ``xdist_group`` mark), run whole and in order on one process: a notebook's cells share one
+kernel, and a module's fixtures are built once. The groups are handed out in the measured order below,
+the longest first, so that the two processes finish close together. ``-m "not slow"`` leaves out the
+notebooks and the slow tests: a quick loop for a developer (``make test`` still runs everything).
 """
 
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -25,51 +26,54 @@ if WORKER and os.environ.get("DEEPDREAM_OUTPUTS"):  # a worker shares the folder
 else:
     TEST_OUTPUTS = Path(tempfile.mkdtemp(prefix="deepdream-test-outputs-"))
     os.environ["DEEPDREAM_OUTPUTS"] = str(TEST_OUTPUTS)  # before anything imports deepdream.paths
+# Two test processes share two cores. TensorFlow in each, and in the notebooks' kernels that inherit this,
+# runs its ops on one thread: two processes of one thread each dream about a fifth more than two of two
+# threads contending (benchmarks/README.md). The test of a user's own set-up removes it (tests/test_cli.py).
+TEST_THREADS = {"TF_NUM_INTRAOP_THREADS": "1"}
+if WORKER:
+    for key, value in TEST_THREADS.items():
+        os.environ.setdefault(key, value)
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 SESSION = {"start": time.time(), "notebooks": set(), "outputs": TEST_OUTPUTS}
 
-
-# The files that take longest (minutes each on 2 cores), handed out first so that neither process
-# is left with a long file at the end; the rest follow in their usual order.
-SLOWEST_FIRST = ["06_layer_atlas.ipynb", "05_mountain_octaves_tiled.ipynb", "test_course.py",
-                 "04_mountain_multi_layer.ipynb", "02_noise_multi_layer.ipynb", "07_video.ipynb",
-                 "03_mountain_single_layer.ipynb", "01_noise_single_layer.ipynb", "test_cli.py", "test_web_engine.py",
-                 "test_web_studio.py", "test_video.py"]
-# This check of one notebook's pictures runs after that notebook, on its process (see unit_of_work).
-NOTEBOOK_CHECK = re.compile(r"::test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs\[(.+)\]$")
-
-
-def unit_of_work(nodeid: str) -> str:
-    """The file a test belongs to for scheduling: its own, or for a notebook's picture check, the notebook."""
-    check = NOTEBOOK_CHECK.search(nodeid)
-    return check.group(1) if check else nodeid.split("::")[0].rsplit("/", 1)[-1]
+# Each file's seconds on one process of `make test` (2 cores, 195 GFLOP/s; `make test-time` prints them
+# after a run): the groups are handed out in this order, the longest first, the rest after them in
+# their usual order.
+MEASURED_ORDER = ["06_layer_atlas.ipynb", "05_mountain_octaves_tiled.ipynb", "test_course.py",
+                  "04_mountain_multi_layer.ipynb", "02_noise_multi_layer.ipynb", "07_video.ipynb",
+                  "03_mountain_single_layer.ipynb", "01_noise_single_layer.ipynb", "test_cli.py",
+                  "test_web_engine.py", "test_web_studio.py", "test_video.py"]
+# This check of one notebook's pictures runs in that notebook's group, after it (see unit_of_work).
+PICTURE_CHECK = "test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs"
 
 
+def unit_of_work(item: pytest.Item) -> str:
+    """The group a test runs in: its file's name, or for a notebook's picture check, the notebook's."""
+    if getattr(item, "originalname", None) == PICTURE_CHECK:
+        return item.callspec.params["name"]
+    return item.path.name
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(session, config, items):
-    """Remembers which notebooks this run executes; puts the slowest files first."""
+    """Groups each file's tests, marks the notebooks slow, and puts the longest groups first."""
     for item in items:
-        path = Path(str(item.fspath))
-        if path.suffix == ".ipynb":
-            SESSION["notebooks"].add(path.name)
-    rank = {name: i for i, name in enumerate(SLOWEST_FIRST)}
-    items.sort(key=lambda item: rank.get(unit_of_work(item.nodeid), len(rank)))  # stable: each file in order
+        if item.path.suffix == ".ipynb":
+            SESSION["notebooks"].add(item.path.name)
+            item.add_marker(pytest.mark.slow)
+        item.add_marker(pytest.mark.xdist_group(unit_of_work(item)))
+    rank = {name: i for i, name in enumerate(MEASURED_ORDER)}
+    items.sort(key=lambda item: rank.get(unit_of_work(item), len(rank)))  # stable: each file in order
 
 
-def pytest_xdist_make_scheduler(config, log):
-    """pytest-xdist hands out whole files (``unit_of_work``) in collection order, so the slowest go first.
-
-    (Its own ``--dist loadgroup`` cannot group by file on pytest 9, whose node ids it cannot change.)
-    """
-    from xdist.scheduler import LoadScopeScheduling
-
-    class ByFile(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return unit_of_work(nodeid)
-
-    config.option.loadscopereorder = False  # keep the order above, not the files' test counts
-    return ByFile(config, log)
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Notes in each test's report which process ran it and when it ended (``make test-time`` reads them)."""
+    outcome = yield
+    if call.when == "teardown":
+        outcome.get_result().user_properties += [("worker", WORKER or "main"), ("ended", f"{time.time():.1f}")]
 
 
 def pytest_sessionfinish(session, exitstatus):

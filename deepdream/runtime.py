@@ -2,7 +2,8 @@
 
 One helper each, used by every part of the suite:
 
-* ``tensorflow()``: imports TensorFlow with its C++ start-up lines kept out of notebooks and terminals;
+* ``tensorflow()``: imports TensorFlow with its C++ start-up lines kept out of notebooks and terminals,
+  and with its own kernels rather than oneDNN's, whose sums change with the load (same seed, same picture);
 * ``quiet_tensorflow_logs()``: the log setting alone, for processes that load TensorFlow later;
 * ``sigterm_as_interrupt()``: SIGTERM stops a run as Ctrl-C does, and says which signal it was;
 * ``OneLineParser``: a usage mistake reported in one line (exit status 2), not the usage block;
@@ -45,6 +46,10 @@ def tensorflow():
     """TensorFlow, imported once with its native start-up lines (printed before its log level
     applies, with timestamps) kept off stderr, where notebooks would save them."""
     quiet_tensorflow_logs()
+    # Same seed, same picture: oneDNN's kernels (TensorFlow's default on CPUs with AVX-512 VNNI, BF16 or
+    # AMX) add in an order that changes with the load on the cores, so the same dream in two processes
+    # could differ; its own kernels add in one order. TF_ENABLE_ONEDNN_OPTS=1 brings oneDNN back.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     sys.stderr.flush()
     saved = os.dup(2)
     try:

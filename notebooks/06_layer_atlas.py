@@ -60,7 +60,7 @@ LAYERS = ["mixed0", "conv2d_15", "conv2d_18", "mixed1", "mixed2", "mixed3",  # s
 WEIGHTS = "bundled"       # "imagenet" (needs internet) also allows mixed8 and mixed9
 ONLINE_LAYERS = ["mixed8", "mixed9"]  # added to the atlas only with WEIGHTS = "imagenet"
 NOISE_SIZE = 200          # side of the noise start, pixels
-MOUNTAIN_SIDE = 320       # longest side of the mountain start, pixels
+MOUNTAIN_SIDE = 256       # longest side of the mountain start, pixels
 OCTAVES = 3               # each atlas dream: octaves...
 STEPS_PER_OCTAVE = 15     # ...of this many gradient steps
 STEP_SIZE = 0.03          # change per step (halved on the mountain)
@@ -82,9 +82,9 @@ KALEIDOSCOPES = [         # (start, layer, channel or None, folds, mirror)
     ("mountain", "mixed4", 144, 4, True),
     ("mountain", "mixed3", None, 1, True),
     ("mountain", "mixed5", None, 6, True)]
-KALEIDOSCOPE_SIDE = 300   # the kaleidoscopes are square, pixels
-ZOOM_FRAMES = 36          # frames of the zoom animation
-ZOOM_SIDE = 400           # longest side of the animation, pixels
+KALEIDOSCOPE_SIDE = 240   # the kaleidoscopes are square, pixels
+ZOOM_FRAMES = 24          # frames of the zoom animation
+ZOOM_SIDE = 320           # longest side of the animation, pixels
 ZOOM = 1.05               # magnification between frames
 ZOOM_STEPS = 10           # gradient steps per frame
 
@@ -159,7 +159,9 @@ saved = dd.save_result(fig, "06_atlas_mountain.jpg")
 # layer that reads it, dreamed from the same noise with the same steps.
 
 # %%
-pooling_dreams = ([noise_dream(name) for name in POOLING]
+from_atlas = dict(zip(layers, atlas_noise))  # mixed2 and mixed4: already dreamed above
+pooling_dreams = ([from_atlas[name] if name in from_atlas else noise_dream(name)
+                   for name in POOLING]
                   + [noise_dream(name) for name in POOLING.values()])
 pooling_titles = list(POOLING) + [f"{pool}\n(reads {name})"
                                   for name, pool in POOLING.items()]

@@ -1,7 +1,9 @@
 """Small helpers several test files share: running the command line and the server, a real browser, making
 pictures and clips, and looking for what a failed write could leave behind."""
 
+import contextlib
 import hashlib
+import io
 import os
 import shutil
 import signal
@@ -27,6 +29,29 @@ def run_cli(*args, cwd=ROOT, **kwargs) -> subprocess.CompletedProcess:
     """``deepdream ARGS`` (``python -m deepdream.cli``): the command line, as a student runs it, in a fresh process."""
     return subprocess.run([sys.executable, "-m", "deepdream.cli", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def run_main(*args, cwd=ROOT) -> subprocess.CompletedProcess:
+    """``deepdream ARGS`` through ``cli.main`` in this process, from the folder ``cwd``, as ``run_cli`` would run it.
+
+    For the tests whose subject is the dream, the files and the messages, not the process: it saves
+    TensorFlow's start-up in a fresh process (seconds each), and the dream models built once serve every
+    test. Returns what ``run_cli`` returns: the exit status (an argparse error's ``SystemExit`` included)
+    and what was printed to stdout and stderr.
+    """
+    from deepdream import cli
+
+    stdout, stderr, here = io.StringIO(), io.StringIO(), os.getcwd()
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                status = cli.main([str(arg) for arg in args])
+            except SystemExit as exit:  # argparse's --help and its errors
+                status = exit.code if isinstance(exit.code, int) else 1
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(["deepdream", *map(str, args)], status, stdout.getvalue(), stderr.getvalue())
 
 
 def run_python(code: str, timeout: float = 60, **kwargs) -> subprocess.CompletedProcess:

@@ -1,7 +1,13 @@
-"""The command-line dreamer, driven as a user would: through subprocesses."""
+"""The command-line dreamer, driven as a user would.
+
+Most tests call ``cli.main`` in this process (``run_main``): what they test is the dream, the files and the
+messages. Those whose subject is the process itself run ``deepdream`` in a fresh one: the installed script,
+what it imports before TensorFlow, the same picture in three processes, and signals.
+"""
 
 import hashlib
 import json
+import os
 import re
 import signal
 import subprocess
@@ -12,8 +18,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import TEST_THREADS
 from deepdream import cli, files, recipe
-from tests.helpers import grey_ramp_16_bit, leftovers, run_cli, with_ctrl_c
+from tests.helpers import grey_ramp_16_bit, leftovers, run_main, with_ctrl_c
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +32,7 @@ def _run(*args, cwd=ROOT):
 
 
 def test_help_explains_every_option_with_its_default():
-    result = _run("--help")
+    result = run_main("--help")
     assert result.returncode == 0
     for option in ("--layers", "--steps", "--step-size", "--octaves", "--octave-scale", "--tile-size", "--seed",
                    "--max-side", "--noise", "--weights", "--from-sidecar", "--output", "--transforms", "--normalize",
@@ -68,8 +75,8 @@ def test_a_wrong_path_is_said_at_once_before_tensorflow_loads(args, message):
 
 def test_noise_dream_writes_picture_and_sidecar_and_reruns_identically(tmp_path):
     first = tmp_path / "noise.png"
-    result = _run("--noise", "120x100", "--layers", "mixed3,conv2d_15=0.5", "--steps", "3", "--octaves", "2",
-                  "--seed", "7", "-o", first)
+    result = run_main("--noise", "120x100", "--layers", "mixed3,conv2d_15=0.5", "--steps", "3", "--octaves", "2",
+                      "--seed", "7", "-o", first)
     assert result.returncode == 0, result.stderr
     assert "saved" in result.stdout and "dreaming" in result.stdout  # the progress bar
     sidecar = json.loads((tmp_path / "noise.png.json").read_text())
@@ -80,23 +87,30 @@ def test_noise_dream_writes_picture_and_sidecar_and_reruns_identically(tmp_path)
     assert "bundled" in sidecar["weights"]
 
     again = tmp_path / "again.png"
-    result = _run("--from-sidecar", tmp_path / "noise.png.json", "-q", "-o", again)
+    result = run_main("--from-sidecar", tmp_path / "noise.png.json", "-q", "-o", again)
     assert result.returncode == 0, result.stderr
     assert again.read_bytes() == first.read_bytes()
 
 
-def test_the_same_command_in_three_processes_gives_byte_identical_pictures_and_sidecars(tmp_path):
-    pictures, sidecars = [], []
-    for run in range(3):  # each a fresh process: new thread pools, new memory layout, new hash seed
-        output = tmp_path / f"run{run}" / "dream.png"
+@pytest.mark.slow
+def test_the_same_command_in_three_processes_side_by_side_gives_byte_identical_pictures_and_sidecars(tmp_path):
+    # Each a fresh process (new thread pools, memory layout and hash seed), all three at once so that their
+    # threads compete for the cores, with TensorFlow's threads as a user has them (the test run's are fewer).
+    environment = {key: value for key, value in os.environ.items() if key not in TEST_THREADS}
+    outputs = [tmp_path / f"run{run}" / "dream.png" for run in range(3)]
+    children = []
+    for output in outputs:
         output.parent.mkdir()
-        result = _run("--noise", "200x200", "--layers", "mixed3", "--octaves", "2", "--steps", "10", "-q",
-                      "-o", output.name, cwd=output.parent)
-        assert result.returncode == 0, result.stderr
-        pictures.append(output.read_bytes())
-        sidecar = json.loads(output.with_name("dream.png.json").read_text())
-        assert sidecar.pop("seconds") > 0
-        sidecars.append(sidecar)
+        children.append(subprocess.Popen(
+            [sys.executable, "-m", "deepdream.cli", "--noise", "200x200", "--layers", "mixed3", "--octaves", "2",
+             "--steps", "10", "-q", "-o", output.name], cwd=output.parent, env=environment,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    for child in children:
+        _, err = child.communicate(timeout=300)
+        assert child.returncode == 0, err
+    pictures = [output.read_bytes() for output in outputs]
+    sidecars = [json.loads(output.with_name("dream.png.json").read_text()) for output in outputs]
+    assert all(sidecar.pop("seconds") > 0 for sidecar in sidecars)
     assert pictures[0] == pictures[1] == pictures[2]
     assert sidecars[0] == sidecars[1] == sidecars[2]
 
@@ -105,7 +119,7 @@ def test_image_dream_records_the_input_and_leaves_it_unchanged(tmp_path):
     source = ROOT / "images" / "mountain.jpg"
     before = hashlib.sha256(source.read_bytes()).hexdigest()
     output = tmp_path / "mountain_small.jpg"
-    result = _run(source, "--max-side", "160", "--octaves", "1", "--steps", "2", "-q", "-o", output)
+    result = run_main(source, "--max-side", "160", "--octaves", "1", "--steps", "2", "-q", "-o", output)
     assert result.returncode == 0, result.stderr
     sidecar = json.loads((tmp_path / "mountain_small.jpg.json").read_text())
     assert sidecar["input_sha256"] == before and sidecar["size"] == [160, 90]
@@ -126,18 +140,25 @@ def test_image_dream_records_the_input_and_leaves_it_unchanged(tmp_path):
     (["--noise", "50x50", "--transforms", "some"], 2, "invalid choice"),
 ])
 def test_bad_arguments_give_one_clear_line_and_a_non_zero_status(args, status, message):
-    result = _run(*args, "-q")
+    result = run_main(*args, "-q")
     assert result.returncode == status
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("deepdream: error:") and message in lines[0], result.stderr
+
+
+def test_an_error_after_tensorflow_loads_is_still_one_line_in_a_fresh_process():
+    result = _run("images/mountain.jpg", "--layers", "mixed33", "-q")  # TensorFlow's own start-up logs stay quiet
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("deepdream: error:") and "Unknown layer 'mixed33'" in lines[0]
 
 
 def test_a_kaleidoscope_from_the_command_line_is_mirror_symmetric_and_recorded(tmp_path):
     from PIL import Image
 
     output = tmp_path / "kaleidoscope.png"
-    result = _run("--noise", "96x96", "--layers", "mixed2", "--octaves", "1", "--steps", "3", "--symmetry", "4m",
-                  "--normalize", "laplacian", "-q", "-o", output)
+    result = run_main("--noise", "96x96", "--layers", "mixed2", "--octaves", "1", "--steps", "3", "--symmetry", "4m",
+                      "--normalize", "laplacian", "-q", "-o", output)
     assert result.returncode == 0, result.stderr
     picture = np.asarray(Image.open(output), dtype=np.int16)
     assert np.abs(picture - picture[:, ::-1]).max() <= 1 and np.abs(picture - np.rot90(picture)).max() <= 1
@@ -151,8 +172,8 @@ def test_a_mask_dreams_only_where_it_is_white_and_the_sidecar_reruns_it(tmp_path
     mask[:, :512] = 255  # the left half dreams, the right half keeps the picture
     Image.fromarray(mask).save(tmp_path / "left.png")
     output = tmp_path / "left_dream.png"
-    result = _run(source, "--max-side", "128", "--octaves", "2", "--steps", "3", "--step-size", "0.05",
-                  "--mask", tmp_path / "left.png", "-q", "-o", output)
+    result = run_main(source, "--max-side", "128", "--octaves", "2", "--steps", "3", "--step-size", "0.05",
+                      "--mask", tmp_path / "left.png", "-q", "-o", output)
     assert result.returncode == 0, result.stderr
     with Image.open(source) as img:
         start = np.asarray(img.convert("RGB").resize((128, 72), Image.LANCZOS), dtype=np.float64)
@@ -160,15 +181,15 @@ def test_a_mask_dreams_only_where_it_is_white_and_the_sidecar_reruns_it(tmp_path
     assert change[:56].mean() > 5 and change[72:].max() <= 1.0, change  # beyond the soft edge: unchanged
     sidecar = json.loads((tmp_path / "left_dream.png.json").read_text())
     assert sidecar["parameters"]["mask"] == str(tmp_path / "left.png")
-    again = _run("--from-sidecar", tmp_path / "left_dream.png.json", "-q", "-o", tmp_path / "again.png")
+    again = run_main("--from-sidecar", tmp_path / "left_dream.png.json", "-q", "-o", tmp_path / "again.png")
     assert again.returncode == 0, again.stderr
     assert (tmp_path / "again.png").read_bytes() == output.read_bytes()
 
 
 def test_a_mask_of_another_size_gets_one_clear_line(tmp_path):
     Image.fromarray(np.full((50, 50), 255, np.uint8)).save(tmp_path / "small.png")
-    result = _run("images/mountain.jpg", "--max-side", "128", "--mask", tmp_path / "small.png", "-q",
-                  "-o", tmp_path / "x.jpg")
+    result = run_main("images/mountain.jpg", "--max-side", "128", "--mask", tmp_path / "small.png", "-q",
+                      "-o", tmp_path / "x.jpg")
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1 and len(lines) == 1, result.stderr
     assert "The mask is 50x50 pixels, the image 1024x576" in lines[0] and "the image's size" in lines[0]
@@ -177,8 +198,8 @@ def test_a_mask_of_another_size_gets_one_clear_line(tmp_path):
 def test_a_sidecar_from_before_the_robust_step_reruns_with_the_plain_step(tmp_path):
 
     output = tmp_path / "old.png"
-    assert _run("--noise", "80x80", "--layers", "mixed1", "--octaves", "1", "--steps", "2", "--transforms", "none",
-                "-q", "-o", output).returncode == 0
+    assert run_main("--noise", "80x80", "--layers", "mixed1", "--octaves", "1", "--steps", "2", "--transforms",
+                    "none", "-q", "-o", output).returncode == 0
     sidecar = tmp_path / "old.png.json"
     record = json.loads(sidecar.read_text())
     for key in recipe.BEFORE_OPTIONS:
@@ -186,7 +207,7 @@ def test_a_sidecar_from_before_the_robust_step_reruns_with_the_plain_step(tmp_pa
     sidecar.write_text(json.dumps(record))
     assert recipe.read_sidecar(sidecar)["transforms"] == "none"
     again = tmp_path / "again.png"
-    assert _run("--from-sidecar", sidecar, "-q", "-o", again).returncode == 0
+    assert run_main("--from-sidecar", sidecar, "-q", "-o", again).returncode == 0
     assert again.read_bytes() == output.read_bytes()
 
 
@@ -219,7 +240,7 @@ def _error_line(capsys) -> str:
 
 def test_command_line_max_side_dreams_a_sixteen_bit_image_without_clipping_it(tmp_path):
     source = grey_ramp_16_bit(tmp_path / "g16.png")
-    result = run_cli(source, "--max-side", "256", "--steps", "1", "--octaves", "1", "-q", "-o", tmp_path / "d.png")
+    result = run_main(source, "--max-side", "256", "--steps", "1", "--octaves", "1", "-q", "-o", tmp_path / "d.png")
     assert result.returncode == 0, result.stderr
     mean = np.asarray(Image.open(tmp_path / "d.png"), dtype=np.float32).mean()
     assert 110 < mean < 145  # a grey ramp stays mid-grey (clipped to 8 bits first, it was 254)
@@ -228,10 +249,10 @@ def test_command_line_max_side_dreams_a_sixteen_bit_image_without_clipping_it(tm
 def test_command_line_refuses_to_replace_a_foreign_file_unless_told(tmp_path):
     photo = tmp_path / "mine.jpg"
     photo.write_bytes((ROOT / "images" / "mountain.jpg").read_bytes())
-    result = run_cli("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q", "-o", photo)
+    result = run_main("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q", "-o", photo)
     assert result.returncode == 1 and "--overwrite" in result.stderr and "dreaming" not in result.stdout
     assert photo.read_bytes() == (ROOT / "images" / "mountain.jpg").read_bytes()
-    result = run_cli("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q", "-o", photo,
+    result = run_main("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q", "-o", photo,
                   "--overwrite")
     assert result.returncode == 0, result.stderr
     assert Image.open(photo).size == (60, 60)
@@ -289,16 +310,17 @@ def test_a_changed_start_image_is_refused_unless_allowed(tmp_path):
     source = tmp_path / "start.png"
     Image.fromarray(np.full((70, 70, 3), 120, np.uint8)).save(source)
     args = ("--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q")
-    assert run_cli(source, *args, "-o", tmp_path / "a.jpg").returncode == 0
+    assert run_main(source, *args, "-o", tmp_path / "a.jpg").returncode == 0
     Image.fromarray(np.full((70, 70, 3), 60, np.uint8)).save(source)
-    result = run_cli("--from-sidecar", tmp_path / "a.jpg.json", "-q", "-o", tmp_path / "b.jpg")
+    result = run_main("--from-sidecar", tmp_path / "a.jpg.json", "-q", "-o", tmp_path / "b.jpg")
     assert result.returncode == 1 and "has changed" in result.stderr and "--allow-changed-input" in result.stderr
-    result = run_cli("--from-sidecar", tmp_path / "a.jpg.json", "-q", "-o", tmp_path / "b.jpg", "--allow-changed-input")
+    result = run_main("--from-sidecar", tmp_path / "a.jpg.json", "-q", "-o", tmp_path / "b.jpg",
+                      "--allow-changed-input")
     assert result.returncode == 0, result.stderr
 
 
 def test_command_line_warns_about_a_huge_step_size_in_one_line(tmp_path):
-    result = run_cli("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q",
+    result = run_main("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q",
                   "--step-size", "1e9", "-o", tmp_path / "r.jpg")
     assert result.returncode == 0
     assert [line for line in result.stderr.splitlines() if line.strip()][0].startswith("deepdream: warning: step_size")
@@ -306,13 +328,14 @@ def test_command_line_warns_about_a_huge_step_size_in_one_line(tmp_path):
 
 def test_each_result_has_its_own_sidecar(tmp_path):
     args = ("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q")
-    assert run_cli(*args, "-o", tmp_path / "x.jpg").returncode == 0
-    assert run_cli(*args, "--seed", "3", "-o", tmp_path / "x.png").returncode == 0
+    assert run_main(*args, "-o", tmp_path / "x.jpg").returncode == 0
+    assert run_main(*args, "--seed", "3", "-o", tmp_path / "x.png").returncode == 0
     assert json.loads((tmp_path / "x.jpg.json").read_text())["parameters"]["seed"] == 0
     assert json.loads((tmp_path / "x.png.json").read_text())["parameters"]["seed"] == 3
 
 
 @pytest.mark.parametrize("signum,status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.slow
 def test_stopping_mid_dream_saves_the_partial_dream_and_exits_like_a_shell_expects(tmp_path, signum, status):
     child = subprocess.Popen(
         [sys.executable, "-m", "deepdream_utils", "--noise", "200x200", "--layers", "mixed3", "--octaves", "1",

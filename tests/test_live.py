@@ -150,6 +150,7 @@ def test_a_broadcast_gives_each_viewer_the_newest_picture():
 # --------------------------------------------------------------------------- the command
 
 
+@pytest.mark.slow
 def test_a_file_dreamed_slower_than_it_plays_drops_frames_keeps_its_duration_and_bounds_the_latency(
         mountain, tmp_path):
     clip = pan_clip(mountain, tmp_path / "pan.mp4", frames=60, fps=30)
@@ -175,6 +176,7 @@ def test_a_missing_camera_or_a_silent_url_gets_one_clear_line_and_exit_status_1(
         assert done.stderr.strip().count("\n") == 0 and done.stderr.startswith("deepdream live: error: "), done.stderr
 
 
+@pytest.mark.slow
 def test_serve_shows_the_dream_as_mjpeg_and_ctrl_c_closes_the_recording(mountain, tmp_path):
     clip = pan_clip(mountain, tmp_path / "long.mp4", frames=600, fps=30)
     output = tmp_path / "shown.mp4"

@@ -325,8 +325,8 @@ def test_the_number_check_finds_a_measured_integer_and_passes_exact_ones():
                                                                          "200 in 'dreaming:  40%|██  | 80/200'"]
 
 
-def test_zoom_animation_is_in_outputs_with_36_frames():
+def test_zoom_animation_is_in_outputs_with_24_frames():
     from PIL import Image
 
     with Image.open(ROOT / "outputs" / "zoom_dream.gif") as gif:
-        assert gif.n_frames == 36 and max(gif.size) == 400
+        assert gif.n_frames == 24 and max(gif.size) == 320

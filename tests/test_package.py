@@ -9,6 +9,8 @@ import sys
 import sysconfig
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "deepdream"
 LONGEST_MODULE, LONGEST_COURSE_MODULE = 400, 450  # lines
@@ -54,6 +56,7 @@ def test_the_course_module_imports_only_the_core_never_an_application():
     assert names and not [name for name in names if name and name.startswith(applications)]
 
 
+@pytest.mark.slow
 def test_the_wheel_installs_and_dreams_in_a_fresh_venv_outside_the_repository(tmp_path):
     source, dist, venv, work = tmp_path / "source", tmp_path / "dist", tmp_path / "venv", tmp_path / "elsewhere"
     work.mkdir()

@@ -14,7 +14,7 @@ from PIL import Image
 
 from deepdream import flow
 from deepdream import video as dv
-from tests.helpers import ffmpeg, streams, with_ctrl_c
+from tests.helpers import ffmpeg, run_main, streams, with_ctrl_c
 
 ROOT = Path(__file__).resolve().parents[1]
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -36,6 +36,7 @@ def _test_clip(path, size="161x121", seconds=1, rate=12, audio=True, codec=("-c:
 
 
 def _deepdream(*args, cwd=ROOT, **kwargs):
+    """``deepdream ARGS`` in a fresh process, for the tests whose subject is the process (its limits, its signals)."""
     return subprocess.run([sys.executable, "-m", "deepdream.cli", *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=600, **kwargs)
 
@@ -52,7 +53,7 @@ def _deepdream(*args, cwd=ROOT, **kwargs):
 
 def test_command_line_keeps_rate_and_audio_and_evens_an_odd_size(tmp_path):
     source = _test_clip(tmp_path / "in.mkv")
-    result = _deepdream(source, "-o", tmp_path / "out.mp4", "--max-side", "161", *TINY_OPTIONS)
+    result = run_main(source, "-o", tmp_path / "out.mp4", "--max-side", "161", *TINY_OPTIONS)
     assert result.returncode == 0, result.stderr
     assert "audio kept" in result.stdout
     meta, frames = streams(tmp_path / "out.mp4")
@@ -65,14 +66,14 @@ def test_command_line_keeps_rate_and_audio_and_evens_an_odd_size(tmp_path):
 
 def test_options_before_the_video_path_still_dream_the_video(tmp_path):
     source = _test_clip(tmp_path / "in.mp4", size="96x64", seconds=0.25, audio=False, codec=("-c:v", "libx264"))
-    result = _deepdream("--layers", "mixed3", *TINY_OPTIONS, source, "-o", tmp_path / "d.mp4")
+    result = run_main("--layers", "mixed3", *TINY_OPTIONS, source, "-o", tmp_path / "d.mp4")
     assert result.returncode == 0, result.stderr
     assert streams(tmp_path / "d.mp4")[0]["size"] == (96, 64)
 
 
 def test_a_clip_without_audio_and_a_part_of_it(tmp_path):
     source = _test_clip(tmp_path / "silent.mkv", size="96x64", seconds=2, audio=False)
-    result = _deepdream(source, "--video", "-o", tmp_path / "part.mp4", "--start", "0.5", "--end", "1.25",
+    result = run_main(source, "--video", "-o", tmp_path / "part.mp4", "--start", "0.5", "--end", "1.25",
                         *TINY_OPTIONS)
     assert result.returncode == 0, result.stderr
     meta, frames = streams(tmp_path / "part.mp4")
@@ -118,6 +119,7 @@ def test_interrupted_run_writes_the_video_so_far_and_resume_finishes_it_exactly(
     assert all(np.array_equal(a, b) for a, b in zip(resumed, uninterrupted))
 
 
+@pytest.mark.slow
 def test_sigint_during_the_dream_keeps_the_frames_and_says_how_to_go_on(tmp_path):
     source = _test_clip(tmp_path / "in.mkv", size="96x64", seconds=4)
     process = subprocess.Popen([sys.executable, "-m", "deepdream.cli", str(source), "-o", str(tmp_path / "o.mp4"),
@@ -153,7 +155,7 @@ def test_bad_input_gets_one_clear_line_and_no_output(tmp_path, make, pattern):
     source = tmp_path / "clip.mp4"
     make(source)
     before = source.read_bytes()
-    result = _deepdream(source, "-o", tmp_path / "out.mp4", *TINY_OPTIONS)
+    result = run_main(source, "-o", tmp_path / "out.mp4", *TINY_OPTIONS)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.startswith("deepdream: error:") and len(result.stderr.strip().splitlines()) == 1
     assert __import__("re").search(pattern, result.stderr), result.stderr
@@ -171,10 +173,10 @@ def test_a_file_that_is_not_a_video_is_said_at_once_before_tensorflow_loads(tmp_
 def test_output_equal_to_input_or_someone_elses_file_is_refused(tmp_path):
     source = _test_clip(tmp_path / "in.mp4", size="96x64", codec=("-c:v", "libx264", "-pix_fmt", "yuv420p"))
     before = source.read_bytes()
-    same = _deepdream(source, "-o", source, *TINY_OPTIONS)
+    same = run_main(source, "-o", source, *TINY_OPTIONS)
     assert same.returncode == 1 and "Refusing to overwrite the input video" in same.stderr
     (tmp_path / "mine.mp4").write_bytes(b"my own film")
-    other = _deepdream(source, "-o", tmp_path / "mine.mp4", *TINY_OPTIONS)
+    other = run_main(source, "-o", tmp_path / "mine.mp4", *TINY_OPTIONS)
     assert other.returncode == 1 and (tmp_path / "mine.mp4").read_bytes() == b"my own film"
     assert source.read_bytes() == before
 
@@ -184,6 +186,7 @@ def _limit_file_size():
     resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 
 
+@pytest.mark.slow
 def test_a_full_disk_while_dreaming_gives_a_clear_error_and_no_video(tmp_path):
     source = _test_clip(tmp_path / "in.mkv", size="160x120")
     result = _deepdream(source, "-o", tmp_path / "out.mp4", *TINY_OPTIONS, preexec_fn=_limit_file_size)

@@ -416,6 +416,7 @@ def test_a_channel_symmetry_and_normalisation_are_sent_and_recorded(studio):
     assert np.abs(picture - picture[:, ::-1]).mean() < 3  # mirrored (JPEG's error only)
 
 
+@pytest.mark.slow
 def test_dream_more_stacks_and_the_command_line_remakes_the_chain(studio, tmp_path):
     client = studio.test_client()
     first = _dream(client, _photo(), step_size="0.03")

@@ -209,6 +209,7 @@ def decode(data_url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1]))).convert("RGB"))
 
 
+@pytest.mark.slow
 def test_a_real_browser_dreams_its_fake_camera_live_coherent_along_the_flow(tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait

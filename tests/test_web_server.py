@@ -73,6 +73,7 @@ def _round(url: str) -> list[dict]:
         return list(pool.map(lambda index: _client(url, index), range(CLIENTS)))
 
 
+@pytest.mark.slow
 def test_24_clients_at_once_get_202_or_503_and_each_accepted_job_its_own_picture(server):
     rss = []
     for _ in range(2):
@@ -157,6 +158,7 @@ def test_a_served_token_is_asked_once_by_the_page_and_opens_the_api(tmp_path):
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_real_browser_uploads_the_mountain_and_sees_its_dream_beside_it(server, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions

@@ -17,6 +17,7 @@ from PIL import Image
 from deepdream.images import load_image
 from tests.helpers import ROOT, Server, chromium, make_clip, streams
 
+pytestmark = pytest.mark.slow  # a real server and browser (-m "not slow" leaves them out)
 MOUNTAIN = ROOT / "images" / "mountain.jpg"
 QUICK = {"max_side": 256, "steps": 6, "octaves": 1, "step_size": 0.03}  # a dream of a few seconds
 
