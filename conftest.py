@@ -12,6 +12,7 @@ notebooks and the slow tests: a quick loop for a developer (``make test`` still 
 """
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -26,25 +27,30 @@ if WORKER and os.environ.get("DEEPDREAM_OUTPUTS"):  # a worker shares the folder
 else:
     TEST_OUTPUTS = Path(tempfile.mkdtemp(prefix="deepdream-test-outputs-"))
     os.environ["DEEPDREAM_OUTPUTS"] = str(TEST_OUTPUTS)  # before anything imports deepdream.paths
-# Two test processes share two cores. TensorFlow in each, and in the notebooks' kernels that inherit this,
-# runs its ops on one thread: two processes of one thread each dream about a fifth more than two of two
-# threads contending (benchmarks/README.md). The test of a user's own set-up removes it (tests/test_cli.py).
-TEST_THREADS = {"TF_NUM_INTRAOP_THREADS": "1"}
+# Two test processes share two cores. TensorFlow in each, and in the notebooks' kernels that inherit this, runs
+# its ops on one thread, and with oneDNN's kernels where TensorFlow would choose them for this CPU (AVX-512 VNNI,
+# BF16 or AMX). Two processes of one thread each get through about a fifth more than two of two threads
+# contending, and on one thread oneDNN's sums are the same under any load, and faster there
+# (benchmarks/README.md). The tests of a user's own set-up remove both (tests/test_cli.py).
+ONEDNN_CPU = re.compile(r"\b(avx512_vnni|avx512_bf16|amx_\w+)\b")
+TEST_TENSORFLOW = {"TF_NUM_INTRAOP_THREADS": "1"}
+if Path("/proc/cpuinfo").exists() and ONEDNN_CPU.search(Path("/proc/cpuinfo").read_text()):
+    TEST_TENSORFLOW["TF_ENABLE_ONEDNN_OPTS"] = "1"
 if WORKER:
-    for key, value in TEST_THREADS.items():
+    for key, value in TEST_TENSORFLOW.items():
         os.environ.setdefault(key, value)
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 SESSION = {"start": time.time(), "notebooks": set(), "outputs": TEST_OUTPUTS}
 
-# Each file's seconds on one process of `make test` (2 cores, 195 GFLOP/s; `make test-time` prints them
-# after a run): the groups are handed out in this order, the longest first, the rest after them in
-# their usual order.
-MEASURED_ORDER = ["06_layer_atlas.ipynb", "05_mountain_octaves_tiled.ipynb", "test_course.py",
-                  "04_mountain_multi_layer.ipynb", "02_noise_multi_layer.ipynb", "07_video.ipynb",
-                  "03_mountain_single_layer.ipynb", "01_noise_single_layer.ipynb", "test_cli.py",
-                  "test_web_engine.py", "test_web_studio.py", "test_video.py"]
+# The groups that took longest on one process of `make test` (`make test-time` prints each group's seconds),
+# handed out in this order, the longest first; the rest follow in their usual order.
+MEASURED_ORDER = ["test_course.py", "06_layer_atlas.ipynb", "05_mountain_octaves_tiled.ipynb",
+                  "04_mountain_multi_layer.ipynb", "02_noise_multi_layer.ipynb", "03_mountain_single_layer.ipynb",
+                  "01_noise_single_layer.ipynb", "07_video.ipynb", "test_web_engine.py", "test_web_studio.py",
+                  "test_cli.py", "test_memory.py", "test_video.py", "test_web_server.py", "test_live.py",
+                  "test_web_app.py", "test_web_live.py", "test_package.py", "test_files.py"]
 # This check of one notebook's pictures runs in that notebook's group, after it (see unit_of_work).
 PICTURE_CHECK = "test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs"
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import TEST_THREADS
+from conftest import TEST_TENSORFLOW
 from deepdream import cli, files, recipe
 from tests.helpers import grey_ramp_16_bit, leftovers, run_main, with_ctrl_c
 
@@ -95,8 +95,8 @@ def test_noise_dream_writes_picture_and_sidecar_and_reruns_identically(tmp_path)
 @pytest.mark.slow
 def test_the_same_command_in_three_processes_side_by_side_gives_byte_identical_pictures_and_sidecars(tmp_path):
     # Each a fresh process (new thread pools, memory layout and hash seed), all three at once so that their
-    # threads compete for the cores, with TensorFlow's threads as a user has them (the test run's are fewer).
-    environment = {key: value for key, value in os.environ.items() if key not in TEST_THREADS}
+    # threads compete for the cores, with TensorFlow as a user has it (threads and kernels: conftest.py).
+    environment = {key: value for key, value in os.environ.items() if key not in TEST_TENSORFLOW}
     outputs = [tmp_path / f"run{run}" / "dream.png" for run in range(3)]
     children = []
     for output in outputs:
