@@ -1,13 +1,13 @@
 """Same seed, same picture? Counts the distinct pictures that repeated runs make: prints, asserts nothing.
 
-    python benchmarks/check_reproducible.py        # (or `make reproducible`) about 4 minutes on 2 cores
+    python benchmarks/check_reproducible.py        # (or `make reproducible`) about 5 minutes on 2 cores
     python benchmarks/check_reproducible.py --runs 20
 
 Prints, for the command line `deepdream --noise 200x200 --layers mixed3 --octaves 2 --steps 10`
 run in fresh processes (new thread pools, memory layout and hash seed each time):
-  * with TensorFlow as it starts on this CPU, and with oneDNN's kernels switched the other way
-    (`TF_ENABLE_ONEDNN_OPTS`: TensorFlow turns them on by default only on CPUs with AVX-512 VNNI,
-    BF16 or AMX), and with two processes running side by side (threads competing for the cores);
+  * with TensorFlow as the suite starts it (oneDNN's kernels off) and with them switched on
+    (`TF_ENABLE_ONEDNN_OPTS=1`; TensorFlow alone turns them on only on CPUs with AVX-512 VNNI, BF16
+    or AMX), each also two processes side by side (threads competing for the cores);
   * the number of distinct pictures, and the largest difference from the first, in grey levels;
 and, in one process, `dream_octaves` on the mountain three times: the distinct pictures.
 Run it alone: other work beside it changes only the time, never a correct answer.
@@ -75,9 +75,11 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} CPU cores, {', '.join(isa) or 'no AVX2'}; "
           f"TF_ENABLE_ONEDNN_OPTS={os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}")
     print(f"deepdream {' '.join(COMMAND)}, {args.runs} fresh processes each:")
-    other = "0" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1" or "avx512_vnni" in isa else "1"
-    settings = [("as TensorFlow starts", {}, False), (f"TF_ENABLE_ONEDNN_OPTS={other}", {
-        "TF_ENABLE_ONEDNN_OPTS": other}, False), ("two processes side by side", {}, True)]
+    # The suite starts TensorFlow with oneDNN off unless TF_ENABLE_ONEDNN_OPTS says otherwise (runtime.tensorflow).
+    other = "0" if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1" else "1"
+    settings = [("as the suite starts TensorFlow", {}, False), (f"TF_ENABLE_ONEDNN_OPTS={other}", {
+        "TF_ENABLE_ONEDNN_OPTS": other}, False), ("two processes side by side", {}, True),
+        (f"TF_ENABLE_ONEDNN_OPTS={other}, two side by side", {"TF_ENABLE_ONEDNN_OPTS": other}, True)]
     with tempfile.TemporaryDirectory() as folder:
         for index, (name, env, side_by_side) in enumerate(settings):
             runs = Path(folder) / str(index)
