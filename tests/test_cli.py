@@ -20,15 +20,9 @@ from PIL import Image
 
 from conftest import TEST_TENSORFLOW
 from deepdream import cli, files, recipe
-from tests.helpers import grey_ramp_16_bit, leftovers, run_main, with_ctrl_c
+from tests.helpers import grey_ramp_16_bit, leftovers, run_cli, run_main, with_ctrl_c
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _run(*args, cwd=ROOT):
-    """The ``deepdream`` command in a fresh process (``python -m deepdream_utils`` runs the same ``main``)."""
-    return subprocess.run([sys.executable, "-m", "deepdream.cli", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
 
 
 def test_help_explains_every_option_with_its_default():
@@ -147,7 +141,7 @@ def test_bad_arguments_give_one_clear_line_and_a_non_zero_status(args, status, m
 
 
 def test_an_error_after_tensorflow_loads_is_still_one_line_in_a_fresh_process():
-    result = _run("images/mountain.jpg", "--layers", "mixed33", "-q")  # TensorFlow's own start-up logs stay quiet
+    result = run_cli("images/mountain.jpg", "--layers", "mixed33", "-q")  # TensorFlow's own start-up logs stay quiet
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert result.returncode == 1 and len(lines) == 1, result.stderr
     assert lines[0].startswith("deepdream: error:") and "Unknown layer 'mixed33'" in lines[0]
@@ -321,7 +315,7 @@ def test_a_changed_start_image_is_refused_unless_allowed(tmp_path):
 
 def test_command_line_warns_about_a_huge_step_size_in_one_line(tmp_path):
     result = run_main("--noise", "60x60", "--layers", "conv2d_15", "--steps", "1", "--octaves", "1", "-q",
-                  "--step-size", "1e9", "-o", tmp_path / "r.jpg")
+                      "--step-size", "1e9", "-o", tmp_path / "r.jpg")
     assert result.returncode == 0
     assert [line for line in result.stderr.splitlines() if line.strip()][0].startswith("deepdream: warning: step_size")
 

@@ -1,5 +1,7 @@
 """The test run's own set-up (conftest.py): each file a group on one process, picture checks after notebooks."""
 
+from pathlib import Path
+
 import pytest
 
 from conftest import MEASURED_ORDER, WORKER, unit_of_work
@@ -27,8 +29,6 @@ def test_each_notebooks_picture_check_runs_in_its_group_after_its_last_cell(requ
 
 
 def test_the_measured_order_names_only_files_that_exist():
-    from pathlib import Path
-
     root = Path(__file__).resolve().parents[1]
     existing = {path.name for path in [*root.glob("notebooks/*.ipynb"), *root.glob("tests/test_*.py")]}
     assert set(MEASURED_ORDER) <= existing, set(MEASURED_ORDER) - existing

@@ -14,7 +14,7 @@ from PIL import Image
 
 from deepdream import flow
 from deepdream import video as dv
-from tests.helpers import ffmpeg, run_main, streams, with_ctrl_c
+from tests.helpers import ffmpeg, run_cli, run_main, streams, with_ctrl_c
 
 ROOT = Path(__file__).resolve().parents[1]
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
@@ -35,10 +35,6 @@ def _test_clip(path, size="161x121", seconds=1, rate=12, audio=True, codec=("-c:
 
 
 
-def _deepdream(*args, cwd=ROOT, **kwargs):
-    """``deepdream ARGS`` in a fresh process, for the tests whose subject is the process (its limits, its signals)."""
-    return subprocess.run([sys.executable, "-m", "deepdream.cli", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=600, **kwargs)
 
 
 
@@ -189,7 +185,7 @@ def _limit_file_size():
 @pytest.mark.slow
 def test_a_full_disk_while_dreaming_gives_a_clear_error_and_no_video(tmp_path):
     source = _test_clip(tmp_path / "in.mkv", size="160x120")
-    result = _deepdream(source, "-o", tmp_path / "out.mp4", *TINY_OPTIONS, preexec_fn=_limit_file_size)
+    result = run_cli(source, "-o", tmp_path / "out.mp4", *TINY_OPTIONS, preexec_fn=_limit_file_size)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.startswith("deepdream: error: Could not save") and not (tmp_path / "out.mp4").exists()
 
