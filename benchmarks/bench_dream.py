@@ -171,7 +171,7 @@ def main() -> None:
     ours = time.perf_counter() - start
     ours_pixel_steps = notebook_05_pixel_steps(mountain.shape[:2])
     theirs, theirs_pixel_steps = tutorial_run(dm)
-    traces = dm.step.experimental_get_tracing_count()
+    traces = dm.step.tracing_counts()  # per path: whole image, tiles
     print(f"\nnotebook 05's dream (1024x576, {NOTEBOOK_05['octaves']} octaves x "
           f"{NOTEBOOK_05['steps_per_octave']} steps, tile {NOTEBOOK_05['tile_size']}): {ours:.1f} s, "
           f"{ours_pixel_steps / 1e6:.1f} M pixel-steps, {ours / ours_pixel_steps * 1e9:.0f} ns per pixel-step")
@@ -181,7 +181,8 @@ def main() -> None:
     rss_small, rss_large = peak_memory("1024x576"), peak_memory("4000x3000")
     print(f"\npeak resident memory: 1024x576 dream {rss_small:.2f} GB; 4000x3000 tiled dream (tile 512) "
           f"{rss_large:.2f} GB")
-    print(f"compiled step traced {traces} time(s) over both octave runs (9 image sizes)")
+    print(f"compiled step traced {traces['whole']} + {traces['tiled']} time(s) (whole image + tiles) over both "
+          "octave runs (9 image sizes)")
 
     print("\ntargets:")
     print(f"  512x512 at >= {TARGETS['fraction_512']} of the matmul rate: {fractions[(512, 512)]:.2f} "
@@ -189,7 +190,8 @@ def main() -> None:
     worst = max(ratios.values())
     print(f"  robust step at most {TARGETS['robust_over_plain']}x the plain step: {worst:.2f}x "
           f"{'met' if worst <= TARGETS['robust_over_plain'] else 'NOT met'}")
-    print(f"  one trace per run: {traces} {'met' if traces == TARGETS['traces'] else 'NOT met'}")
+    one_each = max(traces.values()) <= TARGETS["traces"]
+    print(f"  one trace per path: {traces} {'met' if one_each else 'NOT met'}")
     print(f"  4000x3000 tiled within {TARGETS['peak_rss_4000x3000_gb']} GB: {rss_large:.2f} GB "
           f"{'met' if rss_large <= TARGETS['peak_rss_4000x3000_gb'] else 'NOT met'}")
     print(f"  notebook 05 no slower than the tutorial run: {ours:.1f} s vs {theirs:.1f} s "

@@ -1,9 +1,9 @@
-"""The compiled gradient-ascent step: one ``tf.function`` for every image size, with tiles and transforms.
+"""The compiled gradient-ascent step: two ``tf.function``s for every image size, with tiles and transforms.
 
 ``deepdream_utils.gradient_ascent_step`` draws the random roll, jitter and affine transform, and calls
-the step built here; the loops call that. The step also normalises the gradient (by its standard
-deviation, or per Laplacian-pyramid level) and clips the image to the working range [-1, 1]; and
-``symmetrized`` keeps a kaleidoscope's symmetry.
+the step built here (``CompiledStep``: a whole-image and a tiled ``tf.function``); the loops call that.
+The step also normalises the gradient (by its standard deviation, or per Laplacian-pyramid level) and
+clips the image to the working range [-1, 1]; and ``symmetrized`` keeps a kaleidoscope's symmetry.
 """
 
 from __future__ import annotations
@@ -43,30 +43,37 @@ def laplacian_normalize(gradient: Any, levels: int = LAPLACIAN_LEVELS) -> Any:
     return merged[0]
 
 
-def compiled_step(activations: Callable[[Any], dict[str, Any]], objective: Callable[[Any, Any], Any]):
-    """One tf.function doing one gradient-ascent step, with tiles and transforms; serves every image size.
+class CompiledStep:
+    """The gradient-ascent step, compiled on first use into two ``tf.function``s that serve every image size.
+
+    ``whole`` steps the whole image at once (one tile, the usual case) and ``tiled`` loops over tiles.
+    Each is traced when first needed, so a dream without tiles never pays for tracing the loop: a new
+    model's first step takes about a third less time (benchmarks/README.md).
+    Call it as the step itself: ``step(image, y_edges, x_edges, roll, pad, window, affine, use_affine,
+    laplacian, step_size)`` -> ``(new image, loss, gradient std)``.
 
     Args:
         activations: a batch in [-1, 1] -> ``{layer: activation}`` (``DreamModel.activations``).
         objective: ``objective(activations, batch)`` -> the scalar to raise (``deepdream.objectives``).
     """
 
-    def loss_of(x: Any) -> Any:
-        return objective(activations(x[None]), x[None])
+    def __init__(self, activations: Callable[[Any], dict[str, Any]], objective: Callable[[Any, Any], Any]):
+        self._loss_of = lambda x: objective(activations(x[None]), x[None])
+        self.whole = tf.function(functools.partial(self._step, tiled=False), reduce_retracing=True,
+                                  input_signature=_SIGNATURE)
+        self.tiled = tf.function(functools.partial(self._step, tiled=True), reduce_retracing=True,
+                                  input_signature=_SIGNATURE)
 
-    @tf.function(reduce_retracing=True, input_signature=[
-        tf.TensorSpec([None, None, 3], tf.float32),  # image in [-1, 1]
-        tf.TensorSpec([None], tf.int32),  # row edges of the tiles (of the padded view)
-        tf.TensorSpec([None], tf.int32),  # column edges of the tiles
-        tf.TensorSpec([2], tf.int32),  # random roll of the whole image, moving the tile seams
-        tf.TensorSpec([], tf.int32),  # reflected padding, pixels
-        tf.TensorSpec([4], tf.int32),  # the window the network sees: top, left, height, width
-        tf.TensorSpec([8], tf.float32),  # random zoom and rotation of the padded view
-        tf.TensorSpec([], tf.bool),  # whether to apply that zoom and rotation
-        tf.TensorSpec([], tf.bool),  # Laplacian-pyramid gradient normalisation, not std
-        tf.TensorSpec([], tf.float32),  # step size
-    ])
-    def step(image, y_edges, x_edges, roll, pad, window, affine, use_affine, laplacian, step_size):
+    def __call__(self, image, y_edges, x_edges, *options):
+        function = self.whole if len(y_edges) == 2 and len(x_edges) == 2 else self.tiled
+        return function(image, y_edges, x_edges, *options)
+
+    def tracing_counts(self) -> dict[str, int]:
+        """How often each path was traced: ``{"whole": n, "tiled": m}`` (1 each at most, whatever the sizes)."""
+        return {"whole": self.whole.experimental_get_tracing_count(),
+                "tiled": self.tiled.experimental_get_tracing_count()}
+
+    def _step(self, image, y_edges, x_edges, roll, pad, window, affine, use_affine, laplacian, step_size, *, tiled):
         with tf.GradientTape() as view_tape:  # the network sees a transformed view of the image
             view_tape.watch(image)
             view = tf.pad(tf.roll(image, roll, axis=[0, 1]), [[pad, pad], [pad, pad], [0, 0]], "REFLECT")
@@ -74,17 +81,14 @@ def compiled_step(activations: Callable[[Any], dict[str, Any]], objective: Calla
             view = tf.cond(use_affine, lambda: tf.raw_ops.ImageProjectiveTransformV3(
                 images=view[None], transforms=affine[None], output_shape=tf.shape(view)[:2], fill_value=0.0,
                 interpolation="BILINEAR", fill_mode="REFLECT")[0], lambda: view)
-        view_gradients = tf.zeros_like(view)
-        total = tf.constant(0.0)
-        for i in tf.range(tf.size(y_edges) - 1):
-            for j in tf.range(tf.size(x_edges) - 1):
-                with tf.GradientTape() as tape:
-                    tape.watch(view)
-                    loss = loss_of(view[y_edges[i]:y_edges[i + 1], x_edges[j]:x_edges[j + 1]])
-                view_gradients += tape.gradient(loss, view)
-                total += loss
+        if tiled:
+            view_gradients, total = self._tiled_gradients(view, y_edges, x_edges)
+        else:
+            with tf.GradientTape() as tape:
+                tape.watch(view)
+                total = self._loss_of(view)
+            view_gradients = tape.gradient(total, view)
         gradients = view_tape.gradient(view, image, output_gradients=view_gradients)
-        n_tiles = tf.cast((tf.size(y_edges) - 1) * (tf.size(x_edges) - 1), tf.float32)
         std = tf.math.reduce_std(gradients)
 
         def laplacian_normalized():
@@ -93,9 +97,40 @@ def compiled_step(activations: Callable[[Any], dict[str, Any]], objective: Calla
 
         gradients = tf.cond(laplacian, laplacian_normalized, lambda: gradients / (std + 1e-8))
         image = tf.clip_by_value(image + step_size * gradients, -1.0, 1.0)
-        return image, total / n_tiles, std
+        return image, total, std
 
-    return step
+    def _tiled_gradients(self, view, y_edges, x_edges):
+        """The gradient of the view summed over its tiles, and the mean loss over the tiles."""
+        view_gradients = tf.zeros_like(view)
+        total = tf.constant(0.0)
+        for i in tf.range(tf.size(y_edges) - 1):
+            for j in tf.range(tf.size(x_edges) - 1):
+                with tf.GradientTape() as tape:
+                    tape.watch(view)
+                    loss = self._loss_of(view[y_edges[i]:y_edges[i + 1], x_edges[j]:x_edges[j + 1]])
+                view_gradients += tape.gradient(loss, view)
+                total += loss
+        n_tiles = tf.cast((tf.size(y_edges) - 1) * (tf.size(x_edges) - 1), tf.float32)
+        return view_gradients, total / n_tiles
+
+
+_SIGNATURE = [
+    tf.TensorSpec([None, None, 3], tf.float32),  # image in [-1, 1]
+    tf.TensorSpec([None], tf.int32),  # row edges of the tiles (of the padded view)
+    tf.TensorSpec([None], tf.int32),  # column edges of the tiles
+    tf.TensorSpec([2], tf.int32),  # random roll of the whole image, moving the tile seams
+    tf.TensorSpec([], tf.int32),  # reflected padding, pixels
+    tf.TensorSpec([4], tf.int32),  # the window the network sees: top, left, height, width
+    tf.TensorSpec([8], tf.float32),  # random zoom and rotation of the padded view
+    tf.TensorSpec([], tf.bool),  # whether to apply that zoom and rotation
+    tf.TensorSpec([], tf.bool),  # Laplacian-pyramid gradient normalisation, not std
+    tf.TensorSpec([], tf.float32),  # step size
+]
+
+
+def compiled_step(activations: Callable[[Any], dict[str, Any]], objective: Callable[[Any, Any], Any]) -> CompiledStep:
+    """The gradient-ascent step of this objective (see ``CompiledStep``)."""
+    return CompiledStep(activations, objective)
 
 
 @functools.lru_cache(maxsize=8)

@@ -58,10 +58,10 @@ import deepdream_utils as dd
 # %%
 GRADING = dd.grading_mode()  # True while `make grade` grades it (DEEPDREAM_GRADING=1)
 MAX_SIDE = 256 if GRADING else 1024  # longest side, pixels (the mountain is 1024x576)
-STEPS = 6 if GRADING else 100  # gradient-ascent steps
+STEPS = 6 if GRADING else 60  # gradient-ascent steps
 STEP_SIZE = 0.01          # change per step, in gradient standard deviations
 SEED = 0                  # seeds the random transforms of each step (dd.ROBUST)
-PREVIEW_SIDE = 128 if GRADING else 400  # a smaller copy for the layer comparison: side...
+PREVIEW_SIDE = 128 if GRADING else 300  # a smaller copy for the layer comparison: side...
 PREVIEW_STEPS = 3 if GRADING else 50  # ...and steps
 
 # %% [markdown]

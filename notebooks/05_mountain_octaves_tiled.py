@@ -65,7 +65,7 @@ GRADING = dd.grading_mode()  # True while `make grade` grades it (DEEPDREAM_GRAD
 MAX_SIDE = 256 if GRADING else 1024  # longest side, pixels (the mountain is 1024x576)
 OCTAVES = 4               # scales; the smallest is OCTAVE_SCALE**(OCTAVES-1) times smaller
 OCTAVE_SCALE = 1.4        # size ratio between neighbouring octaves
-STEPS_PER_OCTAVE = 2 if GRADING else 25  # steps at each octave (4 x 25 = 100, as nb 04)
+STEPS_PER_OCTAVE = 2 if GRADING else 25  # steps at each octave (4 x 25 = 100 in all)
 STEP_SIZE = 0.01          # change per step, in gradient standard deviations
 TILE_SIZE = 128 if GRADING else 512  # tile side for random-shift tiled gradients, pixels
 COMPARE_SIDE = 128 if GRADING else 512  # the six methods are compared at this longest side

@@ -83,7 +83,7 @@ KALEIDOSCOPES = [         # (start, layer, channel or None, folds, mirror)
     ("mountain", "mixed3", None, 1, True),
     ("mountain", "mixed5", None, 6, True)]
 KALEIDOSCOPE_SIDE = 240   # the kaleidoscopes are square, pixels
-ZOOM_FRAMES = 24          # frames of the zoom animation
+ZOOM_FRAMES = 16          # frames of the zoom animation
 ZOOM_SIDE = 320           # longest side of the animation, pixels
 ZOOM = 1.05               # magnification between frames
 ZOOM_STEPS = 10           # gradient steps per frame

@@ -112,7 +112,7 @@ def test_one_trace_serves_every_image_size():
     for width, height in [(64, 64), (90, 70), (130, 60)]:
         dd.dream(dm, dd.noise_image(width, height), steps=2, progress=False)
     dd.dream_octaves(dm, dd.noise_image(150, 120), octaves=3, steps_per_octave=1, tile_size=64, progress=False)
-    assert dm.step.experimental_get_tracing_count() == 1
+    assert dm.step.tracing_counts() == {"whole": 1, "tiled": 1}
 
 
 # ----------------------------------------------------------------------------- loops

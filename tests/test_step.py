@@ -13,9 +13,24 @@ GREY_LEVEL = 1 / 255
 def test_transforms_keep_one_trace_over_many_sizes_and_options(shallow):
     dm = dd.dream_model("mixed1")
     for side, options in [(80, {}), (97, {"normalize": "laplacian"}), (131, {"transforms": None}),
-                          (75, {"symmetry": dd.Symmetry(folds=3)}), (150, {"tile_size": 80})]:
+                          (75, {"symmetry": dd.Symmetry(folds=3)})]:
         dd.dream(dm, dd.noise_image(side, side + 7), steps=2, progress=False, **options)
-    assert dm.step.experimental_get_tracing_count() == 1
+    assert dm.step.tracing_counts() == {"whole": 1, "tiled": 0}  # no tiles: the tile loop is never traced
+    for side, options in [(150, {"tile_size": 80}), (170, {"tile_size": 60, "normalize": "laplacian"})]:
+        dd.dream(dm, dd.noise_image(side, side + 7), steps=2, progress=False, **options)
+    assert dm.step.tracing_counts() == {"whole": 1, "tiled": 1}
+
+
+def test_the_tile_loop_over_one_tile_takes_the_whole_image_step(shallow):
+    import tensorflow as tf
+
+    x = tf.constant(dd.to_model(dd.noise_image(90, 80, seed=3)))
+    arguments = (x, tf.constant([0, 80]), tf.constant([0, 90]), tf.constant([0, 0]), tf.constant(0),
+                 tf.constant([0, 0, 80, 90]), tf.constant(dd.IDENTITY_AFFINE), tf.constant(False),
+                 tf.constant(False), tf.constant(0.02))
+    whole, tiled = shallow.step.whole(*arguments), shallow.step.tiled(*arguments)
+    np.testing.assert_allclose(np.asarray(whole[0]), np.asarray(tiled[0]), atol=1e-6)
+    assert abs(float(whole[1]) - float(tiled[1])) < 1e-6 and np.asarray(whole[0] - x).std() > 1e-3
 
 
 def test_without_transforms_the_step_is_the_tutorials(shallow):
