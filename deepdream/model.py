@@ -21,7 +21,7 @@ from deepdream import backbones, checks, objectives
 from deepdream.images import check_image, to_model
 from deepdream.paths import DATA_DIR
 from deepdream.runtime import tensorflow
-from deepdream.step import compiled_step
+from deepdream.step import compiled_step, compiled_values
 
 tf = tensorflow()
 import keras  # noqa: E402  (after TensorFlow, whose Keras it is)
@@ -132,6 +132,7 @@ class DreamModel:
     weights: str  # the weight source, for example "bundled"
     min_side: int  # smallest image side that reaches the deepest layer
     step: Any  # the compiled gradient-ascent step (deepdream.step)
+    values: Any = None  # the compiled term values of a batch (deepdream.step.compiled_values)
 
     @property
     def layer_weights(self) -> dict[str, float]:
@@ -149,7 +150,9 @@ class DreamModel:
     def term_values(self, image: np.ndarray) -> list[float]:
         """Each term's value (unweighted) for a [0, 1] image."""
         batch = tf.constant(to_model(image)[None])
-        return [float(value) for value in self.objective.values(self.activations(batch), batch)]
+        if self.values is None:
+            return [float(value) for value in self.objective.values(self.activations(batch), batch)]
+        return [float(value) for value in self.values(batch)]
 
 
 def dream_model(layers: str | Sequence[str] | Mapping[str, float] | objectives.Objective, weights: str | None = None,
@@ -238,7 +241,8 @@ def build(network: Any, backbone: str, weights: str, objective: objectives.Objec
         features = plain.activations(tf.constant(to_model(guide)[None]))[layer]
         objective = objectives.guide(layer, tf.reshape(features, (-1, features.shape[-1])))
     dm = DreamModel(model, objective, record, weights, min_side, None)
-    return dataclasses.replace(dm, step=compiled_step(dm.activations, objective))
+    return dataclasses.replace(dm, step=compiled_step(dm.activations, objective),
+                               values=compiled_values(dm.activations, objective))
 
 
 def _min_side(model: Any, limit: int = 1024) -> int:

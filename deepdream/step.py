@@ -133,6 +133,16 @@ def compiled_step(activations: Callable[[Any], dict[str, Any]], objective: Calla
     return CompiledStep(activations, objective)
 
 
+def compiled_values(activations: Callable[[Any], dict[str, Any]], objective: Any) -> Any:
+    """One tf.function for every image size: a batch in [-1, 1] -> each term's value (``Objective.values``).
+
+    Measuring a picture (its loss, a quality report's robustness) calls the network often; compiled, a
+    128-pixel call takes about a tenth of Keras's eager call, and a 1024-pixel one about half.
+    """
+    return tf.function(lambda batch: objective.values(activations(batch), batch), reduce_retracing=True,
+                       input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+
+
 @functools.lru_cache(maxsize=8)
 def _symmetry_taps(height: int, width: int, symmetry: Symmetry) -> tuple[Any, Any]:
     index, weight = bilinear_taps(*symmetry_sources(height, width, symmetry), width)

@@ -162,3 +162,14 @@ def test_the_same_layers_asked_again_give_the_model_built_before_and_a_guide_a_n
     assert dd.dream_model("mixed3", channel=3) is not dd.dream_model("mixed3", channel=4)
     guide = dd.noise_image(96, 96)
     assert dd.dream_model("mixed3", guide=guide) is not dd.dream_model("mixed3", guide=guide)
+
+
+def test_the_compiled_measure_gives_the_eager_values_and_one_trace_serves_every_size():
+    import tensorflow as tf
+
+    dm = dd.dream_model({"mixed3": 1.0, "mixed5": 0.5})
+    for width, height in [(96, 96), (150, 90), (120, 200)]:
+        batch = tf.constant(dd.to_model(dd.noise_image(width, height, seed=width))[None])
+        eager = [float(v) for v in dm.objective.values(dm.activations(batch), batch)]
+        np.testing.assert_allclose(dm.term_values(dd.from_model(batch[0])), eager, rtol=1e-5)
+    assert dm.values.experimental_get_tracing_count() == 1
