@@ -42,9 +42,10 @@ release: setup   # the student notebooks (no solutions, no hidden tests) in cour
 	$(BIN)/python -m deepdream.course release
 
 # Grades course/submitted/<student>/deepdream/*.ipynb, or first unpacks ZIPS=folder (one .zip per student):
-# nbgrader autograde in grading mode, feedback in course/feedback/, the grades in course/grades.csv.
+# nbgrader autograde in grading mode, each student's kernel in the bubblewrap sandbox (UNSANDBOXED=1: without,
+# with your rights), feedback in course/feedback/, the grades in course/grades.csv.
 grade: setup
-	$(BIN)/python -m deepdream.course grade $(if $(ZIPS),--zips "$(ZIPS)")
+	$(BIN)/python -m deepdream.course grade $(if $(ZIPS),--zips "$(ZIPS)") $(if $(UNSANDBOXED),--unsandboxed)
 
 bench: setup
 	$(BIN)/python benchmarks/bench_dream.py

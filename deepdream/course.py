@@ -23,9 +23,11 @@ per cell, and reads the scores back through nbgrader's gradebook API.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -37,6 +39,7 @@ from pathlib import Path
 
 import nbformat
 
+from deepdream import canaries, sandbox
 from deepdream.paths import REPO_ROOT
 from deepdream.runtime import GRADING_VARIABLE, OneLineParser
 
@@ -50,6 +53,7 @@ POINTS: dict[str, int] = {  # each notebook is worth its line's increment
 COURSE_DIR = REPO_ROOT / "course"  # the course folder: gradebook.db, source/, release/, submitted/...
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"  # the instructor's notebooks: nbgrader's source, one copy
 CELL_LIMIT_S = 120  # a cell of a graded notebook running longer is stopped, and the student told why
+STUDENT_LIMIT_S = 1800  # one student's whole grading running longer is stopped: their notebooks earn nothing
 STUB = "raise NotImplementedError"  # what every exercise cell of the release says
 CONFIG = COURSE_DIR / "nbgrader_config.py"  # nbgrader's settings; a new course folder gets a copy
 LARGEST_ZIP_BYTES = 100 * 1024 * 1024  # unpacked size of one student's zip
@@ -140,13 +144,24 @@ def unpack_submissions(zips: Path, submitted: Path, largest: int = LARGEST_ZIP_B
 # --------------------------------------------------------------------------- nbgrader's steps
 
 
-def _nbgrader(course: Path, *arguments: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Runs one nbgrader command in the course folder (its config and gradebook live there)."""
+def _nbgrader(course: Path, *arguments: str, env: Mapping[str, str] | None = None,
+              timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Runs one nbgrader command in the course folder (its config and gradebook live there).
+
+    Past ``timeout`` seconds the command and every process it started (its kernels) are killed.
+    """
     command = [sys.executable, "-m", "nbgrader", *arguments, f"--CourseDirectory.root={course}"]
     scripts = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH: this Python's, a venv's
     path = os.pathsep.join([scripts, os.environ.get("PATH", "")])
-    done = subprocess.run(command, cwd=course, env={**os.environ, "PATH": path, **(env or {})},
-                          capture_output=True, text=True)
+    process = subprocess.Popen(command, cwd=course, env={**os.environ, "PATH": path, **(env or {})},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise RuntimeError("grading ran past the limit per student and was stopped") from None
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader {arguments[0]} failed (exit status {done.returncode}):\n{done.stderr[-3000:]}")
     return done
@@ -213,18 +228,58 @@ def students(course: Path) -> list[str]:
     return sorted(path.parent.name for path in submitted.glob(f"*/{ASSIGNMENT}") if path.is_dir())
 
 
-def autograde(course: Path, student: str, cell_limit: float = CELL_LIMIT_S) -> float:
-    """Grades one student's notebooks in grading mode; returns the seconds it took.
+def _failure_in_plain_words(error: RuntimeError, student_limit: float) -> str:
+    """Why nbgrader could not grade a notebook, from its error, in words a student acts on."""
+    text = str(error)
+    if "limit per student" in text:
+        return f"grading ran past the {student_limit:g}-second limit per student and was stopped"
+    if re.search(r"DeadKernelError|Kernel died|kernel died", text):
+        return ("its kernel died, so it was not graded: the code ended Python (os._exit, a crash) or used "
+                "more memory than the limit")
+    if re.search(r"NotJSONError|not valid JSON|Notebook does not appear to be JSON|Unreadable Notebook", text):
+        return "it is not a notebook nbgrader can read (not valid JSON): hand in the .ipynb file Jupyter saves"
+    lines = [line for line in text.splitlines() if line.strip()]
+    return f"it could not be graded ({lines[-1].strip()[:300] if lines else 'nbgrader failed'})"
 
-    The pictures the grading run saves go to a temporary folder: the student's own saved pictures, in
-    their submitted notebooks, stay what graders look at.
+
+def autograde(course: Path, student: str, cell_limit: float = CELL_LIMIT_S, sandboxed: bool = True,
+              student_limit: float = STUDENT_LIMIT_S) -> tuple[float, dict[str, str]]:
+    """Grades one student's notebooks in grading mode, one at a time; returns the seconds it took and,
+    for each notebook that could not be graded, why (the others are graded all the same).
+
+    Every notebook runs in the suite's own kernel, whatever its metadata names: sandboxed
+    (``deepdream.sandbox``: it sees a scratch copy of this student's notebooks and nothing of the course),
+    or, with ``sandboxed=False``, a plain kernel with the grader's rights. The pictures the grading run
+    saves go to a temporary folder: the student's own saved pictures, in their submitted notebooks, stay
+    what graders look at.
+
+    Past ``student_limit`` seconds in all, the notebook running is stopped, with everything it started,
+    and the notebooks left are not graded.
     """
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="deepdream-grading-") as outputs:
-        _nbgrader(course, "autograde", ASSIGNMENT, f"--student={student}", "--force",
-                  f"--Execute.timeout={int(cell_limit)}",
-                  env={GRADING_VARIABLE: "1", "DEEPDREAM_OUTPUTS": outputs, "MPLBACKEND": "Agg"})
-    return time.perf_counter() - started
+    started, failures = time.perf_counter(), {}
+    names = [name for name in RUBRIC if (Path(course) / "submitted" / student / ASSIGNMENT / f"{name}.ipynb").exists()]
+    with tempfile.TemporaryDirectory(prefix="deepdream-grading-") as work:
+        work = Path(work)
+        os.chmod(work, 0o755)  # the sandbox user passes through to its own folder
+        options = [f"--Execute.timeout={int(cell_limit)}", *canaries.nbgrader_options()]
+        env = {GRADING_VARIABLE: "1", "DEEPDREAM_OUTPUTS": str(work / "outputs"), "MPLBACKEND": "Agg"}
+        if sandboxed:
+            folder = work / "sandbox"
+            env |= sandbox.prepare(folder, Path(course) / "submitted" / student / ASSIGNMENT)
+            env["JUPYTER_PATH"] = str(sandbox.kernelspec(work / "jupyter"))
+            options += sandbox.nbgrader_options(folder)
+        else:
+            options += ["--Execute.kernel_name=python3"]
+        for name in names:
+            left = student_limit - (time.perf_counter() - started)
+            try:
+                if left <= 0:
+                    raise RuntimeError("limit per student")
+                _nbgrader(course, "autograde", ASSIGNMENT, f"--student={student}", f"--notebook={name}", "--force",
+                          *options, env=env, timeout=left)
+            except RuntimeError as error:
+                failures[name] = _failure_in_plain_words(error, student_limit)
+    return time.perf_counter() - started, failures
 
 
 def _last_function(traceback: list[str]) -> str | None:
@@ -247,6 +302,8 @@ def _in_plain_words(output: Mapping, cell_limit: float) -> str:
         return f"stopped after the {cell_limit:g}-second limit per cell: the code runs too long (an endless loop?)"
     if name == "AssertionError":
         return value or "a check failed"
+    if name == canaries.FLAGGED:
+        return value
     return f"{name}: {value}" if value else name
 
 
@@ -261,6 +318,9 @@ def _reasons(course: Path, student: str, name: str, grades, cell_limit: float) -
     errors = {cell.metadata.get("nbgrader", {}).get("grade_id"): [o for o in cell.get("outputs", [])
                                                                    if o.get("output_type") == "error"]
               for cell in cells if cell.cell_type == "code"}
+    flags = [o for outputs in errors.values() for o in outputs if o.get("ename") == canaries.FLAGGED]
+    if flags:  # one sentence for the notebook, not one per check
+        return [f"{name}: {flags[0].get('evalue', 'flagged for review')}"]
     reasons = []
     if any(o.get("ename") == "CellTimeoutError" for outputs in errors.values() for o in outputs):
         reasons.append(f"{name}: a cell ran past the {cell_limit:g}-second limit per cell and was stopped")
@@ -286,13 +346,31 @@ def gradebook_settings(course: Path) -> tuple[str, str]:
     return url, config.CourseDirectory.get("course_id", "default_course")
 
 
-def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S) -> list[dict]:
-    """One row per student, from nbgrader's gradebook: points per notebook, total, rubric grade, reasons."""
+NOTES_FILE = "grading_notes.json"  # in the course folder: what the last grading run said of whom
+UNSANDBOXED_NOTE = "graded UNSANDBOXED (--unsandboxed): the student's code ran with the grader's rights"
+
+
+def _saved_notes(course: Path) -> dict[str, dict[str, str]]:
+    path = Path(course) / NOTES_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S,
+               notes: Mapping[str, Mapping[str, str]] | None = None, everyone: list[str] | None = None) -> list[dict]:
+    """One row per student, from nbgrader's gradebook: points per notebook, total, rubric grade, reasons.
+
+    Args:
+        notes: ``{student: {notebook: why it could not be graded}}``, said in place of that notebook's
+            reasons; ``{"*": {"": sentence}}`` opens every row's reasons. The last ``grade``'s notes are
+            read too (``course/grading_notes.json``).
+        everyone: students who get a row even when the gradebook has none of their notebooks.
+    """
     from nbgrader.api import Gradebook, MissingEntry
 
+    notes = {**_saved_notes(course), **(notes or {})}
     rows = []
     with Gradebook(*gradebook_settings(course)) as gradebook:
-        for student in sorted(s.id for s in gradebook.students):
+        for student in sorted({s.id for s in gradebook.students} | set(everyone or [])):
             row, passed, reasons = {"student": student}, {}, []
             for name in RUBRIC:
                 try:
@@ -302,11 +380,14 @@ def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S) -> list[dict]:
                     score, top, grades = 0.0, POINTS[name], []
                 row[name] = round(score, 2)
                 passed[name] = top > 0 and score >= top - 1e-9
-                if not passed[name]:
+                failure = notes.get(student, {}).get(name)
+                if failure:
+                    reasons.append(f"{name}: {failure}")
+                elif not passed[name]:
                     reasons += _reasons(course, student, name, grades, cell_limit) or [f"{name}: no points"]
             row["total"] = round(sum(row[name] for name in RUBRIC), 2)
             row["rubric_grade"] = rubric_grade(passed)
-            row["reasons"] = "; ".join(reasons)
+            row["reasons"] = "; ".join([note for note in notes.get("*", {}).values() if note] + reasons)
             rows.append(row)
     return rows
 
@@ -328,8 +409,11 @@ def without_network(page: Path) -> None:
 
 
 def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float = CELL_LIMIT_S,
-          notebooks: Path = NOTEBOOKS_DIR) -> list[dict]:
+          notebooks: Path = NOTEBOOKS_DIR, sandboxed: bool = True) -> list[dict]:
     """Grades every submission: unpack the zips, autograde, feedback, ``course/grades.csv``; returns the rows.
+
+    Every student gets a row: one whose grading fails (a kernel that dies, a limit) gets 0 for what was
+    not graded and the reason, and the class goes on.
 
     Args:
         course: the course folder (``course/`` by default).
@@ -337,8 +421,16 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
             submissions are already in nbgrader's layout.
         cell_limit: seconds one cell may run before it is stopped.
         notebooks: the instructor's notebooks, released first if the course has no release yet.
+        sandboxed: run each student's code in the grading sandbox (``deepdream.sandbox``); False grades
+            with the grader's own rights, and every row says so.
+
+    Raises:
+        RuntimeError: the sandbox cannot run here (the message says how to install it).
     """
     course = Path(course).resolve()
+    problem = sandbox.bwrap_problem() if sandboxed else None
+    if problem:
+        raise RuntimeError(problem)
     if zips is not None:
         for student, names in unpack_submissions(Path(zips), course / "submitted").items():
             print(f"unpacked {student}: {', '.join(names) or 'no notebooks'}")
@@ -348,14 +440,22 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
                          f"submitted/<student>/{ASSIGNMENT}/, or pass a folder of zips (make grade ZIPS=folder).")
     if not (course / "release" / ASSIGNMENT).is_dir():
         release(course, notebooks)
+    notes: dict[str, dict[str, str]] = {} if sandboxed else {"*": {"": UNSANDBOXED_NOTE}}
     for student in everyone:
-        print(f"graded {student} in {autograde(course, student, cell_limit):.0f} s", flush=True)
+        seconds, failures = autograde(course, student, cell_limit, sandboxed)
+        print(f"graded {student} in {seconds:.0f} s"
+              + "".join(f"; {name} not graded: {why}" for name, why in failures.items()), flush=True)
+        if failures:
+            notes[student] = failures
+    (course / NOTES_FILE).write_text(json.dumps(notes, indent=1, ensure_ascii=False))
     _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
     for page in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):
         without_network(page)
-    rows = grade_rows(course, cell_limit)
+    rows = grade_rows(course, cell_limit, notes, everyone)
     path = write_grades(rows, course / "grades.csv")
-    print(f"wrote {path} ({len(rows)} students) and feedback in {course / 'feedback'}")
+    failed = sorted(student for student in notes if student != "*")
+    print(f"wrote {path} ({len(rows)} students) and feedback in {course / 'feedback'}"
+          + (f"; {len(failed)} could not be graded in full: {', '.join(failed)}" if failed else ""))
     return rows
 
 
@@ -366,12 +466,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course", type=Path, default=COURSE_DIR, help="the course folder (default: course/)")
     parser.add_argument("--zips", type=Path, help="grade: a folder of one .zip of notebooks per student")
     parser.add_argument("--cell-limit", type=float, default=CELL_LIMIT_S, help="grade: seconds per cell")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="grade: run the students' code without the bubblewrap sandbox, with your rights "
+                             "(every row of grades.csv says so)")
     options = parser.parse_args(argv)
     try:
         if options.command == "release":
             print(f"released the student notebooks in {release(options.course)}")
         else:
-            grade(options.course, options.zips, options.cell_limit)
+            grade(options.course, options.zips, options.cell_limit, sandboxed=not options.unsandboxed)
     except (ValueError, RuntimeError, FileNotFoundError) as error:
         print(f"python -m deepdream.course: error: {error}", file=sys.stderr)
         return 1

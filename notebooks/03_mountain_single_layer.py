@@ -113,9 +113,11 @@ from pathlib import Path  # noqa: E402
 
 reference = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=200)
 got = load_photo(dd.IMAGES_DIR / "mountain.jpg", 200)
-assert got.shape == reference.shape, (
-    f"load_photo(mountain, 200) is {got.shape[1]}x{got.shape[0]}, expected "
+off_by = max(abs(a - b) for a, b in zip(got.shape, reference.shape))
+assert got.ndim == 3 and off_by <= 1, (  # a side rounded the other way is as right
+    f"load_photo(mountain, 200) is {got.shape[1]}x{got.shape[0]}, expected about "
     f"{reference.shape[1]}x{reference.shape[0]}: keep the aspect ratio")
+reference = dd.resize_image(reference, *got.shape[:2])
 gap = float(np.abs(got - reference).mean())
 assert gap < 0.02, f"load_photo's pixels differ from the photo's by {gap:.3f} on average"
 with tempfile.TemporaryDirectory() as folder:

@@ -1,6 +1,7 @@
 """The rubric and the collected zips: grades as the rubric reads, and nothing unpacked outside the course."""
 
 import csv
+import os
 import re
 import shutil
 import zipfile
@@ -10,6 +11,7 @@ import nbformat
 import pytest
 
 from deepdream import course as course_module
+from deepdream import sandbox
 from tests.helpers import digest
 
 
@@ -87,36 +89,74 @@ def _rewrite(path: Path, grade_id: str, source: str) -> None:
     nbformat.write(notebook, path)
 
 
+THUMBNAIL_LOAD_PHOTO = """import numpy as np
+from PIL import Image
+
+
+def load_photo(path, max_side):
+    photo = Image.open(path).convert("RGB")
+    photo.thumbnail((max_side, max_side), Image.LANCZOS)
+    return np.asarray(photo, dtype=np.float32) / 255.0
+"""
+
+
+BLANK_THE_CHECKS = """import os
+
+
+def blank_the_checks(lines):
+    return [] if lines and lines[0].startswith("# Checks") else lines
+
+
+get_ipython().input_transformers_post.append(blank_the_checks)
+print("uid", os.getuid(), "sees the gradebook:", os.path.exists({gradebook!r}))
+"""
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """A course graded end to end, in grading mode, with three students, each with the fewest notebooks that
     prove their cases:
 
-    * Ada (zipped, as the course collects them): the instructor's notebooks, as they are;
-    * bob: the release, untouched but for 03's first test cell, edited to ``pass``;
+    * Ada (zipped, as the course collects them): the instructor's notebooks, but 03's ``load_photo`` written
+      the other usual way, with Pillow's ``thumbnail`` (200x113 where ``dd.load_image`` gives 200x112);
+    * bob: the release, untouched but for 03's first test cell, edited to ``pass``, and 04's exercise cell,
+      which ends its kernel (``os._exit(0)``);
     * cy: 01 and 02 completed, and 04's exercise an endless loop (the cell limit is 40 s here; no other cell
-      comes near it); 03 and 05 not handed in.
+      comes near it); 03 and 05 not handed in;
+    * eve: 01 only, whose first exercise registers an input transformer that blanks every check cell, and
+      whose notebook asks for the grader's own kernel.
     """
     root = tmp_path_factory.mktemp("course")
     course = root / "course"
     release_folder = course_module.release(course)
     zips = root / "zips"
     zips.mkdir()
+    ada = root / "ada"
+    shutil.copytree(ROOT / "notebooks", ada, ignore=shutil.ignore_patterns("*.py", "*.toml"))
+    _rewrite(ada / "03_mountain_single_layer.ipynb", "load_photo", THUMBNAIL_LOAD_PHOTO)
     with zipfile.ZipFile(zips / "Ada.zip", "w") as archive:
         for name in course_module.RUBRIC:
-            archive.write(ROOT / "notebooks" / f"{name}.ipynb", f"homework/{name}.ipynb")
+            archive.write(ada / f"{name}.ipynb", f"homework/{name}.ipynb")
     for student, handed_in in (("bob", {name: release_folder for name in course_module.RUBRIC}),
                                ("cy", {"01_noise_single_layer": ROOT / "notebooks",
                                        "02_noise_multi_layer": ROOT / "notebooks",
-                                       "04_mountain_multi_layer": release_folder})):
+                                       "04_mountain_multi_layer": release_folder}),
+                               ("eve", {"01_noise_single_layer": release_folder})):
         folder = course / "submitted" / student / "deepdream"
         folder.mkdir(parents=True)
         for name, source in handed_in.items():
             shutil.copy(source / f"{name}.ipynb", folder / f"{name}.ipynb")
     _rewrite(course / "submitted" / "bob" / "deepdream" / "03_mountain_single_layer.ipynb", "check_load_photo", "pass")
+    _rewrite(course / "submitted" / "bob" / "deepdream" / "04_mountain_multi_layer.ipynb", "choose_layers",
+             "import os\nos._exit(0)")
     # An endless loop that waits rather than spins, so that it does not slow the other test process.
     _rewrite(course / "submitted" / "cy" / "deepdream" / "04_mountain_multi_layer.ipynb", "choose_layers",
              "import time\nwhile True:\n    time.sleep(1)")
+    eve = course / "submitted" / "eve" / "deepdream" / "01_noise_single_layer.ipynb"
+    _rewrite(eve, "layer_loss", BLANK_THE_CHECKS.replace("{gradebook!r}", repr(str(course / "gradebook.db"))))
+    notebook = nbformat.read(eve, as_version=4)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "the grader's own kernel"}
+    nbformat.write(notebook, eve)
     submitted = {path: digest(path) for path in sorted((course / "submitted").rglob("*.ipynb"))}
     rows = course_module.grade(course, zips=zips, cell_limit=40)
     return {"course": course, "release": release_folder, "rows": {row["student"]: row for row in rows},
@@ -174,10 +214,10 @@ def test_the_instructors_notebooks_earn_every_point_and_rubric_grade_10(graded):
 def test_the_untouched_release_earns_nothing_and_each_reason_says_what_is_missing(graded):
     bob = graded["rows"]["bob"]
     assert [bob[name] for name in course_module.RUBRIC] == [0] * 5 and bob["rubric_grade"] == 0
-    reasons = bob["reasons"].split("; ")
-    assert len(reasons) == 11  # one per test cell with points: 3 + 2 + 2 + 2 + 2
+    reasons = [reason for reason in bob["reasons"].split("; ") if not reason.startswith("04_")]  # 04: os._exit
+    assert len(reasons) == 9  # one per test cell with points: 3 + 2 + 2 + 2
     for name in course_module.RUBRIC:
-        assert any(reason.startswith(name) for reason in reasons), name
+        assert any(reason.startswith(name) for reason in bob["reasons"].split("; ")), name
     for reason in reasons:
         assert "is not written yet" in reason or "is not defined: its exercise cell" in reason, reason
     assert any("layer_loss is not written yet" in reason for reason in reasons)
@@ -207,6 +247,33 @@ def test_a_runaway_cell_is_stopped_at_the_limit_and_the_student_told_why(graded)
 
 
 @pytest.mark.slow
+def test_an_input_transformer_that_blanks_the_checks_is_flagged_and_earns_nothing(graded):
+    eve = graded["rows"]["eve"]
+    assert (eve["01_noise_single_layer"], eve["rubric_grade"]) == (0, 0)
+    assert eve["reasons"].startswith("01_noise_single_layer: flagged for review: the checks of this notebook did "
+                                     "not run to their end (check_layer_loss, ")
+
+
+@pytest.mark.slow
+def test_a_notebook_that_asks_for_the_graders_kernel_still_runs_in_the_sandbox(graded):
+    path = graded["course"] / "autograded" / "eve" / "deepdream" / "01_noise_single_layer.ipynb"
+    cell = next(cell for cell in nbformat.read(path, as_version=4).cells
+                if cell.metadata.get("nbgrader", {}).get("grade_id") == "layer_loss")
+    uid = sandbox.SANDBOX_UID if os.geteuid() == 0 else os.getuid()
+    assert "".join(output.get("text", "") for output in cell.outputs).strip() == f"uid {uid} sees the gradebook: False"
+
+
+@pytest.mark.slow
+def test_a_kernel_that_exits_costs_only_its_notebook_and_the_class_goes_on(graded):
+    bob = graded["rows"]["bob"]
+    reasons = [reason for reason in bob["reasons"].split("; ") if reason.startswith("04_")]
+    assert reasons == ["04_mountain_multi_layer: its kernel died, so it was not graded: the code ended Python "
+                       "(os._exit, a crash) or used more memory than the limit"], bob["reasons"]
+    assert bob["05_mountain_octaves_tiled"] == 0 and "octave_dream is not written yet" in bob["reasons"]
+    assert graded["rows"]["cy"]["rubric_grade"] == 7 and graded["rows"]["eve"]["rubric_grade"] == 0
+
+
+@pytest.mark.slow
 def test_a_notebook_not_handed_in_earns_nothing_and_says_so(graded):
     reasons = graded["rows"]["cy"]["reasons"].split("; ")
     assert [reason for reason in reasons if reason.startswith(("03_", "05_"))] == [
@@ -219,18 +286,19 @@ def test_grades_csv_has_one_row_per_student_read_from_the_gradebook(graded):
     with open(graded["course"] / "grades.csv", newline="") as file:
         rows = list(csv.DictReader(file))
     assert list(rows[0]) == ["student", *course_module.RUBRIC, "total", "rubric_grade", "reasons"]
-    assert [row["student"] for row in rows] == ["ada", "bob", "cy"]
-    assert [row["rubric_grade"] for row in rows] == ["10", "0", "7"]
+    assert [row["student"] for row in rows] == ["ada", "bob", "cy", "eve"]
+    assert [row["rubric_grade"] for row in rows] == ["10", "0", "7", "0"]
     assert rows == [{key: str(value) for key, value in row.items()}
-                    for row in course_module.grade_rows(graded["course"], cell_limit=40)]
+                    for row in course_module.grade_rows(graded["course"], cell_limit=40)]  # the notes kept too
 
 
 @pytest.mark.slow
 def test_every_student_gets_html_feedback_for_every_notebook_handed_in(graded):
-    for student in ("ada", "bob", "cy"):
+    graded_notebooks = {"ada": "0", "bob": ("01_", "02_", "03_", "05_"), "cy": ("01_", "02_", "04_"), "eve": "01_"}
+    for student, prefixes in graded_notebooks.items():
         for name in course_module.RUBRIC:
             page = graded["course"] / "feedback" / student / "deepdream" / f"{name}.html"
-            if student == "cy" and name.startswith(("03_", "05_")):  # not handed in
+            if not name.startswith(prefixes):  # not handed in, or its kernel died (bob's 04)
                 assert not page.exists(), page
                 continue
             assert page.exists() and "<html" in page.read_text()[:2000].lower(), page
@@ -266,3 +334,38 @@ def test_a_missing_or_empty_folder_of_zips_is_named(tmp_path):
 def test_grading_an_empty_course_says_where_to_put_submissions(tmp_path):
     with pytest.raises(ValueError, match="No submissions in .*submitted/<student>/deepdream/"):
         course_module.grade(tmp_path)
+
+
+IGNORE_INTERRUPTS_FOREVER = """import signal
+import subprocess
+import time
+
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+subprocess.Popen(["sleep", "617"])
+while True:
+    time.sleep(0.5)
+"""
+
+
+def _running(command_line: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if cmdline.read_bytes().replace(b"\0", b" ").strip() == command_line.encode():
+                found.append(cmdline.parent.name)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.slow
+def test_a_loop_that_ignores_interrupts_is_stopped_at_the_limit_per_student_with_all_it_started(graded, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(graded["course"], course, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback"))
+    folder = course / "submitted" / "zed" / "deepdream"
+    folder.mkdir(parents=True)
+    shutil.copy(graded["release"] / "01_noise_single_layer.ipynb", folder)
+    _rewrite(folder / "01_noise_single_layer.ipynb", "layer_loss", IGNORE_INTERRUPTS_FOREVER)
+    _, failures = course_module.autograde(course, "zed", cell_limit=5, student_limit=20)
+    assert failures == {"01_noise_single_layer": "grading ran past the 20-second limit per student and was stopped"}
+    assert _running("sleep 617") == [], "a process the student started outlived the grading"
