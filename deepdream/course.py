@@ -15,7 +15,9 @@ The course is graded on a five-line rubric; each line is one notebook:
 Each notebook is worth its line's increment (6, 1, 1, 1, 1: 10 in all), and a student's rubric grade is the
 highest line whose notebook passes (0 when none does). Submissions arrive as nbgrader lays them out
 (``course/submitted/<student>/deepdream/``) or as one zip file per student, holding ``.ipynb`` files:
-``unpack_submissions`` turns the zips into that layout, refusing any path outside it and any zip too large.
+``deepdream.submissions`` turns the zips into that layout, refusing any path outside it and any zip too large.
+Each student's notebooks run in the grading sandbox (``deepdream.sandbox``), their checks guarded by canaries
+(``deepdream.canaries``), and each lost point is said in plain words (``deepdream.reasons``).
 Grading runs every notebook in grading mode (``DEEPDREAM_GRADING=1``: small and quick), with a time limit
 per cell, and reads the scores back through nbgrader's gradebook API.
 """
@@ -28,22 +30,20 @@ import os
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
 
-from deepdream import canaries, sandbox
+from deepdream import canaries, reasons, sandbox
 from deepdream.paths import REPO_ROOT
 from deepdream.runtime import GRADING_VARIABLE, OneLineParser
+from deepdream.submissions import ASSIGNMENT, unpack_submissions
 
-ASSIGNMENT = "deepdream"  # nbgrader's assignment name: course/source/deepdream/, course/release/deepdream/
 RUBRIC: dict[str, int] = {  # notebook -> the rubric line it answers
     "01_noise_single_layer": 6, "02_noise_multi_layer": 7, "03_mountain_single_layer": 8,
     "04_mountain_multi_layer": 9, "05_mountain_octaves_tiled": 10,
@@ -56,8 +56,6 @@ CELL_LIMIT_S = 120  # a cell of a graded notebook running longer is stopped, and
 STUDENT_LIMIT_S = 1800  # one student's whole grading running longer is stopped: their notebooks earn nothing
 STUB = "raise NotImplementedError"  # what every exercise cell of the release says
 CONFIG = COURSE_DIR / "nbgrader_config.py"  # nbgrader's settings; a new course folder gets a copy
-LARGEST_ZIP_BYTES = 100 * 1024 * 1024  # unpacked size of one student's zip
-LARGEST_RATIO = 200  # unpacked / packed: more is a zip bomb, not notebooks
 
 
 def rubric_grade(passed: Mapping[str, bool]) -> int:
@@ -67,78 +65,6 @@ def rubric_grade(passed: Mapping[str, bool]) -> int:
         passed: notebook name -> whether it earned all its points.
     """
     return max((line for name, line in RUBRIC.items() if passed.get(name)), default=0)
-
-
-def student_id(zip_path: Path) -> str:
-    """A student's id from their zip's name (``Wang Fang.zip`` -> ``wang_fang``): letters, digits, _ and -."""
-    name = re.sub(r"[^a-z0-9_-]+", "_", zip_path.stem.lower()).strip("_")
-    if not name:
-        raise ValueError(f"'{zip_path.name}' gives no student id: name the zip after the student.")
-    return name
-
-
-def _member_problem(info: zipfile.ZipInfo) -> str | None:
-    """Why a zip member may not be unpacked, or None."""
-    parts = Path(info.filename).parts
-    if info.filename.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", info.filename) or ".." in parts:
-        return f"the path '{info.filename}' points outside the folder"
-    if stat.S_ISLNK(info.external_attr >> 16):
-        return f"'{info.filename}' is a symbolic link"
-    return None
-
-
-def unpack_submissions(zips: Path, submitted: Path, largest: int = LARGEST_ZIP_BYTES) -> dict[str, list[str]]:
-    """Unpacks one zip per student into ``submitted/<student>/deepdream/*.ipynb``.
-
-    Only ``.ipynb`` files are kept, by their file name (folders inside the zip are flattened). Nothing
-    is ever written outside ``submitted``: a zip with an absolute path, a ``..`` or a symbolic link is
-    refused whole, as is one whose files unpack to more than ``largest`` bytes.
-
-    Args:
-        zips: the folder of ``.zip`` files.
-        submitted: nbgrader's ``submitted`` folder.
-        largest: the largest unpacked size of one zip, bytes.
-
-    Returns:
-        student id -> the notebooks unpacked.
-
-    Raises:
-        ValueError: a zip refused, with the reason and what to do.
-    """
-    if not Path(zips).is_dir():
-        raise ValueError(f"No folder of zips at '{zips}': give the folder that holds one .zip per student.")
-    if not any(Path(zips).glob("*.zip")):
-        raise ValueError(f"No .zip files in '{zips}': collect one .zip of notebooks per student there.")
-    unpacked: dict[str, list[str]] = {}
-    for path in sorted(Path(zips).glob("*.zip")):
-        student = student_id(path)
-        try:
-            archive = zipfile.ZipFile(path)
-        except zipfile.BadZipFile:
-            raise ValueError(f"'{path.name}' is not a zip file (or it is corrupt): ask {student} to zip the "
-                             "notebooks again.") from None
-        with archive:
-            members = archive.infolist()
-            for info in members:
-                problem = _member_problem(info)
-                if problem:
-                    raise ValueError(f"Refused '{path.name}': {problem}. Nothing of it was unpacked.")
-            size = sum(info.file_size for info in members)
-            packed = max(1, sum(info.compress_size for info in members))
-            if size > largest or size / packed > LARGEST_RATIO:
-                raise ValueError(f"Refused '{path.name}': it unpacks to {size / 1e6:.0f} MB (the limit is "
-                                 f"{largest / 1e6:.0f} MB of notebooks). Nothing of it was unpacked.")
-            target = Path(submitted) / student / ASSIGNMENT
-            notebooks = [info for info in members if info.filename.endswith(".ipynb") and not info.is_dir()
-                         and not Path(info.filename).name.startswith(".")]
-            target.mkdir(parents=True, exist_ok=True)
-            for info in notebooks:
-                destination = target / Path(info.filename).name
-                if not destination.resolve().is_relative_to(Path(submitted).resolve()):
-                    raise ValueError(f"Refused '{path.name}': '{info.filename}' would land outside the folder.")
-                destination.write_bytes(archive.read(info))
-            unpacked[student] = sorted(Path(info.filename).name for info in notebooks)
-    return unpacked
 
 
 # --------------------------------------------------------------------------- nbgrader's steps
@@ -228,20 +154,6 @@ def students(course: Path) -> list[str]:
     return sorted(path.parent.name for path in submitted.glob(f"*/{ASSIGNMENT}") if path.is_dir())
 
 
-def _failure_in_plain_words(error: RuntimeError, student_limit: float) -> str:
-    """Why nbgrader could not grade a notebook, from its error, in words a student acts on."""
-    text = str(error)
-    if "limit per student" in text:
-        return f"grading ran past the {student_limit:g}-second limit per student and was stopped"
-    if re.search(r"DeadKernelError|Kernel died|kernel died", text):
-        return ("its kernel died, so it was not graded: the code ended Python (os._exit, a crash) or used "
-                "more memory than the limit")
-    if re.search(r"NotJSONError|not valid JSON|Notebook does not appear to be JSON|Unreadable Notebook", text):
-        return "it is not a notebook nbgrader can read (not valid JSON): hand in the .ipynb file Jupyter saves"
-    lines = [line for line in text.splitlines() if line.strip()]
-    return f"it could not be graded ({lines[-1].strip()[:300] if lines else 'nbgrader failed'})"
-
-
 def autograde(course: Path, student: str, cell_limit: float = CELL_LIMIT_S, sandboxed: bool = True,
               student_limit: float = STUDENT_LIMIT_S) -> tuple[float, dict[str, str]]:
     """Grades one student's notebooks in grading mode, one at a time; returns the seconds it took and,
@@ -278,59 +190,8 @@ def autograde(course: Path, student: str, cell_limit: float = CELL_LIMIT_S, sand
                 _nbgrader(course, "autograde", ASSIGNMENT, f"--student={student}", f"--notebook={name}", "--force",
                           *options, env=env, timeout=left)
             except RuntimeError as error:
-                failures[name] = _failure_in_plain_words(error, student_limit)
+                failures[name] = reasons.failure_in_plain_words(error, student_limit)
     return time.perf_counter() - started, failures
-
-
-def _last_function(traceback: list[str]) -> str | None:
-    """The innermost function a traceback names (``in layer_loss(model, x)`` -> ``layer_loss``)."""
-    names = re.findall(r"in (\w+)\(", re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(traceback)))
-    return names[-1] if names else None
-
-
-def _in_plain_words(output: Mapping, cell_limit: float) -> str:
-    """Why a check failed, from its error output, in words a student acts on."""
-    name, value = output.get("ename", ""), str(output.get("evalue", "")).strip()
-    if name == "NotImplementedError":
-        function = _last_function(output.get("traceback", []))
-        return f"{function or 'an exercise'} is not written yet (it still raises NotImplementedError)"
-    if name == "NameError":
-        missing = re.search(r"name '(\w+)' is not defined", value)
-        return (f"{missing.group(1) if missing else value} is not defined: its exercise cell is not written, "
-                "or it failed")
-    if name in ("CellTimeoutError", "KeyboardInterrupt"):
-        return f"stopped after the {cell_limit:g}-second limit per cell: the code runs too long (an endless loop?)"
-    if name == "AssertionError":
-        return value or "a check failed"
-    if name == canaries.FLAGGED:
-        return value
-    return f"{name}: {value}" if value else name
-
-
-def _reasons(course: Path, student: str, name: str, grades, cell_limit: float) -> list[str]:
-    """One sentence per missing point of one notebook, read from the graded copy's error outputs."""
-    graded = Path(course) / "autograded" / student / ASSIGNMENT / f"{name}.ipynb"
-    if not (Path(course) / "submitted" / student / ASSIGNMENT / f"{name}.ipynb").exists():
-        return [f"{name}: not submitted ({name}.ipynb is missing from the submission)"]
-    if not graded.exists():
-        return [f"{name}: could not be graded (is it a valid notebook?)"]
-    cells = nbformat.read(graded, as_version=4).cells
-    errors = {cell.metadata.get("nbgrader", {}).get("grade_id"): [o for o in cell.get("outputs", [])
-                                                                   if o.get("output_type") == "error"]
-              for cell in cells if cell.cell_type == "code"}
-    flags = [o for outputs in errors.values() for o in outputs if o.get("ename") == canaries.FLAGGED]
-    if flags:  # one sentence for the notebook, not one per check
-        return [f"{name}: {flags[0].get('evalue', 'flagged for review')}"]
-    reasons = []
-    if any(o.get("ename") == "CellTimeoutError" for outputs in errors.values() for o in outputs):
-        reasons.append(f"{name}: a cell ran past the {cell_limit:g}-second limit per cell and was stopped")
-    for grade in grades:
-        lost = (grade.max_score or 0) - (grade.score or 0)
-        if lost > 1e-9:
-            outputs = errors.get(grade.name) or []
-            why = _in_plain_words(outputs[-1], cell_limit) if outputs else "the check did not pass"
-            reasons.append(f"{name}, {grade.name} (-{lost:g}): {why}")
-    return reasons
 
 
 def gradebook_settings(course: Path) -> tuple[str, str]:
@@ -361,8 +222,8 @@ def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S,
 
     Args:
         notes: ``{student: {notebook: why it could not be graded}}``, said in place of that notebook's
-            reasons; ``{"*": {"": sentence}}`` opens every row's reasons. The last ``grade``'s notes are
-            read too (``course/grading_notes.json``).
+            reasons; a student's ``""`` (their zip refused) opens their reasons, and ``{"*": {"": ...}}``
+            every row's. The last ``grade``'s notes are read too (``course/grading_notes.json``).
         everyone: students who get a row even when the gradebook has none of their notebooks.
     """
     from nbgrader.api import Gradebook, MissingEntry
@@ -370,8 +231,9 @@ def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S,
     notes = {**_saved_notes(course), **(notes or {})}
     rows = []
     with Gradebook(*gradebook_settings(course)) as gradebook:
-        for student in sorted({s.id for s in gradebook.students} | set(everyone or [])):
-            row, passed, reasons = {"student": student}, {}, []
+        noted = set(notes) - {"*"}  # a refused zip's student has a note and no notebook
+        for student in sorted({s.id for s in gradebook.students} | set(everyone or []) | noted):
+            row, passed, lost = {"student": student}, {}, []
             for name in RUBRIC:
                 try:
                     notebook = gradebook.find_submission_notebook(name, ASSIGNMENT, student)
@@ -381,13 +243,17 @@ def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S,
                 row[name] = round(score, 2)
                 passed[name] = top > 0 and score >= top - 1e-9
                 failure = notes.get(student, {}).get(name)
+                if notes.get(student, {}).get(""):  # their zip was refused: that says it all
+                    continue
                 if failure:
-                    reasons.append(f"{name}: {failure}")
+                    lost.append(f"{name}: {failure}")
                 elif not passed[name]:
-                    reasons += _reasons(course, student, name, grades, cell_limit) or [f"{name}: no points"]
+                    lost += (reasons.notebook_reasons(course, student, name, grades, cell_limit)
+                             or [f"{name}: no points"])
             row["total"] = round(sum(row[name] for name in RUBRIC), 2)
             row["rubric_grade"] = rubric_grade(passed)
-            row["reasons"] = "; ".join([note for note in notes.get("*", {}).values() if note] + reasons)
+            first = [notes.get("*", {}).get(""), notes.get(student, {}).get("")]
+            row["reasons"] = "; ".join([note for note in first if note] + lost)
             rows.append(row)
     return rows
 
@@ -431,16 +297,21 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
     problem = sandbox.bwrap_problem() if sandboxed else None
     if problem:
         raise RuntimeError(problem)
+    refused: dict[str, str] = {}
     if zips is not None:
-        for student, names in unpack_submissions(Path(zips), course / "submitted").items():
+        unpacked, refused = unpack_submissions(Path(zips), course / "submitted")
+        for student, names in unpacked.items():
             print(f"unpacked {student}: {', '.join(names) or 'no notebooks'}")
+        for student, why in refused.items():
+            print(f"refused {student}'s zip: {why}")
     everyone = students(course)
-    if not everyone:
+    if not everyone and not refused:
         raise ValueError(f"No submissions in {course / 'submitted'}: put each student's notebooks in "
                          f"submitted/<student>/{ASSIGNMENT}/, or pass a folder of zips (make grade ZIPS=folder).")
     if not (course / "release" / ASSIGNMENT).is_dir():
         release(course, notebooks)
     notes: dict[str, dict[str, str]] = {} if sandboxed else {"*": {"": UNSANDBOXED_NOTE}}
+    notes |= {student: {"": f"zip refused: {why}"} for student, why in refused.items()}
     for student in everyone:
         seconds, failures = autograde(course, student, cell_limit, sandboxed)
         print(f"graded {student} in {seconds:.0f} s"
@@ -451,7 +322,7 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
     _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
     for page in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):
         without_network(page)
-    rows = grade_rows(course, cell_limit, notes, everyone)
+    rows = grade_rows(course, cell_limit, notes, sorted(set(everyone) | set(refused)))
     path = write_grades(rows, course / "grades.csv")
     failed = sorted(student for student in notes if student != "*")
     print(f"wrote {path} ({len(rows)} students) and feedback in {course / 'feedback'}"
