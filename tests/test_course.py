@@ -320,13 +320,18 @@ def _running(command_line: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_loop_that_ignores_interrupts_is_stopped_at_the_limit_per_student_with_all_it_started(graded, tmp_path):
+def test_a_loop_that_ignores_interrupts_is_stopped_at_the_limit_per_student_and_a_non_notebook_is_named(graded,
+                                                                                                         tmp_path):
     course = tmp_path / "course"
     shutil.copytree(graded["course"], course, ignore=shutil.ignore_patterns("submitted", "autograded", "feedback"))
     folder = course / "submitted" / "zed" / "deepdream"
     folder.mkdir(parents=True)
     shutil.copy(graded["release"] / "01_noise_single_layer.ipynb", folder)
     _rewrite(folder / "01_noise_single_layer.ipynb", "layer_loss", IGNORE_INTERRUPTS_FOREVER)
+    (course / "submitted" / "nico" / "deepdream").mkdir(parents=True)
+    (course / "submitted" / "nico" / "deepdream" / "01_noise_single_layer.ipynb").write_text("my homework")
     _, failures = course_module.autograde(course, "zed", cell_limit=5, student_limit=20)
     assert failures == {"01_noise_single_layer": "grading ran past the 20-second limit per student and was stopped"}
+    _, failures = course_module.autograde(course, "nico")
+    assert failures["01_noise_single_layer"].startswith("it is not a notebook nbgrader can read (not valid JSON)")
     assert _running("sleep 617") == [], "a process the student started outlived the grading"
