@@ -63,13 +63,13 @@ GRADING = dd.grading_mode()  # True while `make grade` grades it (DEEPDREAM_GRAD
 LAYER = "mixed3"          # the one layer whose mean activation we maximise
 CHANNEL = 150             # the literal reading: one channel of LAYER (0-767 for mixed3)
 SIZE = 96 if GRADING else 400  # width and height of the noise image, pixels
-STEPS = 8 if GRADING else 200  # gradient-ascent steps
-STEP_SIZE = 0.02          # change per step, in gradient standard deviations
+STEPS = 8 if GRADING else 130  # gradient-ascent steps
+STEP_SIZE = 0.03          # change per step, in gradient standard deviations
 SEED = 0                  # seeds the noise and the transforms: same seed, same picture
 TRANSFORMS = dd.ROBUST    # each step's random pad, jitter, zoom, rotation (None: plain)
 CANDIDATES = ["conv2d_15", "conv2d_18", "mixed3", "mixed5"]  # the course's layers
 PREVIEW_SIZE = 96 if GRADING else 200  # smaller, quicker dreams for comparisons: size...
-PREVIEW_STEPS = 4 if GRADING else 60  # ...and steps
+PREVIEW_STEPS = 4 if GRADING else 40  # ...and steps
 RESULT_NAME = f"01_noise_{LAYER}.jpg"  # saved in outputs/
 RUN_LABEL = f"noise, {LAYER}"  # names the run in figure titles
 

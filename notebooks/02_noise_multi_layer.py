@@ -62,12 +62,12 @@ LAYERS = {"mixed3": 1.0, "mixed5": 1.0}  # layer -> weight in the objective
 CHANNEL_LAYER = "mixed3"  # the rubric's literal reading: several channels of one layer...
 CHANNELS = [150, 208, 300]  # ...these (0-767 for mixed3)
 SIZE = 96 if GRADING else 400  # width and height of the noise image, pixels
-STEPS = 8 if GRADING else 200  # gradient-ascent steps
-STEP_SIZE = 0.03          # change per step, in gradient standard deviations
+STEPS = 8 if GRADING else 130  # gradient-ascent steps
+STEP_SIZE = 0.045         # change per step, in gradient standard deviations
 SEED = 0                  # seeds the noise and the transforms: same seed, same picture
 TRANSFORMS = dd.ROBUST    # each step's random pad, jitter, zoom, rotation (None: plain)
 PREVIEW_SIZE = 96 if GRADING else 200  # smaller, quicker dreams for comparisons: size...
-PREVIEW_STEPS = 4 if GRADING else 80  # ...and steps
+PREVIEW_STEPS = 4 if GRADING else 55  # ...and steps
 RESULT_NAME = "02_noise_" + "_".join(LAYERS) + ".jpg"  # saved in outputs/
 RUN_LABEL = "noise, " + " + ".join(LAYERS)  # names the run in figure titles
 

@@ -59,8 +59,8 @@ import deepdream_utils as dd
 GRADING = dd.grading_mode()  # True while `make grade` grades it (DEEPDREAM_GRADING=1)
 LAYER = "mixed3"          # the one layer whose mean activation we maximise
 MAX_SIDE = 256 if GRADING else 1024  # longest side, pixels (the mountain is 1024x576)
-STEPS = 6 if GRADING else 60  # gradient-ascent steps
-STEP_SIZE = 0.01          # change per step, in gradient standard deviations
+STEPS = 6 if GRADING else 40  # gradient-ascent steps
+STEP_SIZE = 0.015         # change per step, in gradient standard deviations
 SEED = 0                  # seeds the random transforms of each step (dd.ROBUST)
 RESULT_NAME = f"03_mountain_{LAYER}.jpg"  # saved in outputs/
 RUN_LABEL = f"mountain, {LAYER}"  # names the run in figure titles

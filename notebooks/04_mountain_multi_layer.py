@@ -58,11 +58,11 @@ import deepdream_utils as dd
 # %%
 GRADING = dd.grading_mode()  # True while `make grade` grades it (DEEPDREAM_GRADING=1)
 MAX_SIDE = 256 if GRADING else 1024  # longest side, pixels (the mountain is 1024x576)
-STEPS = 6 if GRADING else 60  # gradient-ascent steps
-STEP_SIZE = 0.01          # change per step, in gradient standard deviations
+STEPS = 6 if GRADING else 40  # gradient-ascent steps
+STEP_SIZE = 0.015         # change per step, in gradient standard deviations
 SEED = 0                  # seeds the random transforms of each step (dd.ROBUST)
 PREVIEW_SIDE = 128 if GRADING else 300  # a smaller copy for the layer comparison: side...
-PREVIEW_STEPS = 3 if GRADING else 50  # ...and steps
+PREVIEW_STEPS = 3 if GRADING else 35  # ...and steps
 
 # %% [markdown]
 # ## The start image: the mountain landscape

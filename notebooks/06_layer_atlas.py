@@ -73,7 +73,7 @@ POOLING = {"activation_2": "max_pooling2d",    # layer -> the pooling layer that
            "mixed2": "max_pooling2d_2",        # ...mixed3's max pool (stride 2)...
            "mixed4": "average_pooling2d_4"}    # ...and mixed5's 3x3 average pool (stride 1)
 CHANNEL_LAYER = "mixed4"  # the layer whose single channels we dream
-CHANNELS = [3, 97, 144, 233, 318, 421, 565, 610]  # which channels (0-767 for mixed4)
+CHANNELS = [3, 97, 144, 610]  # which channels (0-767 for mixed4)
 GUIDE_CHANNEL = 144       # the channel dream used as the guide image below
 KALEIDOSCOPES = [         # (start, layer, channel or None, folds, mirror)
     ("noise", "mixed4", 97, 6, True),
@@ -82,8 +82,8 @@ KALEIDOSCOPES = [         # (start, layer, channel or None, folds, mirror)
     ("mountain", "mixed4", 144, 4, True),
     ("mountain", "mixed3", None, 1, True),
     ("mountain", "mixed5", None, 6, True)]
-KALEIDOSCOPE_SIDE = 240   # the kaleidoscopes are square, pixels
-ZOOM_FRAMES = 16          # frames of the zoom animation
+KALEIDOSCOPE_SIDE = 200   # the kaleidoscopes are square, pixels
+ZOOM_FRAMES = 12          # frames of the zoom animation
 ZOOM_SIDE = 320           # longest side of the animation, pixels
 ZOOM = 1.05               # magnification between frames
 ZOOM_STEPS = 10           # gradient steps per frame

@@ -52,7 +52,7 @@ import deepdream_utils as dd
 # ## Parameters
 
 # %%
-FRAMES = 12               # frames of the clip (1 second at 12 frames a second)
+FRAMES = 8                # frames of the clip (2/3 of a second at 12 frames a second)
 FRAME_SIZE = (360, 240)   # width, height of each frame, pixels
 LAYER = "mixed3"          # the layer whose activation we maximise
 STEPS = 4                 # dream steps on each frame after the first (flow, blend modes)

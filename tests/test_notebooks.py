@@ -331,8 +331,10 @@ def test_the_number_check_finds_a_measured_integer_and_passes_exact_ones():
                                                                          "200 in 'dreaming:  40%|██  | 80/200'"]
 
 
-def test_zoom_animation_is_in_outputs_with_24_frames():
+def test_zoom_animation_is_in_outputs_with_the_frames_and_size_notebook_06_asks_for():
     from PIL import Image
 
+    source = (ROOT / "notebooks" / "06_layer_atlas.py").read_text()
+    frames, side = (int(re.search(rf"^{name} = (\d+)", source, re.M).group(1)) for name in ("ZOOM_FRAMES", "ZOOM_SIDE"))
     with Image.open(ROOT / "outputs" / "zoom_dream.gif") as gif:
-        assert gif.n_frames == 16 and max(gif.size) == 320
+        assert (gif.n_frames, max(gif.size)) == (frames, side) == (12, 320)
