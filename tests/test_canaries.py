@@ -1,6 +1,7 @@
 """The canaries: a check cell must end with its canary's error, or the notebook is flagged and earns nothing."""
 
 import nbformat
+import pytest
 from nbformat import NotebookNode
 
 from deepdream import canaries
@@ -71,3 +72,38 @@ def test_grading_puts_the_canaries_around_nbgraders_execute():
     assert chain[execute - 1:execute + 2] == ["deepdream.canaries.AddCanaries", "nbgrader.preprocessors.Execute",
                                               "deepdream.canaries.CheckCanaries"]
     assert chain.index("nbgrader.preprocessors.SaveAutoGrades") > execute + 1
+
+
+TAMPERING = {  # a student's cell that makes later check cells look as if they passed
+    "input transformer": "get_ipython().input_transformers_post.append(lambda lines: [])",
+    "AST transformer": ("import ast\n\n\nclass Blank(ast.NodeTransformer):\n"
+                        "    def visit_Module(self, node):\n        node.body = []\n        return node\n\n\n"
+                        "get_ipython().ast_transformers.append(Blank())"),
+    "patched showtraceback": "get_ipython().showtraceback = lambda *args, **kwargs: None",
+    "custom exception handler": "get_ipython().set_custom_exc((BaseException,), lambda *args, **kwargs: None)",
+}
+
+
+def _graded_in_a_real_kernel(tmp_path, exercise: str, check: str):
+    """The canaries around a real kernel's run (as nbgrader's Execute runs it: errors allowed); the check cell."""
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    notebook = _notebook()
+    notebook.cells[0].source, notebook.cells[1].source = exercise, f"# Checks loss\n{check}"
+    notebook, resources = canaries.AddCanaries().preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    ExecutePreprocessor(timeout=60, kernel_name="python3", allow_errors=True).preprocess(notebook, resources)
+    return canaries.CheckCanaries().preprocess(notebook, resources)[0].cells[1]
+
+
+@pytest.mark.parametrize("tampering", sorted(TAMPERING))
+def test_a_kernel_tampered_with_flags_a_failing_check_that_would_have_looked_passed(tmp_path, tampering):
+    check = _graded_in_a_real_kernel(tmp_path, f"x = 1\n{TAMPERING[tampering]}", "assert x == 2, 'x must be 2'")
+    assert [output.ename for output in check.outputs if output.output_type == "error"] == [canaries.FLAGGED]
+
+
+def test_in_an_untouched_kernel_a_passing_check_passes_and_a_failing_one_keeps_its_error(tmp_path):
+    passing = _graded_in_a_real_kernel(tmp_path, "x = 1", "assert x == 1")
+    assert [output for output in passing.outputs if output.output_type == "error"] == []
+    failing = _graded_in_a_real_kernel(tmp_path, "x = 1", "assert x == 2, 'x must be 2'")
+    assert [(output.ename, output.evalue) for output in failing.outputs if output.output_type == "error"] == [
+        ("AssertionError", "x must be 2")]
