@@ -90,7 +90,7 @@ CELL_LIMIT_S = 30
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """A course graded end to end, in grading mode, with three students, each with the fewest notebooks that
+    """A course graded end to end, in grading mode, with five students, each with the fewest notebooks that
     prove their cases:
 
     * Ada (zipped, as the course collects them): the instructor's notebooks, but 03's ``load_photo`` written
