@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup sync lint dreams test test-quick test-time release grade bench bench-web bench-queue bench-video bench-live reproducible objectives serve screenshot clean
+.PHONY: setup sync lint dreams test test-quick test-time release grade bench-grade bench bench-web bench-queue bench-video bench-live reproducible objectives serve screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -43,9 +43,14 @@ release: setup   # the student notebooks (no solutions, no hidden tests) in cour
 
 # Grades course/submitted/<student>/deepdream/*.ipynb, or first unpacks ZIPS=folder (one .zip per student):
 # nbgrader autograde in grading mode, each student's kernel in the bubblewrap sandbox (UNSANDBOXED=1: without,
-# with your rights), feedback in course/feedback/, the grades in course/grades.csv.
+# with your rights), JOBS students at once (default 1), only those whose submission changed since their last
+# grade; feedback in course/feedback/, the grades in course/grades.csv.
+JOBS ?= 1
 grade: setup
-	$(BIN)/python -m deepdream.course grade $(if $(ZIPS),--zips "$(ZIPS)") $(if $(UNSANDBOXED),--unsandboxed)
+	$(BIN)/python -m deepdream.course grade --jobs $(JOBS) $(if $(ZIPS),--zips "$(ZIPS)") $(if $(UNSANDBOXED),--unsandboxed)
+
+bench-grade: setup   # a class of 8 graded with JOBS=1 and JOBS=2 in the sandbox, then again with nothing changed
+	$(BIN)/python benchmarks/bench_grade.py
 
 bench: setup
 	$(BIN)/python benchmarks/bench_dream.py

@@ -29,19 +29,16 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
 
-from deepdream import canaries, reasons, sandbox
+from deepdream import grading, reasons, sandbox
 from deepdream.paths import REPO_ROOT
-from deepdream.runtime import GRADING_VARIABLE, OneLineParser
+from deepdream.runtime import OneLineParser
 from deepdream.submissions import ASSIGNMENT, unpack_submissions
 
 RUBRIC: dict[str, int] = {  # notebook -> the rubric line it answers
@@ -70,24 +67,12 @@ def rubric_grade(passed: Mapping[str, bool]) -> int:
 # --------------------------------------------------------------------------- nbgrader's steps
 
 
-def _nbgrader(course: Path, *arguments: str, env: Mapping[str, str] | None = None,
-              timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Runs one nbgrader command in the course folder (its config and gradebook live there).
-
-    Past ``timeout`` seconds the command and every process it started (its kernels) are killed.
-    """
+def _nbgrader(course: Path, *arguments: str) -> subprocess.CompletedProcess:
+    """Runs one nbgrader command in the course folder (its config and gradebook live there)."""
     command = [sys.executable, "-m", "nbgrader", *arguments, f"--CourseDirectory.root={course}"]
     scripts = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH: this Python's, a venv's
     path = os.pathsep.join([scripts, os.environ.get("PATH", "")])
-    process = subprocess.Popen(command, cwd=course, env={**os.environ, "PATH": path, **(env or {})},
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.communicate()
-        raise RuntimeError("grading ran past the limit per student and was stopped") from None
-    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
+    done = subprocess.run(command, cwd=course, env={**os.environ, "PATH": path}, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader {arguments[0]} failed (exit status {done.returncode}):\n{done.stderr[-3000:]}")
     return done
@@ -152,46 +137,6 @@ def students(course: Path) -> list[str]:
     """The students with a submission in ``course/submitted/<student>/deepdream/``."""
     submitted = Path(course) / "submitted"
     return sorted(path.parent.name for path in submitted.glob(f"*/{ASSIGNMENT}") if path.is_dir())
-
-
-def autograde(course: Path, student: str, cell_limit: float = CELL_LIMIT_S, sandboxed: bool = True,
-              student_limit: float = STUDENT_LIMIT_S) -> tuple[float, dict[str, str]]:
-    """Grades one student's notebooks in grading mode, one at a time; returns the seconds it took and,
-    for each notebook that could not be graded, why (the others are graded all the same).
-
-    Every notebook runs in the suite's own kernel, whatever its metadata names: sandboxed
-    (``deepdream.sandbox``: it sees a scratch copy of this student's notebooks and nothing of the course),
-    or, with ``sandboxed=False``, a plain kernel with the grader's rights. The pictures the grading run
-    saves go to a temporary folder: the student's own saved pictures, in their submitted notebooks, stay
-    what graders look at.
-
-    Past ``student_limit`` seconds in all, the notebook running is stopped, with everything it started,
-    and the notebooks left are not graded.
-    """
-    started, failures = time.perf_counter(), {}
-    names = [name for name in RUBRIC if (Path(course) / "submitted" / student / ASSIGNMENT / f"{name}.ipynb").exists()]
-    with tempfile.TemporaryDirectory(prefix="deepdream-grading-") as work:
-        work = Path(work)
-        os.chmod(work, 0o755)  # the sandbox user passes through to its own folder
-        options = [f"--Execute.timeout={int(cell_limit)}", *canaries.nbgrader_options()]
-        env = {GRADING_VARIABLE: "1", "DEEPDREAM_OUTPUTS": str(work / "outputs"), "MPLBACKEND": "Agg"}
-        if sandboxed:
-            folder = work / "sandbox"
-            env |= sandbox.prepare(folder, Path(course) / "submitted" / student / ASSIGNMENT)
-            env["JUPYTER_PATH"] = str(sandbox.kernelspec(work / "jupyter"))
-            options += sandbox.nbgrader_options(folder)
-        else:
-            options += ["--Execute.kernel_name=python3"]
-        for name in names:
-            left = student_limit - (time.perf_counter() - started)
-            try:
-                if left <= 0:
-                    raise RuntimeError("limit per student")
-                _nbgrader(course, "autograde", ASSIGNMENT, f"--student={student}", f"--notebook={name}", "--force",
-                          *options, env=env, timeout=left)
-            except RuntimeError as error:
-                failures[name] = reasons.failure_in_plain_words(error, student_limit)
-    return time.perf_counter() - started, failures
 
 
 def gradebook_settings(course: Path) -> tuple[str, str]:
@@ -275,11 +220,14 @@ def without_network(page: Path) -> None:
 
 
 def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float = CELL_LIMIT_S,
-          notebooks: Path = NOTEBOOKS_DIR, sandboxed: bool = True) -> list[dict]:
+          notebooks: Path = NOTEBOOKS_DIR, sandboxed: bool = True, jobs: int = 1,
+          student_limit: float = STUDENT_LIMIT_S) -> list[dict]:
     """Grades every submission: unpack the zips, autograde, feedback, ``course/grades.csv``; returns the rows.
 
     Every student gets a row: one whose grading fails (a kernel that dies, a limit) gets 0 for what was
-    not graded and the reason, and the class goes on.
+    not graded and the reason, and the class goes on. Students are graded ``jobs`` at a time, each by a
+    process of their own (``deepdream.grading``); a student whose submission is unchanged since their last
+    grade is not graded again, and an interrupted run keeps every grade it wrote.
 
     Args:
         course: the course folder (``course/`` by default).
@@ -289,6 +237,8 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
         notebooks: the instructor's notebooks, released first if the course has no release yet.
         sandboxed: run each student's code in the grading sandbox (``deepdream.sandbox``); False grades
             with the grader's own rights, and every row says so.
+        jobs: how many students are graded at once.
+        student_limit: seconds one student's grading may take in all; past it, what was not graded earns 0.
 
     Raises:
         RuntimeError: the sandbox cannot run here (the message says how to install it).
@@ -312,12 +262,9 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
         release(course, notebooks)
     notes: dict[str, dict[str, str]] = {} if sandboxed else {"*": {"": UNSANDBOXED_NOTE}}
     notes |= {student: {"": f"zip refused: {why}"} for student, why in refused.items()}
-    for student in everyone:
-        seconds, failures = autograde(course, student, cell_limit, sandboxed)
-        print(f"graded {student} in {seconds:.0f} s"
-              + "".join(f"; {name} not graded: {why}" for name, why in failures.items()), flush=True)
-        if failures:
-            notes[student] = failures
+    url, course_id = gradebook_settings(course)
+    notes |= grading.grade_class(course, everyone, list(RUBRIC), jobs, cell_limit, sandboxed, student_limit,
+                                 url, course_id, say=lambda line: print(line, flush=True))
     (course / NOTES_FILE).write_text(json.dumps(notes, indent=1, ensure_ascii=False))
     _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
     for page in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):
@@ -337,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--course", type=Path, default=COURSE_DIR, help="the course folder (default: course/)")
     parser.add_argument("--zips", type=Path, help="grade: a folder of one .zip of notebooks per student")
     parser.add_argument("--cell-limit", type=float, default=CELL_LIMIT_S, help="grade: seconds per cell")
+    parser.add_argument("--jobs", type=int, default=1, help="grade: how many students to grade at once")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="grade: run the students' code without the bubblewrap sandbox, with your rights "
                              "(every row of grades.csv says so)")
@@ -345,7 +293,12 @@ def main(argv: list[str] | None = None) -> int:
         if options.command == "release":
             print(f"released the student notebooks in {release(options.course)}")
         else:
-            grade(options.course, options.zips, options.cell_limit, sandboxed=not options.unsandboxed)
+            grade(options.course, options.zips, options.cell_limit, sandboxed=not options.unsandboxed,
+                  jobs=options.jobs)
+    except KeyboardInterrupt:
+        print("python -m deepdream.course: interrupted; every grade written so far is kept: grade again to go on",
+              file=sys.stderr)
+        return 130
     except (ValueError, RuntimeError, FileNotFoundError) as error:
         print(f"python -m deepdream.course: error: {error}", file=sys.stderr)
         return 1

@@ -17,18 +17,19 @@ from deepdream import canaries
 from deepdream.submissions import ASSIGNMENT
 
 
-def failure_in_plain_words(error: RuntimeError, student_limit: float) -> str:
-    """Why nbgrader could not grade a notebook, from its error, in words a student acts on."""
-    text = str(error)
-    if "limit per student" in text:
-        return f"grading ran past the {student_limit:g}-second limit per student and was stopped"
+def failure_in_plain_words(text: str) -> str:
+    """Why nbgrader could not grade a notebook, from its log and error, in words a student acts on."""
     if re.search(r"DeadKernelError|Kernel died|kernel died", text):
         return ("its kernel died, so it was not graded: the code ended Python (os._exit, a crash) or used "
                 "more memory than the limit")
     if re.search(r"NotJSONError|not valid JSON|Notebook does not appear to be JSON|Unreadable Notebook", text):
         return "it is not a notebook nbgrader can read (not valid JSON): hand in the .ipynb file Jupyter saves"
-    lines = [line for line in text.splitlines() if line.strip()]
-    return f"it could not be graded ({lines[-1].strip()[:300] if lines else 'nbgrader failed'})"
+    if re.search(r"UnresponsiveKernelError|kernel became unresponsive", text):
+        return ("its kernel stopped answering, even the interrupt at the limit per cell, so it was not graded: "
+                "a loop that ignores Ctrl-C (SIGINT)?")
+    lines = [line for line in text.splitlines() if line.strip() and "NbGraderException" not in line]
+    last = re.sub(r"^\[[^\]]*\]\s*", "", lines[-1].strip()) if lines else "nbgrader failed"  # no log prefix
+    return f"it could not be graded ({last[:300]})"
 
 
 def _last_function(traceback: list[str]) -> str | None:

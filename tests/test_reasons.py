@@ -20,11 +20,13 @@ def test_a_failed_check_is_told_in_plain_words(output, words):
 
 
 @pytest.mark.parametrize("error,words", [
-    ("nbgrader autograde failed (exit status 1):\n... nbclient.exceptions.DeadKernelError: Kernel died",
+    ("[AutogradeApp | ERROR] ... nbclient.exceptions.DeadKernelError: Kernel died\nNbGraderException: see the log",
      "its kernel died, so it was not graded"),
-    ("grading ran past the limit per student and was stopped", "grading ran past the 600-second limit per student"),
     ("nbformat.reader.NotJSONError: Notebook does not appear to be JSON: 'oops'", "it is not a notebook nbgrader"),
-    ("nbgrader autograde failed (exit status 1):\nsomething broke", "it could not be graded (something broke)"),
+    ("[AutogradeApp | ERROR] a log line\nsomething broke", "it could not be graded (something broke)"),
+    ("[AutogradeApp | ERROR] something broke\nNbGraderException: Please see the the above traceback",
+     "it could not be graded (something broke)"),
+    ("[AutogradeApp | ERROR] ... the kernel became unresponsive ...", "its kernel stopped answering"),
 ])
 def test_a_notebook_that_could_not_be_graded_is_told_why(error, words):
-    assert reasons.failure_in_plain_words(RuntimeError(error), 600).startswith(words)
+    assert reasons.failure_in_plain_words(error).startswith(words)
