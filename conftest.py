@@ -48,9 +48,9 @@ SESSION = {"start": time.time(), "notebooks": set(), "outputs": TEST_OUTPUTS}
 # handed out in this order, the longest first; the rest follow in their usual order.
 MEASURED_ORDER = ["test_course.py", "05_mountain_octaves_tiled.ipynb", "06_layer_atlas.ipynb",
                   "04_mountain_multi_layer.ipynb", "02_noise_multi_layer.ipynb", "03_mountain_single_layer.ipynb",
-                  "01_noise_single_layer.ipynb", "test_grading.py", "07_video.ipynb", "test_web_engine.py", "test_web_studio.py",
-                  "test_cli.py", "test_memory.py", "test_video.py", "test_web_server.py", "test_live.py",
-                  "test_web_app.py", "test_web_live.py", "test_package.py", "test_files.py"]
+                  "01_noise_single_layer.ipynb", "test_grading.py", "07_video.ipynb", "test_web_engine.py",
+                  "test_web_studio.py", "test_cli.py", "test_memory.py", "test_video.py", "test_web_server.py",
+                  "test_live.py", "test_web_app.py", "test_web_live.py", "test_package.py", "test_files.py"]
 # This check of one notebook's pictures runs in that notebook's group, after it (see unit_of_work).
 PICTURE_CHECK = "test_notebook_run_wrote_its_pictures_to_the_test_folder_not_outputs"
 
