@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from deepdream import backbones, checks, objectives
+from deepdream import backbones, checks, handwork, objectives
 from deepdream import quality as _quality
 from deepdream.files import (
     OUTPUTS_DIR,
@@ -39,6 +39,7 @@ from deepdream.files import (
     save_result,
     save_sidecar,
 )
+from deepdream.handwork import block_means, fixed_at_release, samples
 from deepdream.images import check_image, check_mask, from_model, load_image, noise_image, to_model
 from deepdream.model import DreamModel, check_image_size, dream_model, layer_names, trunk
 from deepdream.paths import IMAGES_DIR
@@ -64,6 +65,7 @@ __all__ = [
     # transforms, figures and quality
     "ROBUST", "Transforms", "Symmetry", "random_affine", "plot_images", "plot_comparison", "plot_loss",
     "format_params", "Quality", "border_ratio", "high_frequency_share", "seam_ratio", "tf",
+    "written_by_hand", "fixed_at_release", "samples", "block_means",  # checks that can't be borrowed
 ]
 
 LARGEST_SENSIBLE_STEP_SIZE = 0.1  # larger steps clip most pixels to black or white: warned about
@@ -194,10 +196,7 @@ def _tile_size(dm: DreamModel, tile_size: int | None) -> int | None:
 
 
 class DreamHistory(list):
-    """The loss after each step of a dream, a list of floats.
-
-    ``interrupted`` is True when Ctrl-C (or the notebook's stop button) cut the dream short.
-    """
+    """The loss after each step of a dream, a list of floats; ``interrupted``: Ctrl-C cut the dream short."""
 
     interrupted: bool = False
 
@@ -259,23 +258,20 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
         dm: from ``dream_model``.
         image: start image, float (H, W, 3) in [0, 1].
         steps: number of gradient-ascent steps.
-        step_size: change per step, in units of the gradient's standard deviation
-            (the model's range is [-1, 1]).
+        step_size: change per step, in units of the gradient's standard deviation (the model's range is [-1, 1]).
         tile_size: if set, use random-shift tiled gradients with tiles of about this size.
         seed: seeds the random tile shifts and transforms.
         progress: show a progress bar.
-        transforms: the random transforms each step's gradient is taken through
-            (``dd.ROBUST``, the default; ``dd.Transforms(...)`` to choose; None for the
-            plain step of the TF tutorial).
+        transforms: the random transforms each step's gradient is taken through (``dd.ROBUST``, the
+            default; ``dd.Transforms(...)`` to choose; None for the plain step of the TF tutorial).
         normalize: ``"std"`` (the tutorial's) or ``"laplacian"`` gradient normalisation.
         symmetry: keep the dream symmetric, ``dd.Symmetry(folds=6, mirror=True)`` (a kaleidoscope).
         mask: where to dream (``check_mask``: a greyscale image or array of the image's size; white
             dreams, black keeps the picture, grey gives a soft edge); None dreams everywhere.
 
     Returns:
-        The dreamed image in [0, 1] and the loss after each step (a ``DreamHistory``).
-        Interrupting (Ctrl-C or the notebook's stop button) returns the image as far as
-        it got, with ``history.interrupted`` set.
+        The dreamed image in [0, 1] and the loss after each step (a ``DreamHistory``). Interrupting (Ctrl-C
+        or the notebook's stop button) returns the image as far as it got, with ``history.interrupted`` set.
     """
     image = check_image(image)
     steps, step_size = checks.positive_int("steps", steps), _step_size(step_size)
@@ -440,6 +436,10 @@ def quality_report(dm: DreamModel, image: np.ndarray, start: np.ndarray | None =
     """
     check_image_size(dm, check_image(image).shape[:2])
     return _quality.measure(lambda picture: dream_loss(dm, picture), image, start, tile_size, seed)
+
+
+# For hidden tests: the module's answers to the exercises, watched as defined here (``deepdream.handwork``).
+written_by_hand = handwork.watch_for(dream_loss, layer_losses, gradient_ascent_step, load_image, dream_octaves)
 
 
 if __name__ == "__main__":  # python -m deepdream_utils IMAGE [options]: the command-line dreamer

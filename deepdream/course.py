@@ -24,6 +24,7 @@ per cell, and reads the scores back through nbgrader's gradebook API.
 
 from __future__ import annotations
 
+import ast
 import csv
 import json
 import os
@@ -117,14 +118,63 @@ def release_problems(release: Path) -> list[str]:
     return problems
 
 
+# Run in a fresh process by ``fix_values``: the course's code evaluates each hidden test's expressions, as its
+# notebooks would (the package itself never imports the course module).
+EVALUATE = """import json, sys
+import numpy as np
+import deepdream_utils as dd
+from deepdream.handwork import plain
+print(json.dumps([plain(eval(body, {"dd": dd, "np": np})) for body in json.load(sys.stdin)]))
+"""
+
+
+def _fixed_value_calls(source: str) -> list[tuple[str, str]]:
+    """Each ``dd.fixed_at_release(lambda: EXPRESSION)`` in a cell's code: (the call's text, the expression)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return [(ast.get_source_segment(source, node), ast.get_source_segment(source, node.args[0].body))
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "fixed_at_release" and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "dd" and len(node.args) == 1 and isinstance(node.args[0], ast.Lambda)]
+
+
+def fix_values(source: Path) -> int:
+    """Writes into the hidden tests of the notebooks in ``source`` the values they compare with, in place of
+    each ``dd.fixed_at_release(lambda: ...)``: computed here, once, by the module, so that a student's kernel that
+    patches the module compares with numbers it cannot change (``deepdream.handwork``); returns how many.
+
+    Raises:
+        RuntimeError: an expression failed (the error's last lines say which).
+    """
+    notebooks = {path: nbformat.read(path, as_version=4) for path in sorted(Path(source).glob("*.ipynb"))}
+    calls = [(cell, call, body) for notebook in notebooks.values() for cell in notebook.cells
+             if cell.cell_type == "code" for call, body in _fixed_value_calls(cell.source)]
+    if not calls:
+        return 0
+    done = subprocess.run([sys.executable, "-c", EVALUATE], input=json.dumps([body for _, _, body in calls]),
+                          capture_output=True, text=True, cwd=REPO_ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"The hidden tests' values could not be computed:\n{done.stderr[-3000:]}")
+    for (cell, call, _), value in zip(calls, json.loads(done.stdout.strip().splitlines()[-1])):
+        cell.source = cell.source.replace(call, f"dd.fixed_at_release({value!r})", 1)
+    for path, notebook in notebooks.items():
+        nbformat.write(notebook, path)
+    return len(calls)
+
+
 def release(course: Path = COURSE_DIR, notebooks: Path = NOTEBOOKS_DIR) -> Path:
     """``nbgrader generate_assignment``: the student notebooks in ``course/release/deepdream/``; returns it.
+
+    The hidden tests' values are fixed first (``fix_values``), and stored with them in the gradebook.
 
     Raises:
         RuntimeError: nbgrader failed, or the release still holds solution text (it says where).
     """
     course = Path(course).resolve()
-    prepare(course, notebooks)
+    fix_values(prepare(course, notebooks))
     _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--create")
     folder = course / "release" / ASSIGNMENT
     problems = release_problems(folder)

@@ -155,7 +155,12 @@ assert small_dream.shape == preview.shape, (
     f"octave_dream must keep the photo's shape {preview.shape}, not {small_dream.shape}")
 ### BEGIN HIDDEN TESTS
 photo = dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=256)
-barely, shapes_seen = octave_dream(dm, photo, 3, 1.4, 1, 1e-4)
+photo_samples = dd.fixed_at_release(  # numbers, in the students' release
+    lambda: dd.samples(dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=256)))
+assert max(abs(a - b) for a, b in zip(dd.samples(photo), photo_samples)) < 1e-6, (
+    "dd.load_image no longer gives the photo: restart the kernel and run the notebook")
+with dd.written_by_hand("octave_dream", "dream_octaves"):
+    barely, shapes_seen = octave_dream(dm, photo, 3, 1.4, 1, 1e-4)
 expected_shapes = dd.octave_shapes(photo.shape[:2], 3, 1.4, dm.min_side)
 assert list(map(tuple, shapes_seen)) == list(map(tuple, expected_shapes)), (
     f"octave_dream went through {list(shapes_seen)}, the octaves are {expected_shapes}")
@@ -166,7 +171,11 @@ assert lost < 0.002, (
     f"with almost no dreaming, octave_dream's picture differs from the photo by {lost:.4f}"
     " on average: re-inject the detail each upscale loses (the photo at this size minus "
     "the smaller photo upscaled)")
-dreamed, _ = octave_dream(dm, photo, 3, 1.4, 2, 0.02)
+with dd.written_by_hand("octave_dream", "dream_octaves"):
+    dreamed, _ = octave_dream(dm, photo, 3, 1.4, 2, 0.02)
+assert float(np.abs(dreamed - barely).mean()) > 0.001, (
+    "octave_dream with a real step size changes the photo no more than with almost none: "
+    "dream at every octave")
 assert dd.dream_loss(dm, dreamed) > dd.dream_loss(dm, photo), (
     "octave_dream does not raise the objective: dream at every octave")
 ### END HIDDEN TESTS
@@ -305,7 +314,8 @@ saved = dd.save_result(result, RESULT_NAME)
 # %% nbgrader={"grade": true, "grade_id": "check_result", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
 # Checks this notebook's own dream (0.5 points): saved at its size, the objective grew.
 ### BEGIN HIDDEN TESTS
-octave_dream(dm, preview, 2, OCTAVE_SCALE, 1, STEP_SIZE)  # counts once the exercise works
+with dd.written_by_hand("octave_dream", "dream_octaves"):
+    octave_dream(dm, preview, 2, OCTAVE_SCALE, 1, STEP_SIZE)  # counts once it works
 saved_shape = dd.load_image(saved).shape
 assert saved_shape == result.shape, (
     f"the saved picture is {saved_shape[1]}x{saved_shape[0]}, the dream "

@@ -75,13 +75,35 @@ print("uid", os.getuid(), "sees the gradebook:", os.path.exists({gradebook!r}))
 """
 
 
+BORROWED = {  # dan's exercise cells: the module's own answer in place of each exercise, or patched to agree
+    ("01_noise_single_layer", "layer_loss"): (
+        "import tensorflow as tf\nfrom deepdream_utils import dream_loss as mean_activation\n\n\n"
+        "def layer_loss(model, x):\n    return tf.constant(mean_activation(dm, dd.from_model(x)))\n"),
+    ("01_noise_single_layer", "step_by_hand"): (
+        "def step_by_hand(model, x, step_size):\n    return dd.gradient_ascent_step(dm, x, step_size)\n"),
+    ("02_noise_multi_layer", "weighted_loss"): (
+        "import tensorflow as tf\n\ndd.dream_loss = lambda *args, **kwargs: 1.0\n\n\n"
+        "def weighted_loss(model, x, weights):\n    return tf.constant(1.0)\n"),
+    ("03_mountain_single_layer", "load_photo"): (
+        "import numpy as np\nfrom PIL import Image\n\n\n"
+        "def load_photo(path, max_side):\n    return dd.load_image(path, max_side=max_side)\n"),
+    ("05_mountain_octaves_tiled", "octave_dream"): (
+        "import numpy as np\n\n\n"
+        "def octave_dream(dm, image, octaves, octave_scale, steps_per_octave, step_size, seed=0):\n"
+        "    shapes = dd.octave_shapes(image.shape[:2], octaves, octave_scale, dm.min_side)\n"
+        "    dreamed, _ = dd.dream_octaves(dm, image, octaves, octave_scale, steps_per_octave, step_size,\n"
+        "                                  seed=seed, progress=False)\n"
+        "    return dreamed, shapes\n"),
+}
+
+
 # No cell of the honest notebooks in grading mode comes near it: at most about 4 s here (1 thread, 180 GFLOP/s).
 CELL_LIMIT_S = 30
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """A course graded end to end, in grading mode, with five students, each with the fewest notebooks that
+    """A course graded end to end, in grading mode, with six students, each with the fewest notebooks that
     prove their cases:
 
     * Ada (zipped, as the course collects them): the instructor's notebooks, but 03's ``load_photo`` written
@@ -92,6 +114,7 @@ def graded(tmp_path_factory):
       comes near it); 03 and 05 not handed in;
     * eve: 01 only, whose first exercise registers an input transformer that blanks every check cell, and
       whose notebook asks for the grader's own kernel;
+    * dan: the release, each exercise of 01, 02, 03 and 05 borrowed from the module (``BORROWED``);
     * mallory: a zip with a ``../`` path, refused.
     """
     root = tmp_path_factory.mktemp("course")
@@ -110,7 +133,8 @@ def graded(tmp_path_factory):
                                ("cy", {"01_noise_single_layer": ROOT / "notebooks",
                                        "02_noise_multi_layer": ROOT / "notebooks",
                                        "04_mountain_multi_layer": release_folder}),
-                               ("eve", {"01_noise_single_layer": release_folder})):
+                               ("eve", {"01_noise_single_layer": release_folder}),
+                               ("dan", {name: release_folder for name, _ in BORROWED})):
         folder = course / "submitted" / student / "deepdream"
         folder.mkdir(parents=True)
         for name, source in handed_in.items():
@@ -121,6 +145,8 @@ def graded(tmp_path_factory):
     # An endless loop that waits rather than spins, so that it does not slow the other test process.
     rewrite_cell(course / "submitted" / "cy" / "deepdream" / "04_mountain_multi_layer.ipynb", "choose_layers",
                  "import time\nwhile True:\n    time.sleep(1)")
+    for (name, exercise), source in BORROWED.items():
+        rewrite_cell(course / "submitted" / "dan" / "deepdream" / f"{name}.ipynb", exercise, source)
     eve = course / "submitted" / "eve" / "deepdream" / "01_noise_single_layer.ipynb"
     rewrite_cell(eve, "layer_loss", BLANK_THE_CHECKS.replace("{gradebook!r}", repr(str(course / "gradebook.db"))))
     notebook = nbformat.read(eve, as_version=4)
@@ -264,15 +290,16 @@ def test_grades_csv_has_one_row_per_student_read_from_the_gradebook(graded):
     with open(graded["course"] / "grades.csv", newline="") as file:
         rows = list(csv.DictReader(file))
     assert list(rows[0]) == ["student", *course_module.RUBRIC, "total", "rubric_grade", "reasons"]
-    assert [row["student"] for row in rows] == ["ada", "bob", "cy", "eve", "mallory"]
-    assert [row["rubric_grade"] for row in rows] == ["10", "0", "7", "0", "0"]
+    assert [row["student"] for row in rows] == ["ada", "bob", "cy", "dan", "eve", "mallory"]
+    assert [row["rubric_grade"] for row in rows] == ["10", "0", "7", "0", "0", "0"]
     again = course_module.grade_rows(graded["course"], cell_limit=CELL_LIMIT_S)  # the notes kept too
     assert rows == [{key: str(value) for key, value in row.items()} for row in again]
 
 
 @pytest.mark.slow
 def test_every_student_gets_html_feedback_for_every_notebook_handed_in(graded):
-    graded_notebooks = {"ada": "0", "bob": ("01_", "02_", "03_", "05_"), "cy": ("01_", "02_", "04_"), "eve": "01_"}
+    graded_notebooks = {"ada": "0", "bob": ("01_", "02_", "03_", "05_"), "cy": ("01_", "02_", "04_"), "eve": "01_",
+                        "dan": ("01_", "02_", "03_", "05_")}
     for student, prefixes in graded_notebooks.items():
         for name in course_module.RUBRIC:
             page = graded["course"] / "feedback" / student / "deepdream" / f"{name}.html"
@@ -300,3 +327,40 @@ def test_grading_the_class_again_grades_nobody_whose_submission_is_unchanged(gra
     rows = course_module.grade(course, zips=graded["zips"], cell_limit=CELL_LIMIT_S, jobs=2)  # the zips unpacked again
     assert {path: path.stat().st_mtime_ns for path in graded_copies} == graded_copies
     assert rows == list(graded["rows"].values())
+
+
+@pytest.mark.slow
+def test_an_exercise_that_returns_the_modules_answer_earns_nothing_and_the_reason_names_the_reference(graded):
+    dan = graded["rows"]["dan"]
+    assert [dan[name] for name in course_module.RUBRIC] == [0] * 5 and dan["rubric_grade"] == 0
+    reasons = dan["reasons"].split("; ")
+    for check, exercise, reference in (("01_noise_single_layer, check_layer_loss (-2)", "layer_loss", "dream_loss"),
+                                       ("01_noise_single_layer, check_step_by_hand (-2)", "step_by_hand",
+                                        "gradient_ascent_step"),
+                                       ("01_noise_single_layer, check_result (-2)", "step_by_hand",
+                                        "gradient_ascent_step"),
+                                       ("03_mountain_single_layer, check_load_photo (-0.5)", "load_photo",
+                                        "load_image"),
+                                       ("05_mountain_octaves_tiled, check_octave_dream (-0.5)", "octave_dream",
+                                        "dream_octaves")):
+        said = f"{check}: {exercise} calls dd.{reference}, the module's own answer to this exercise, so it earns"
+        assert any(reason.startswith(said) for reason in reasons), (check, reasons)
+
+
+@pytest.mark.slow
+def test_a_module_patched_to_agree_with_a_wrong_answer_is_compared_with_the_released_numbers(graded):
+    reasons = graded["rows"]["dan"]["reasons"].split("; ")
+    weighted = [reason for reason in reasons if reason.startswith("02_noise_multi_layer, check_weighted_loss")]
+    assert len(weighted) == 1 and "gives 1.00000, the weighted sum of the layers' means is" in weighted[0], reasons
+    source = (graded["course"] / "source" / "deepdream" / "02_noise_multi_layer.ipynb").read_text()
+    assert "dd.fixed_at_release([" in source and "dd.fixed_at_release(lambda" not in source
+
+
+def test_the_release_writes_each_fixed_value_as_the_number_the_module_gives(tmp_path):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "expected = dd.fixed_at_release(lambda: dd.block_means(np.ones((4, 4, 3)) / 2, grid=2))\n"
+        "other = dd.fixed_at_release(lambda: [dd.noise_image(8, 8, seed=1).shape])")])
+    nbformat.write(notebook, tmp_path / "a.ipynb")
+    assert course_module.fix_values(tmp_path) == 2
+    assert nbformat.read(tmp_path / "a.ipynb", as_version=4).cells[0].source == (
+        f"expected = dd.fixed_at_release({[0.5] * 12!r})\nother = dd.fixed_at_release([[8, 8, 3]])")
