@@ -20,6 +20,10 @@ HOSTILE_CELLS = {  # cell -> what it must print (each tries what a hostile submi
     "read_gradebook": "open({gradebook!r}).read()",
     "read_solutions": "import os; print(sorted(os.listdir({repo!r})))",
     "write_package": "open({package!r} + '/planted.py', 'w')",
+    "write_weights": "open({weights!r}, 'ab')",  # appending nothing: a sandbox that failed changes nothing
+    "write_gradebook": "open({gradebook!r}, 'w').write('0')",
+    "write_solutions": "open({repo!r} + '/notebooks/01_noise_single_layer.ipynb', 'a')",
+    "read_source": "import os; os.listdir({source!r})",
     "delete_classmate": "import shutil; shutil.rmtree({classmate!r})",
     "network": "import socket; socket.create_connection(('127.0.0.1', {port}), timeout=3)",
     "environment": "import os; print(sorted(os.environ))",
@@ -34,6 +38,7 @@ HOSTILE_CELLS = {  # cell -> what it must print (each tries what a hostile submi
 }
 
 
+WEIGHTS = next((course_module.REPO_ROOT / "deepdream" / "data").glob("*.npz"))  # the bundled weights
 LIMITS = {"processes": 160, "file_mb": 8, "memory_gb": 6}  # smaller than grading's, for quick tests
 
 
@@ -49,7 +54,9 @@ def hostile_run(tmp_path_factory):
     (classmate / "01_noise_single_layer.ipynb").write_text("{}")
     gradebook = root / "course" / "gradebook.db"
     gradebook.write_text("hidden tests")
-    before = {path: digest(path) for path in (gradebook, classmate / "01_noise_single_layer.ipynb")}
+    (root / "course" / "source").mkdir()
+    before = {path: digest(path) for path in (gradebook, classmate / "01_noise_single_layer.ipynb", WEIGHTS,
+                                              course_module.NOTEBOOKS_DIR / "01_noise_single_layer.ipynb")}
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.5)
     connections = []
@@ -64,6 +71,7 @@ def hostile_run(tmp_path_factory):
     threading.Thread(target=accept, daemon=True).start()
     values = {"gradebook": str(gradebook), "repo": str(course_module.REPO_ROOT),
               "package": str(course_module.REPO_ROOT / "deepdream"), "classmate": str(classmate),
+              "weights": str(WEIGHTS), "source": str(root / "course" / "source"),
               "port": listener.getsockname()[1], **LIMITS}
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source.format(**values))
                                                for source in HOSTILE_CELLS.values()])
@@ -102,12 +110,22 @@ def _text(outputs):
 
 def test_the_kernel_cannot_read_the_gradebook_or_the_solutions(hostile_run):
     assert _error(hostile_run["outputs"]["read_gradebook"]).startswith("FileNotFoundError")
+    assert _error(hostile_run["outputs"]["read_source"]).startswith("FileNotFoundError")
+
+
+def test_the_kernel_cannot_write_the_gradebook_or_the_solutions(hostile_run):
+    assert _error(hostile_run["outputs"]["write_gradebook"]).startswith("FileNotFoundError")
+    assert _error(hostile_run["outputs"]["write_solutions"]).startswith("FileNotFoundError")
+    for path, before in hostile_run["before"].items():
+        assert digest(path) == before
     listed = _text(hostile_run["outputs"]["read_solutions"])
     assert "deepdream" in listed and "notebooks" not in listed and "course" not in listed
 
 
 def test_the_kernel_cannot_change_the_package_or_a_classmates_work(hostile_run):
     assert _error(hostile_run["outputs"]["write_package"]).startswith("OSError: [Errno 30] Read-only")
+    assert _error(hostile_run["outputs"]["write_weights"]).startswith(  # a read-only mount, or not its file
+        ("OSError: [Errno 30] Read-only", "PermissionError: [Errno 13]"))
     assert _error(hostile_run["outputs"]["delete_classmate"]).startswith("FileNotFoundError")
     for path, before in hostile_run["before"].items():
         assert digest(path) == before
