@@ -27,7 +27,6 @@ from __future__ import annotations
 import ast
 import csv
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -71,9 +70,7 @@ def rubric_grade(passed: Mapping[str, bool]) -> int:
 def _nbgrader(course: Path, *arguments: str) -> subprocess.CompletedProcess:
     """Runs one nbgrader command in the course folder (its config and gradebook live there)."""
     command = [sys.executable, "-m", "nbgrader", *arguments, f"--CourseDirectory.root={course}"]
-    scripts = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH: this Python's, a venv's
-    path = os.pathsep.join([scripts, os.environ.get("PATH", "")])
-    done = subprocess.run(command, cwd=course, env={**os.environ, "PATH": path}, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=course, env=grading.nbgrader_environment(), capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader {arguments[0]} failed (exit status {done.returncode}):\n{done.stderr[-3000:]}")
     return done

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from deepdream import canaries, reasons, sandbox
+from deepdream import canaries, files, reasons, sandbox
 from deepdream.runtime import GRADING_VARIABLE, OneLineParser
 from deepdream.submissions import ASSIGNMENT
 
@@ -69,10 +69,16 @@ def read_state(course: Path) -> dict[str, dict]:
         return {}
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text)
-    os.replace(partial, path)  # a crash leaves the old file or the new one, never half of one
+def _write_json(path: Path, data: dict) -> None:
+    """Writes ``data`` as JSON at ``path``: a crash or Ctrl-C leaves the old file or the new one, never half."""
+    text = json.dumps(data, indent=1, ensure_ascii=False).encode()
+    files.write_atomically(path, lambda file: file.write(text), overwrite=True, suffixes=(".json",))
+
+
+def nbgrader_environment() -> dict[str, str]:
+    """This process's environment with its Python's scripts first on PATH: nbgrader runs ``alembic`` from PATH
+    to make a new gradebook, and it must be this Python's (a venv's)."""
+    return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
 
 
 # --------------------------------------------------------------------------- the gradebooks
@@ -80,9 +86,9 @@ def _write_atomically(path: Path, text: str) -> None:
 
 @contextlib.contextmanager
 def _scripts_on_path() -> Iterator[None]:
-    """nbgrader runs ``alembic`` from PATH to make a new gradebook: this Python's, a venv's."""
+    """``nbgrader_environment``'s PATH in this process, while a gradebook is made here."""
     before = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), before])
+    os.environ["PATH"] = nbgrader_environment()["PATH"]
     try:
         yield
     finally:
@@ -195,7 +201,7 @@ def grade_student(course: Path, student: str, names: list[str], work: Path, cell
                 results[name] = None
             except Exception as error:  # nbgrader's own, a dead kernel, a notebook that is no JSON...
                 results[name] = reasons.failure_in_plain_words(f"{log.getvalue()}\n{type(error).__name__}: {error}")
-        _write_atomically(work / RESULTS_FILE, json.dumps(results))
+        _write_json(work / RESULTS_FILE, results)
 
 
 # --------------------------------------------------------------------------- the class, in the parent
@@ -215,13 +221,11 @@ def _start(course: Path, student: str, names: list[str], cell_limit: float, sand
     work = Path(tempfile.mkdtemp(prefix=f"deepdream-grading-{student[:40]}-"))
     os.chmod(work, 0o755)  # the sandbox user passes through to its own folder
     shutil.copyfile(blank, work / "gradebook.db")
-    scripts = str(Path(sys.executable).parent)  # nbgrader runs `alembic` from PATH: this Python's, a venv's
-    env = {**os.environ, "PATH": os.pathsep.join([scripts, os.environ.get("PATH", "")])}
     command = [sys.executable, "-m", "deepdream.grading", "worker", str(course), student, str(work), *names,
                f"--cell-limit={cell_limit}", *([] if sandboxed else ["--unsandboxed"])]
     with open(work / "worker.log", "wb") as log:
-        process = subprocess.Popen(command, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(command, cwd=course, env=nbgrader_environment(), stdout=log,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     return _Worker(student, names, work, process, time.monotonic())
 
 
@@ -239,6 +243,10 @@ def _outcome(worker: _Worker, timed_out: bool, student_limit: float) -> dict[str
             said = json.loads(file.read(RESULTS_LIMIT))
     except (OSError, ValueError):
         said = {}
+    outcome = {name: said[name] for name in worker.names
+               if name in said and (said[name] is None or isinstance(said[name], str))}
+    if len(outcome) == len(worker.names):
+        return outcome
     if timed_out:
         why = f"grading ran past the {student_limit:g}-second limit per student and was stopped"
     else:
@@ -246,8 +254,7 @@ def _outcome(worker: _Worker, timed_out: bool, student_limit: float) -> dict[str
             file.seek(max(0, file.seek(0, os.SEEK_END) - 3000))
             log = file.read().decode(errors="replace")
         why = reasons.failure_in_plain_words(f"{log}\ngrading ended with exit status {worker.process.returncode}")
-    return {name: said[name] if name in said and (said[name] is None or isinstance(said[name], str)) else why
-            for name in worker.names}
+    return {name: outcome.get(name, why) for name in worker.names}
 
 
 def grade_class(course: Path, everyone: list[str], notebooks: list[str], jobs: int, cell_limit: float,
@@ -291,7 +298,7 @@ def grade_class(course: Path, everyone: list[str], notebooks: list[str], jobs: i
                 merge_student(f"sqlite:///{worker.work / 'gradebook.db'}", url, course_id, worker.student, outcome)
                 failures = {name: why for name, why in outcome.items() if why}
                 state[worker.student] = {"digest": digests[worker.student], "failures": failures}
-                _write_atomically(course / STATE_FILE, json.dumps(state, indent=1, ensure_ascii=False))
+                _write_json(course / STATE_FILE, state)
                 shutil.rmtree(worker.work, ignore_errors=True)
                 say(f"graded {worker.student} in {time.monotonic() - worker.started:.0f} s"
                     + "".join(f"; {name} not graded: {why}" for name, why in failures.items()))
