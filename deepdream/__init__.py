@@ -1,18 +1,28 @@
 """The DeepDream coursework suite, as a package split by capability.
 
-Students open ``deepdream_utils`` (the top-level course module: the loss, the step and the loops);
-this package holds everything else, each capability in one module that can be read whole:
+Students import ``deepdream_utils`` (the top-level course module: a map that names what the notebooks use);
+the code is here, each capability in one module that can be read whole. From the bottom up:
 
-* ``paths``, ``runtime``, ``checks``: where things are, the process (TensorFlow's log, SIGTERM,
-  one-line argument errors) and the checks of plain values;
-* ``images`` (reading), ``files`` (atomic writing), ``transforms``, ``quality``, ``plots``;
-* ``backbones`` (InceptionV3, VGG19: described as data), ``objectives`` (composable), ``model``
-  and ``step`` (the dream model and its compiled gradient step);
-* ``recipe``: the parameters of a dream, their checks and its sidecar (no TensorFlow);
-* the applications: ``cli`` (``deepdream``), ``video`` and ``videofiles``, and ``web`` (``deepdream serve``).
+* ``paths``, ``runtime``, ``checks``, ``handwork``: where things are, the process (TensorFlow's log,
+  SIGTERM, one-line argument errors, the progress bar), the checks of plain values, and the hidden
+  tests' checks that can't be borrowed;
+* ``images`` (reading), ``files`` (atomic writing), ``transforms`` (random transforms, symmetry);
+* ``backbones`` (InceptionV3, VGG19: described as data), ``objectives`` (composable), ``step`` (the
+  gradient step: its random draws and its compiled body);
+* ``model`` (the dream model), ``quality`` (indicators), ``plots`` (figures), ``recipe`` (every
+  parameter of a dream, its checks and its sidecar; no TensorFlow);
+* ``dream``: the objective's values and the loops (``dream``, ``dream_octaves``, ``zoom_dream``);
+* ``flow``, ``videofiles``, ``channels``: frames along the optical flow, video files through ffmpeg,
+  a layer's channel strip;
+* ``live``: the live dream (dreamer, sources, recorder, broadcast);
+* the applications: ``video`` (``deepdream VIDEO``), ``web`` (``deepdream serve``), and the course's
+  grading, ``sandbox``, ``canaries``, ``submissions``, ``reasons``, ``grading`` and ``course``
+  (``make release``, ``make grade``); ``cli`` (the ``deepdream`` command) and ``__main__``
+  (``python -m deepdream``).
 
-Imports run one way, from the applications down to ``paths``: the contract is in ``pyproject.toml``
-(``lint-imports``). Importing this package imports nothing else.
+Imports run one way, from the applications down to ``paths``, with no circle: the contracts are in
+``pyproject.toml`` (``lint-imports``). No module here imports the course module. Importing this package
+imports nothing else.
 """
 
 __version__ = "0.4.0"

@@ -1,4 +1,4 @@
-"""The command line: ``deepdream [options] INPUT [options]`` (or ``python -m deepdream_utils``).
+"""The command line: ``deepdream [options] INPUT [options]`` (or ``python -m deepdream``).
 
 Dreams one picture with octaves, random-shift tiles and random transforms (notebook 05's method), saves it,
 and writes a JSON sidecar beside it with every parameter, the weights and the library
@@ -116,7 +116,9 @@ def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bo
             raise ValueError(f"Refusing to overwrite '{given}', an input of this dream: choose another -o.")
     output = files.check_output_path(output, overwrite=overwrite)  # before the dream, not after it
     files.check_output_path(recipe.sidecar_path(output), (".json",), overwrite)
-    import deepdream_utils as dd  # TensorFlow: after every check that can be made without it
+    from deepdream.dream import dream_octaves  # TensorFlow: after every check that can be made without it
+    from deepdream.files import save_image, save_sidecar
+    from deepdream.model import dream_model
     steps, chain, result = [*(earlier or []), parameters], [], None
     for number, step in enumerate(steps):
         if number == 0:
@@ -126,9 +128,9 @@ def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bo
             start, input_sha256 = decode_image(saved, "The step before", step["max_side"]), _sha256(saved)
         chain.append({"parameters": step, "input_sha256": input_sha256})
         mask = _mask(step, start, source if number == 0 else None)
-        dm = dd.dream_model(**recipe.model_arguments(step))
+        dm = dream_model(**recipe.model_arguments(step))
         started = time.perf_counter()
-        result, history = dd.dream_octaves(dm, start, progress=progress, mask=mask, **recipe.dream_arguments(step))
+        result, history = dream_octaves(dm, start, progress=progress, mask=mask, **recipe.dream_arguments(step))
         if history.interrupted and number < len(steps) - 1:
             raise KeyboardInterrupt  # an earlier step stopped: nothing to save
     sidecar = recipe.sidecar_record(parameters, input_sha256, result, history, time.perf_counter() - started,
@@ -136,8 +138,8 @@ def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bo
     if earlier:
         sidecar["chain"] = chain
     with files.signals_held():  # Ctrl-C here waits until both files are complete
-        dd.save_image(result, output, overwrite=overwrite)
-        dd.save_sidecar(sidecar, recipe.sidecar_path(output), overwrite=overwrite)
+        save_image(result, output, overwrite=overwrite)
+        save_sidecar(sidecar, recipe.sidecar_path(output), overwrite=overwrite)
     return sidecar
 
 
@@ -147,24 +149,24 @@ def _sha256(data: bytes) -> str:
 
 def _start(parameters: dict[str, Any]) -> tuple[Any, str | None]:
     """A first step's start image and its file's hash (None for noise)."""
-    import deepdream_utils as dd
+    from deepdream.images import load_image, noise_image
 
     if parameters["image"]:
         source = Path(parameters["image"])
-        return dd.load_image(source, max_side=parameters["max_side"]), _sha256(source.read_bytes())
+        return load_image(source, max_side=parameters["max_side"]), _sha256(source.read_bytes())
     width, height = parameters["noise"]
-    return dd.noise_image(width, height, seed=parameters["seed"]), None
+    return noise_image(width, height, seed=parameters["seed"]), None
 
 
 def _mask(parameters: dict[str, Any], start: Any, source: Path | None) -> Any:
     """A step's mask at the size of its start, or None; it must have the size of the start image before shrinking."""
-    import deepdream_utils as dd
+    from deepdream.images import check_mask, load_image
 
     if not parameters["mask"]:
         return None
-    full_size = dd.load_image(source).shape if source is not None else start.shape
-    dd.check_mask(dd.load_image(parameters["mask"]), full_size)
-    return dd.check_mask(dd.load_image(parameters["mask"], max_side=parameters["max_side"]), start.shape)
+    full_size = load_image(source).shape if source is not None else start.shape
+    check_mask(load_image(parameters["mask"]), full_size)
+    return check_mask(load_image(parameters["mask"], max_side=parameters["max_side"]), start.shape)
 
 
 def input_argument(argv: list[str], parsers: list[argparse.ArgumentParser]) -> str | None:

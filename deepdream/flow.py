@@ -125,30 +125,30 @@ def dream_frames(dm: Any, frames: Iterable[np.ndarray], settings: VideoDream = V
     """Dreams a sequence of uint8 RGB frames, yielding each dreamed frame (uint8) as soon as it is done.
 
     Args:
-        dm: from ``deepdream_utils.dream_model``.
+        dm: from ``deepdream.model.dream_model``.
         frames: the input frames, uint8 (H, W, 3), all of one size.
         settings: the mode and its parameters.
         previous: ``(input frame, dreamed frame)`` of the frame before the first one given, to
             continue an interrupted run exactly (``--resume``); None starts afresh.
         first_index: the number of the first frame given (it seeds that frame's transforms).
     """
-    import deepdream_utils as dd
+    from deepdream.dream import dream, dream_octaves
 
     last_input, last_dream = previous if previous is not None else (None, None)
     for index, frame in enumerate(frames, first_index):
         seed = settings.seed + index
         image = frame.astype(np.float32) / 255.0
         if last_dream is None or settings.mode == "independent":
-            dreamed, history = dd.dream_octaves(dm, image, octaves=settings.octaves, step_size=settings.step_size,
-                                                steps_per_octave=settings.octave_steps, seed=settings.seed,
-                                                progress=False)
+            dreamed, history = dream_octaves(dm, image, octaves=settings.octaves, step_size=settings.step_size,
+                                             steps_per_octave=settings.octave_steps, seed=settings.seed,
+                                             progress=False)
         else:
             if settings.mode == "blend":
                 start = 0.5 * last_dream.astype(np.float32) / 255.0 + 0.5 * image
             else:
                 start = carried(frame, last_input, last_dream, settings.carry, settings.flow)
-            dreamed, history = dd.dream(dm, np.clip(start, 0.0, 1.0).astype(np.float32), steps=settings.steps,
-                                        step_size=settings.step_size, seed=seed, progress=False)
+            dreamed, history = dream(dm, np.clip(start, 0.0, 1.0).astype(np.float32), steps=settings.steps,
+                                     step_size=settings.step_size, seed=seed, progress=False)
         if history.interrupted:  # Ctrl-C inside the dream: this frame is unfinished, so it is not kept
             raise KeyboardInterrupt
         last_input, last_dream = frame, _to_uint8(dreamed)

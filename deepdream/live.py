@@ -45,7 +45,7 @@ class LiveSettings:
 
     Attributes:
         layer: the layer whose activations grow (InceptionV3; mixed3 is fast and lively).
-        strength: each step's change, in gradient standard deviations (``dd.dream``'s step_size).
+        strength: each step's change, in gradient standard deviations (``deepdream.dream.dream``'s step_size).
         steps: dream steps a frame (1 or 2 keep it live on a CPU).
         width: frames are shrunk to this width, pixels (the height keeps the aspect, even).
         folds, mirror: the kaleidoscope's symmetry (folds 1 and no mirror: none).
@@ -102,7 +102,8 @@ class LiveDreamer:
 
     def dream(self, frame: np.ndarray, settings: LiveSettings | None = None) -> np.ndarray:
         """The dream of one uint8 RGB frame of any size, at the settings' width: uint8 RGB."""
-        import deepdream_utils as dd
+        from deepdream.dream import dream
+        from deepdream.model import dream_model
 
         if settings is not None and settings != self.settings:
             old, self.settings = self.settings, settings
@@ -120,9 +121,9 @@ class LiveDreamer:
         else:
             image = frame.astype(np.float32) / 255.0
         flowed = time.perf_counter()
-        dreamed, history = dd.dream(dd.dream_model({settings.layer: 1.0}), image, steps=settings.steps,
-                                    step_size=settings.strength, seed=settings.seed + self.index, progress=False,
-                                    transforms=None, symmetry=settings.symmetry)
+        dreamed, history = dream(dream_model({settings.layer: 1.0}), image, steps=settings.steps,
+                                 step_size=settings.strength, seed=settings.seed + self.index, progress=False,
+                                 transforms=None, symmetry=settings.symmetry)
         if history.interrupted:  # Ctrl-C inside the step: stop, as between frames
             raise KeyboardInterrupt
         result = np.round(np.clip(dreamed, 0.0, 1.0) * 255.0).astype(np.uint8)

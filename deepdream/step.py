@@ -1,26 +1,119 @@
-"""The compiled gradient-ascent step: two ``tf.function``s for every image size, with tiles and transforms.
+"""The gradient-ascent step: its random draws, and its body compiled into two ``tf.function``s.
 
-``deepdream_utils.gradient_ascent_step`` draws the random roll, jitter and affine transform, and calls
-the step built here (``CompiledStep``: a whole-image and a tiled ``tf.function``); the loops call that.
-The step also normalises the gradient (by its standard deviation, or per Laplacian-pyramid level) and
-clips the image to the working range [-1, 1]; and ``symmetrized`` keeps a kaleidoscope's symmetry.
+``gradient_ascent_step`` draws the random roll of the tiles, the jitter and the affine transform of one
+step, and calls the model's compiled step (``CompiledStep``: a whole-image and a tiled ``tf.function``
+that serve every image size); the loops (``deepdream.dream``) call it. The step normalises the gradient
+(by its standard deviation, or per Laplacian-pyramid level) and clips the image to the working range
+[-1, 1]; ``symmetrized`` keeps a kaleidoscope's symmetry.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from deepdream import checks
 from deepdream.runtime import tensorflow
-from deepdream.transforms import Symmetry, bilinear_taps, symmetry_sources
+from deepdream.transforms import (
+    IDENTITY_AFFINE,
+    Symmetry,
+    Transforms,
+    bilinear_taps,
+    random_affine,
+    symmetry_sources,
+)
 
 tf = tensorflow()
 _LAPLACIAN_KERNEL = np.outer(*[np.float32([1, 4, 6, 4, 1]) / 16] * 2)  # the TF1 notebook's 5x5 binomial
 LAPLACIAN_LEVELS = 4  # as the TF1 DeepDream notebook's lap_normalize (lap_n=4)
 NORMALIZATIONS = ("std", "laplacian")
+LARGEST_SENSIBLE_STEP_SIZE = 0.1  # larger steps clip most pixels to black or white: warned about
+
+
+def checked_step_size(value: Any) -> float:
+    """A valid step size; warns when it is so large that most pixels would be clipped."""
+    step_size = checks.positive_float("step_size", value)
+    if step_size > LARGEST_SENSIBLE_STEP_SIZE:
+        warnings.warn(
+            f"step_size={step_size:g} is very large: most pixels will be clipped to black or white. "
+            f"Sensible values lie between 0.005 and {LARGEST_SENSIBLE_STEP_SIZE:g}.", UserWarning, stacklevel=3)
+    return step_size
+
+
+def check_options(transforms: Any, normalize: Any, symmetry: Any) -> None:
+    """Refuses a step option of the wrong kind, saying what it may be."""
+    if transforms is not None and not isinstance(transforms, Transforms):
+        raise ValueError(f"transforms must be dd.Transforms(...), dd.ROBUST or None, got {transforms!r}.")
+    if normalize not in NORMALIZATIONS:
+        raise ValueError(f"normalize must be one of {NORMALIZATIONS}, got {normalize!r}.")
+    if symmetry is not None and not isinstance(symmetry, Symmetry):
+        raise ValueError(f"symmetry must be dd.Symmetry(folds=..., mirror=...) or None, got {symmetry!r}.")
+
+
+def tile_edges(length: int, tile_size: int | None) -> np.ndarray:
+    """Edges of ``max(1, length // tile_size)`` near-equal tiles covering ``length`` pixels.
+
+    Every tile is at least ``min(tile_size, length)`` long, so each reaches the layer.
+    """
+    count = 1 if tile_size is None else max(1, length // tile_size)
+    return np.round(np.linspace(0, length, count + 1)).astype(np.int32)
+
+
+def gradient_ascent_step(dm: Any, x: Any, step_size: float, tile_size: int | None = None,
+                         rng: np.random.Generator | None = None, transforms: Transforms | None = None,
+                         normalize: str = "std") -> tuple[Any, float]:
+    """One step on a model image ``x`` in [-1, 1]: x + step_size * gradient / std, clipped.
+
+    Args:
+        dm: from ``dream_model`` (its ``step`` is a ``CompiledStep``).
+        x: the image in the model's range [-1, 1].
+        step_size: change per step, in units of the gradient's standard deviation.
+        tile_size: if set, the gradient is summed over tiles of about that size after a random
+            roll of the whole image (so tile seams move every step); memory is then bounded by
+            the tile.
+        rng: draws the random roll and transforms.
+        transforms: if set (``dd.ROBUST``), the gradient is taken through a randomly padded,
+            jittered, zoomed and rotated view of the image (transformation robustness).
+        normalize: ``"std"`` divides the gradient by its standard deviation; ``"laplacian"``
+            first normalises each level of its Laplacian pyramid.
+
+    Returns:
+        The new image and the loss (mean over tiles) before the step.
+    """
+    height, width = int(x.shape[0]), int(x.shape[1])
+    rng = rng or np.random.default_rng(0)
+    check_options(transforms, normalize, None)
+    border = jitter = 0
+    if transforms is not None:  # reflection needs padding below the side
+        border = min(transforms.pad, height // 2, width // 2)
+        jitter = min(transforms.jitter, height - 1 - border, width - 1 - border)
+    view_height, view_width = height + 2 * border, width + 2 * border
+    y_edges, x_edges = tile_edges(view_height, tile_size), tile_edges(view_width, tile_size)
+    roll = [0, 0]
+    if len(y_edges) > 2:
+        roll[0] = int(rng.integers(-(tile_size // 2), tile_size // 2 + 1))
+    if len(x_edges) > 2:
+        roll[1] = int(rng.integers(-(tile_size // 2), tile_size // 2 + 1))
+    window, affine = [jitter, jitter, view_height, view_width], IDENTITY_AFFINE
+    if transforms is not None:
+        window[:2] = (int(v) for v in rng.integers(0, 2 * jitter + 1, size=2))
+        if transforms.affine:
+            affine = random_affine(rng, view_height, view_width, transforms.rotate, transforms.scale)
+    new_x, loss, std = dm.step(tf.convert_to_tensor(x, tf.float32), y_edges, x_edges, tf.constant(roll, tf.int32),
+                               tf.constant(border + jitter, tf.int32), tf.constant(window, tf.int32),
+                               tf.constant(affine),
+                               tf.constant(transforms is not None and transforms.affine),
+                               tf.constant(normalize == "laplacian"),
+                               tf.constant(step_size, tf.float32))
+    loss, std = float(loss), float(std)
+    if not (math.isfinite(loss) and math.isfinite(std)):
+        raise FloatingPointError(f"The loss or its gradient became non-finite ({loss}, {std}).")
+    return new_x, loss
 
 
 def laplacian_normalize(gradient: Any, levels: int = LAPLACIAN_LEVELS) -> Any:

@@ -71,10 +71,11 @@ def dream_video(source: str | os.PathLike, output: str | os.PathLike, layers: An
         raise ValueError(f"start and end must satisfy 0 <= start < end <= {info.duration:.2f} s (the video's "
                          f"length), got start={start}, end={end}.")
     size = frame_size(info, max_side)
-    import deepdream_utils as dd  # TensorFlow: after every check that can be made without it
+    # TensorFlow: after every check that can be made without it
+    from deepdream.model import check_image_size, dream_model
 
-    dm = dd.dream_model(layers)
-    dd.check_image_size(dm, size[::-1])
+    dm = dream_model(layers)
+    check_image_size(dm, size[::-1])
     parameters = {"video": str(source), "layers": dm.layer_weights, "max_side": max_side, "start": start,
                   "end": end, **dataclasses.asdict(settings)}
     folder = work_folder(output)

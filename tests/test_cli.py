@@ -47,7 +47,7 @@ def test_the_command_line_knows_the_backbones_weight_sources_without_importing_t
     assert result.stdout.strip() == "False", result.stderr
 
 
-def test_running_the_module_imports_it_once(tmp_path):
+def test_python_m_deepdream_utils_is_the_command_line_and_imports_the_module_once(tmp_path):
     result = subprocess.run([sys.executable, "-X", "importtime", "-m", "deepdream_utils", "--noise", "60x60",
                              "--layers", "mixed33", "-o", str(tmp_path / "x.jpg")], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
@@ -332,7 +332,7 @@ def test_each_result_has_its_own_sidecar(tmp_path):
 @pytest.mark.slow
 def test_stopping_mid_dream_saves_the_partial_dream_and_exits_like_a_shell_expects(tmp_path, signum, status):
     child = subprocess.Popen(
-        [sys.executable, "-m", "deepdream_utils", "--noise", "200x200", "--layers", "mixed3", "--octaves", "1",
+        [sys.executable, "-m", "deepdream", "--noise", "200x200", "--layers", "mixed3", "--octaves", "1",
          "--steps", "2000", "-o", str(tmp_path / "r.jpg")], cwd=ROOT, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, preexec_fn=with_ctrl_c)
     seen = b""

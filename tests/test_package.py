@@ -32,7 +32,7 @@ def test_every_module_has_a_test_file_named_after_it():
         parts = path.relative_to(PACKAGE).with_suffix("").parts
         if parts[0] == "backbones":  # the records and each backbone's file (its data): test_backbones
             parts = parts[:1]
-        elif parts[-1] == "__init__":  # re-exports only
+        elif parts[-1] in ("__init__", "__main__"):  # re-exports only; python -m deepdream: tests/test_cli.py
             continue
         name = "_".join(parts)
         assert f"test_{name}" in tests, f"{path.relative_to(ROOT)} has no tests/test_{name}.py"
@@ -46,14 +46,6 @@ def test_no_module_or_test_imports_a_private_name_of_another_module():
                     "deepdream", "deepdream_utils"):
                 private = [alias.name for alias in node.names if alias.name.startswith("_")]
                 assert not private, f"{path.relative_to(ROOT)} imports {private} from {node.module}"
-
-
-def test_the_course_module_imports_only_the_core_never_an_application():
-    applications = ("deepdream.cli", "deepdream.web", "deepdream.video", "deepdream.flow", "deepdream.videofiles")
-    tree = ast.parse((ROOT / "deepdream_utils.py").read_text())
-    top_level = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
-    names = [node.module for node in top_level if isinstance(node, ast.ImportFrom)]
-    assert names and not [name for name in names if name and name.startswith(applications)]
 
 
 @pytest.mark.slow
@@ -90,3 +82,13 @@ def test_the_wheel_installs_and_dreams_in_a_fresh_venv_outside_the_repository(tm
                              cwd=work, capture_output=True, text=True, timeout=300, env=environment)
     assert dreamed.returncode == 0, dreamed.stderr
     assert (work / "x.png").is_file() and (work / "x.png.json").is_file()
+
+
+@pytest.mark.parametrize("package", ["deepdream", "deepdream.web"])
+def test_each_package_docstring_names_every_module_it_holds(package):
+    folder = ROOT.joinpath(*package.split("."))
+    docstring = ast.get_docstring(ast.parse((folder / "__init__.py").read_text()))
+    names = [path.stem for path in folder.glob("*.py") if path.stem != "__init__"]
+    names += [path.name for path in folder.iterdir() if (path / "__init__.py").exists()]
+    unnamed = [name for name in sorted(names) if f"``{name}``" not in docstring]
+    assert unnamed == [], f"{package}'s docstring does not name {unnamed}"

@@ -1,13 +1,57 @@
-"""The compiled step: one trace for every size, Laplacian normalisation, and the kaleidoscope's symmetry."""
+"""The step: x + step_size * gradient / std, clipped, over tiles; one trace for every size, Laplacian normalisation,
+and the kaleidoscope's symmetry."""
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import deepdream_utils as dd
-from deepdream.transforms import affine_matrix, symmetrize
+from deepdream.transforms import IDENTITY_AFFINE, affine_matrix, symmetrize
 
 GREY_LEVEL = 1 / 255
 
+
+def test_step_moves_by_step_size_times_gradient_over_its_std(conv15):
+    x = tf.constant(dd.to_model(dd.noise_image(64, 48, seed=5)) * 0.5)  # far from the clip limits
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_mean(conv15.model(x[None]))
+    gradient = tape.gradient(loss, x).numpy()
+    new_x, reported = dd.gradient_ascent_step(conv15, x, step_size=0.01)
+    expected = x.numpy() + 0.01 * gradient / gradient.std()
+    assert np.allclose(new_x.numpy(), np.clip(expected, -1, 1), atol=1e-5)
+    assert reported == pytest.approx(float(loss), rel=1e-5)
+
+
+def test_step_clips_to_the_valid_range(conv15):
+    x = tf.constant(dd.to_model(dd.noise_image(64, 64, seed=6)))
+    new_x, _ = dd.gradient_ascent_step(conv15, x, step_size=5.0)
+    assert new_x.numpy().min() >= -1.0 and new_x.numpy().max() <= 1.0
+    assert np.isclose(np.abs(new_x.numpy()), 1.0).mean() > 0.3
+
+
+def test_single_tile_covering_the_image_gives_the_full_image_gradient(conv15):
+    x = tf.constant(dd.to_model(dd.noise_image(96, 64, seed=7)))
+    whole, _ = dd.gradient_ascent_step(conv15, x, 0.01, tile_size=None)
+    tiled, _ = dd.gradient_ascent_step(conv15, x, 0.01, tile_size=96, rng=np.random.default_rng(3))
+    assert np.allclose(whole.numpy(), tiled.numpy(), atol=1e-6)
+
+
+def test_tiled_step_covers_the_whole_image(conv15):
+    x = tf.constant(dd.to_model(dd.noise_image(150, 130, seed=8)) * 0.5)
+    new_x, _ = dd.gradient_ascent_step(conv15, x, 0.01, tile_size=50, rng=np.random.default_rng(1))
+    moved = np.abs(new_x.numpy() - x.numpy()).max(axis=-1) > 0
+    blocks = moved.reshape(13, 10, 15, 10).mean(axis=(1, 3))  # 10x10-pixel blocks
+    assert blocks.min() > 0.25  # no region is left out (valid convolutions skip a few edge pixels)
+
+
+def test_tile_edges_cover_the_length_with_tiles_at_least_tile_size():
+    for length, tile in [(1024, 512), (576, 512), (1000, 300), (300, None), (4000, 512)]:
+        edges = tile_edges = dd.tile_edges(length, tile)
+        assert tile_edges[0] == 0 and tile_edges[-1] == length
+        sizes = np.diff(edges)
+        assert sizes.min() >= min(tile or length, length)
+        assert tile is None or sizes.max() < 2 * tile
 
 
 def test_transforms_keep_one_trace_over_many_sizes_and_options(shallow):
@@ -22,11 +66,9 @@ def test_transforms_keep_one_trace_over_many_sizes_and_options(shallow):
 
 
 def test_the_tile_loop_over_one_tile_takes_the_whole_image_step(shallow):
-    import tensorflow as tf
-
     x = tf.constant(dd.to_model(dd.noise_image(90, 80, seed=3)))
     arguments = (x, tf.constant([0, 80]), tf.constant([0, 90]), tf.constant([0, 0]), tf.constant(0),
-                 tf.constant([0, 0, 80, 90]), tf.constant(dd.IDENTITY_AFFINE), tf.constant(False),
+                 tf.constant([0, 0, 80, 90]), tf.constant(IDENTITY_AFFINE), tf.constant(False),
                  tf.constant(False), tf.constant(0.02))
     whole, tiled = shallow.step.whole(*arguments), shallow.step.tiled(*arguments)
     np.testing.assert_allclose(np.asarray(whole[0]), np.asarray(tiled[0]), atol=1e-6)
@@ -34,8 +76,6 @@ def test_the_tile_loop_over_one_tile_takes_the_whole_image_step(shallow):
 
 
 def test_without_transforms_the_step_is_the_tutorials(shallow):
-    import tensorflow as tf
-
     x = tf.constant(dd.to_model(dd.noise_image(90, 90, seed=0)))
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -70,8 +110,6 @@ def test_a_symmetric_dream_is_symmetric_to_within_one_grey_level(shallow, symmet
 
 
 def test_a_six_fold_dream_repeats_every_sixty_degrees_inside_its_circle(shallow):
-    import tensorflow as tf
-
     side = 121
     result = dd.dream(shallow, dd.noise_image(side, side, seed=2), steps=4, step_size=0.03,
                       symmetry=dd.Symmetry(folds=6, mirror=True), progress=False)[0]

@@ -1,6 +1,17 @@
-"""The web studio and HTTP API (``deepdream serve``): ``app`` (routes), ``forms`` (reading a dream request),
-``jobs`` (the queue and the live preview), ``history`` (each browser's dreams, kept in SQLite and files),
-``server`` (waitress), and the page in ``static/`` (no library, nothing loaded from outside)."""
+"""The web studio and HTTP API (``deepdream serve``), and ``deepdream worker``.
+
+* ``settings``: the service's settings and its refusals (a 4xx or 5xx with a message);
+* ``guard``: the token, and no state change from another site's page;
+* ``forms``: reading a dream request (its start, fields and mask);
+* ``fairness``: the fair queue, one line per client;
+* ``engine``: the job store and the workers that dream from it; ``dispatch``: the web process's side
+  of it; ``jobs``: the queue, progress, preview and cancelling (``DreamService``);
+* ``movies``: zoom animations and dreamed clips; ``strips``: a layer's channel strip;
+* ``history``: each browser's dreams, kept in SQLite and files;
+* ``live``: the ``/live`` page and the ``/live.mjpg`` stream;
+* ``app``: ``create_app`` (Flask) and its routes; ``server``: waitress, ``deepdream worker`` and
+  ``deepdream live``; and the pages in ``static/`` (no library, nothing loaded from outside).
+"""
 
 from deepdream.web.app import create_app
 from deepdream.web.jobs import DreamRequest, DreamService, Job

@@ -17,12 +17,9 @@ from __future__ import annotations
 import sys
 import time
 import traceback
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deepdream.web.engine import ENDED, LEASE_SECONDS, MAX_ATTEMPTS
-
-if TYPE_CHECKING:
-    from deepdream.web.jobs import Job
 
 FOLLOW_SECONDS = 0.1  # how often the web process looks at its running jobs in the store
 
@@ -79,7 +76,7 @@ class Dispatcher:
                 self.store.send(job.id, job.attempt)
                 free -= 1
 
-    def _lost(self, job: Job, why: str) -> None:
+    def _lost(self, job: Any, why: str) -> None:
         """A job whose worker died: queued again at the front of its client's line, or failed after
         ``MAX_ATTEMPTS`` (call with the lock held)."""
         job.attempt += 1
@@ -91,7 +88,7 @@ class Dispatcher:
         self.store.put_json(f"state:{job.id}", {"state": "queued", "attempt": job.attempt, "total": job.total})
         self._pending.put_back(job)
 
-    def _finish(self, job: Job, state: dict[str, Any], keep: bool = True) -> None:
+    def _finish(self, job: Any, state: dict[str, Any], keep: bool = True) -> None:
         """Takes a job's outcome from the store, and keeps a dream in the history (call with the lock held)."""
         job.worker = state.get("worker", job.worker)
         if job.started is None and "seconds" in state:  # it ran between two looks

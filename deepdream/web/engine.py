@@ -272,7 +272,7 @@ class Worker:
 
     # -- inside --------------------------------------------------------------------------------
     def _dream(self, job: dict[str, Any]) -> tuple[str, None]:
-        import deepdream_utils as dd
+        from deepdream.dream import dream_octaves
 
         store, job_id = self.store, job["id"]
         what = store.get_json(f"job:{job_id}")
@@ -295,8 +295,8 @@ class Worker:
         job["latest"] = start
         movie = None
         if kind == "picture":
-            result, history = dd.dream_octaves(dm, start, progress=False, on_step=on_step, mask=mask,
-                                               **recipe.dream_arguments(parameters))
+            result, history = dream_octaves(dm, start, progress=False, on_step=on_step, mask=mask,
+                                            **recipe.dream_arguments(parameters))
             sidecar = recipe.sidecar_record(parameters, what["input_sha256"], result, history,
                                             time.time() - job["started"], recipe.result_name(parameters))
             sidecar["chain"] = [*what["chain"], {"parameters": parameters, "input_sha256": what["input_sha256"]}]

@@ -142,13 +142,13 @@ class DreamService(Dispatcher):
     # -- submitting -------------------------------------------------------------------------
     def model_for(self, parameters: dict[str, Any]) -> Any:
         """The dream model for these parameters (layers, channel...), built once (a clear ValueError if unknown)."""
-        import deepdream_utils as dd
+        from deepdream.model import dream_model
 
         arguments = recipe.model_arguments(parameters)
         key = json.dumps(arguments, sort_keys=True)
         with self._model_lock:
             if key not in self._models:
-                self._models[key] = dd.dream_model(**arguments)
+                self._models[key] = dream_model(**arguments)
                 while len(self._models) > 4:
                     self._models.popitem(last=False)
             self._models.move_to_end(key)
@@ -163,15 +163,16 @@ class DreamService(Dispatcher):
             client: the anonymous id of the browser or API client (its history).
             turn: whose turn the job takes in the fair queue (default: the client).
         """
-        import deepdream_utils as dd
+        from deepdream.dream import octave_shapes
+        from deepdream.model import check_image_size
 
         parameters, start = request.parameters, request.start
         try:
             dm = self.model_for(parameters)
-            dd.check_image_size(dm, start.shape[:2])
+            check_image_size(dm, start.shape[:2])
             if request.kind == "picture":
-                shapes = dd.octave_shapes(start.shape[:2], parameters["octaves"], parameters["octave_scale"],
-                                          dm.min_side)
+                shapes = octave_shapes(start.shape[:2], parameters["octaves"], parameters["octave_scale"],
+                                       dm.min_side)
                 total, work = parameters["steps"] * len(shapes), float(parameters["steps"] * sum(h * w for h, w in
                                                                                                   shapes))
             else:

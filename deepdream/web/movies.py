@@ -5,7 +5,7 @@ cancel as a picture. This module holds their fields and runs them, given the dre
 callback ``on_step(done, total, picture)`` that reports progress (steps of a zoom, frames of a clip)
 and raises to cancel:
 
-- **zoom**: ``dd.zoom_dream`` from the start picture (a photo, noise or an earlier dream): ``frames``
+- **zoom**: ``deepdream.dream.zoom_dream`` from the start picture (a photo, noise or an earlier dream): ``frames``
   frames of ``steps`` steps each, zooming by ``zoom`` between frames, played at ``fps``;
 - **video**: an uploaded clip dreamed as ``deepdream CLIP -o OUT.mp4`` dreams it (``deepdream.flow``:
   the first frame in full, each next one from the last frame's dream detail carried along the optical
@@ -96,13 +96,13 @@ def zoom_movie(dm: Any, start: np.ndarray, parameters: dict[str, Any], on_step: 
         parameters: the recipe with ``frames``, ``zoom``, ``fps`` and ``format``.
         on_step: called after each step with (steps done, steps in all, the picture so far).
     """
-    import deepdream_utils as dd
+    from deepdream.dream import zoom_dream
 
     started = time.monotonic()
     arguments = recipe.dream_arguments(parameters)
-    frames = dd.zoom_dream(dm, start, frames=parameters["frames"], zoom=parameters["zoom"], steps=parameters["steps"],
-                           step_size=parameters["step_size"], seed=parameters["seed"], progress=False,
-                           transforms=arguments["transforms"], normalize=arguments["normalize"], on_step=on_step)
+    frames = zoom_dream(dm, start, frames=parameters["frames"], zoom=parameters["zoom"], steps=parameters["steps"],
+                        step_size=parameters["step_size"], seed=parameters["seed"], progress=False,
+                        transforms=arguments["transforms"], normalize=arguments["normalize"], on_step=on_step)
     height, width = frames[0].shape[:2]
     fps = parameters["fps"]
     with tempfile.TemporaryDirectory(prefix="deepdream-zoom-") as folder:

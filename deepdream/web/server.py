@@ -152,7 +152,7 @@ def worker_main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"deepdream worker: error: {error}", file=sys.stderr)
         return 1
-    import deepdream_utils as dd
+    from deepdream.model import dream_model
 
     models: dict[str, object] = {}
     lock, stop = threading.Lock(), threading.Event()
@@ -165,7 +165,7 @@ def worker_main(argv: list[str] | None = None) -> int:
             key = repr(sorted(arguments.items()))
             if key not in models:
                 models.clear()  # one model at a time: a worker's memory stays flat
-                models[key] = dd.dream_model(**arguments)
+                models[key] = dream_model(**arguments)
             return models[key]
 
     workers = [Worker(store, model_for, stop, args.preview_side) for _ in range(args.threads)]
