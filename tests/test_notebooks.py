@@ -337,4 +337,4 @@ def test_zoom_animation_is_in_outputs_with_the_frames_and_size_notebook_06_asks_
     source = (ROOT / "notebooks" / "06_layer_atlas.py").read_text()
     frames, side = (int(re.search(rf"^{name} = (\d+)", source, re.M).group(1)) for name in ("ZOOM_FRAMES", "ZOOM_SIDE"))
     with Image.open(ROOT / "outputs" / "zoom_dream.gif") as gif:
-        assert (gif.n_frames, max(gif.size)) == (frames, side) == (12, 320)
+        assert (gif.n_frames, max(gif.size)) == (frames, side) == (12, 256)
