@@ -59,7 +59,7 @@ LAYERS = ["mixed0", "conv2d_15", "conv2d_18", "mixed1", "mixed2", "mixed3",  # s
           "mixed4", "mixed5", "mixed6", "mixed7"]  # ...to deep
 WEIGHTS = "bundled"       # "imagenet" (needs internet) also allows mixed8 and mixed9
 ONLINE_LAYERS = ["mixed8", "mixed9"]  # added to the atlas only with WEIGHTS = "imagenet"
-NOISE_SIZE = 160          # side of the noise start, pixels
+NOISE_SIZE = 176          # side of the noise start, pixels
 MOUNTAIN_SIDE = 200       # longest side of the mountain start, pixels
 OCTAVES = 3               # each atlas dream: octaves...
 STEPS_PER_OCTAVE = 15     # ...of this many gradient steps
@@ -103,7 +103,7 @@ print(f"{len(layers)} layers; noise {NOISE_SIZE}x{NOISE_SIZE}; "
 # %% [markdown]
 # ## The atlas from noise
 #
-# Same noise, same octaves and steps, only the layer changes, shallow to deep (`conv2d_15` and `conv2d_18` are two convolutions inside the `mixed1` block). Every step looks through random transforms (`dd.ROBUST`, notebook 01). For the deep layers (marked \*) the gradient is also normalised per level of its Laplacian pyramid (`normalize="laplacian"`, after the TF1 DeepDream notebook), so that coarse structure counts as much as fine. That choice is measured: with the standard deviation alone, 3 octaves x 15 steps left `mixed6` and `mixed7` as coloured static (high-frequency share 0.38 and 0.39); per level, with 30 steps, they draw leaves, faces and foliage (0.17 and 0.19). On the shallow layers the same normalisation only smears their fine edges into large colour blobs, so they keep the standard deviation. The early layers dream edges, stripes and fine grids; `mixed3`-`mixed4` curls, eyes and scales; `mixed5`-`mixed7` larger parts: meshes, leaves, fur and foliage.
+# Same noise, same octaves and steps, only the layer changes, shallow to deep (`conv2d_15` and `conv2d_18` are two convolutions inside the `mixed1` block). Every step looks through random transforms (`dd.ROBUST`, notebook 01). For the deep layers (marked \*) the gradient is also normalised per level of its Laplacian pyramid (`normalize="laplacian"`, after the TF1 DeepDream notebook), so that coarse structure counts as much as fine. That choice is measured: with the standard deviation alone, 3 octaves x 15 steps left `mixed6` and `mixed7` as coloured static (high-frequency share 0.35 and 0.38); per level, with 30 steps, they draw leaves, faces and foliage (0.15 and 0.18). On the shallow layers the same normalisation only smears their fine edges into large colour blobs, so they keep the standard deviation. The early layers dream edges, stripes and fine grids; `mixed3`-`mixed4` curls, eyes and scales; `mixed5`-`mixed7` larger parts: meshes, leaves, fur and foliage.
 
 # %%
 def atlas_dream(start, step_size, layer, steps=STEPS_PER_OCTAVE, normalize="std", **choice):

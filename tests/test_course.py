@@ -332,7 +332,10 @@ def test_grading_the_class_again_grades_nobody_whose_submission_is_unchanged(gra
 @pytest.mark.slow
 def test_an_exercise_that_returns_the_modules_answer_earns_nothing_and_the_reason_names_the_reference(graded):
     dan = graded["rows"]["dan"]
-    assert [dan[name] for name in course_module.RUBRIC] == [0] * 5 and dan["rubric_grade"] == 0
+    # 02's check_result grades the dream that the notebook's given code made, as for any student whose exercise
+    # runs: dan's `dd.dream_loss = ...` changes that name in the course module only, never the loops or the
+    # quality report (deepdream.dream), so that 0.5 stands; the patched exercise earns nothing (the test below).
+    assert [dan[name] for name in course_module.RUBRIC] == [0, 0.5, 0, 0, 0] and dan["rubric_grade"] == 0
     reasons = dan["reasons"].split("; ")
     for check, exercise, reference in (("01_noise_single_layer, check_layer_loss (-2)", "layer_loss", "dream_loss"),
                                        ("01_noise_single_layer, check_step_by_hand (-2)", "step_by_hand",
