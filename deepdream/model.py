@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import functools
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -175,9 +176,11 @@ def dream_model(layers: str | Sequence[str] | Mapping[str, float] | objectives.O
         backbone: ``"inceptionv3"`` (default) or ``"vgg19"`` (Keras's ImageNet download).
     """
     key = _cache_key(layers, weights, channel, guide, backbone)
-    if key is not None and key in _BUILT:
-        _BUILT.move_to_end(key)
-        return _BUILT[key]
+    if key is not None:
+        with _BUILT_LOCK:
+            if key in _BUILT:
+                _BUILT.move_to_end(key)
+                return _BUILT[key]
     objective = objectives.from_layers(layers)
     if channel is not None and len(objective.terms) != 1:
         raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
@@ -186,14 +189,19 @@ def dream_model(layers: str | Sequence[str] | Mapping[str, float] | objectives.O
     dm = build(trunk(backbone, weights), backbone, weights or backbones.default_weights(backbone),
                objective, channel, guide)
     if key is not None:  # the same layers asked again (a notebook's atlas, then its robustness): no new trace
-        _BUILT[key] = dm
-        while len(_BUILT) > KEEP_BUILT:
-            _BUILT.popitem(last=False)
+        with _BUILT_LOCK:
+            dm = _BUILT.setdefault(key, dm)  # built meanwhile in another thread: that one, so one model per key
+            _BUILT.move_to_end(key)
+            while len(_BUILT) > KEEP_BUILT:
+                _BUILT.popitem(last=False)
     return dm
 
 
+# The one cache of dream models, shared by every thread of a process (the notebooks, the web app's and a
+# worker's dreamers, the live frames and the channel strips): built outside the lock, kept and found under it.
 KEEP_BUILT = 24  # dream models kept by dream_model, the most recently asked
 _BUILT: collections.OrderedDict[tuple, DreamModel] = collections.OrderedDict()
+_BUILT_LOCK = threading.Lock()
 
 
 def _cache_key(layers: Any, weights: str | None, channel: Any, guide: Any, backbone: str) -> tuple | None:

@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from deepdream import backbones, checks
-from deepdream.transforms import ROBUST, Symmetry
+from deepdream.transforms import NORMALIZATIONS, ROBUST, Symmetry
 
 TRANSFORM_CHOICES = ("robust", "none")  # dd.ROBUST or the plain step
-NORMALIZE_CHOICES = ("std", "laplacian")  # as deepdream.step.NORMALIZATIONS
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ogv")
 
 
@@ -75,7 +74,7 @@ FIELDS: tuple[Field, ...] = (
     Field("transforms", "robust", "robust: take each step through small random shifts, zooms and rotations; "
           "none: the tutorial's plain step", str, choices=TRANSFORM_CHOICES),
     Field("normalize", "std", "gradient normalisation: std (the tutorial's) or laplacian (per pyramid level: "
-          "smoother, larger patterns)", str, choices=NORMALIZE_CHOICES),
+          "smoother, larger patterns)", str, choices=NORMALIZATIONS),
     Field("symmetry", None, "a kaleidoscope: mirror, N (N-fold rotation) or Nm (both), for example 6m", "symmetry",
           nullable=True),
     Field("mask", None, "where to dream: a greyscale picture the size of the start (white dreams, black keeps "

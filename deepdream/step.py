@@ -21,6 +21,7 @@ from deepdream import checks
 from deepdream.runtime import tensorflow
 from deepdream.transforms import (
     IDENTITY_AFFINE,
+    NORMALIZATIONS,
     Symmetry,
     Transforms,
     bilinear_taps,
@@ -31,7 +32,6 @@ from deepdream.transforms import (
 tf = tensorflow()
 _LAPLACIAN_KERNEL = np.outer(*[np.float32([1, 4, 6, 4, 1]) / 16] * 2)  # the TF1 notebook's 5x5 binomial
 LAPLACIAN_LEVELS = 4  # as the TF1 DeepDream notebook's lap_normalize (lap_n=4)
-NORMALIZATIONS = ("std", "laplacian")
 LARGEST_SENSIBLE_STEP_SIZE = 0.1  # larger steps clip most pixels to black or white: warned about
 
 

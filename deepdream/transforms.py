@@ -21,6 +21,8 @@ import numpy as np
 from deepdream import checks
 
 IDENTITY_AFFINE = np.array([1, 0, 0, 0, 1, 0, 0, 0], np.float32)
+# The step's gradient normalisations (deepdream.step), named here so the recipe reads them without TensorFlow.
+NORMALIZATIONS = ("std", "laplacian")  # by the standard deviation; per level of its Laplacian pyramid
 
 
 def _pair(name: str, value: Sequence[float]) -> tuple[float, float]:

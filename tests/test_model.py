@@ -173,3 +173,32 @@ def test_the_compiled_measure_gives_the_eager_values_and_one_trace_serves_every_
         eager = [float(v) for v in dm.objective.values(dm.activations(batch), batch)]
         np.testing.assert_allclose(dm.term_values(dd.from_model(batch[0])), eager, rtol=1e-5)
     assert dm.values.experimental_get_tracing_count() == 1
+
+
+def test_threads_asking_at_once_for_a_new_model_get_one_model_and_the_cache_stays_bounded(monkeypatch):
+    import collections
+    import threading
+
+    from deepdream import model
+
+    both_building = threading.Barrier(2, timeout=10)
+
+    def build(*args, **kwargs):  # two threads are inside the build at the same time
+        both_building.wait()
+        return object()
+
+    monkeypatch.setattr(model, "_BUILT", collections.OrderedDict())  # this test's own, so no other sees its models
+    monkeypatch.setattr(model, "trunk", lambda *args: None)
+    monkeypatch.setattr(model, "build", build)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(model.dream_model("mixed2", channel=999)))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert len(got) == 2 and got[0] is got[1]
+    monkeypatch.setattr(model, "build", lambda *args, **kwargs: object())
+    for channel in range(model.KEEP_BUILT + 5):
+        model.dream_model("mixed2", channel=channel)
+    assert len(model._BUILT) == model.KEEP_BUILT

@@ -3,6 +3,7 @@
 import base64
 import io
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -161,6 +162,49 @@ def test_record_gives_back_an_mp4_of_the_dreamed_frames(app, frames, tmp_path):
     again = client.post("/api/live/record", data={"action": "stop"})
     assert again.status_code == 409 and "Nothing was recorded" in again.json["error"]
     assert client.post("/api/live/record", data={"action": "pause"}).status_code == 400
+    client.delete("/api/live")
+
+
+def _frame_with_a_stop_at(client, stopper, frame: np.ndarray, moment: int) -> tuple[object, list]:
+    """Sends a frame; just before the ``moment``-th line its answer runs once encoded (0: the first), the same
+    browser's stop of the recording runs in another thread. Returns the frame's answer and the stop's (if any)."""
+    stops, lines = [], []
+
+    def stop() -> None:
+        stops.append(stopper.post("/api/live/record", data={"action": "stop"}))
+
+    def trace(code_frame, event, arg):
+        if code_frame.f_code is not web_live.frame.__code__:
+            return None
+        if event == "line" and "jpeg" in code_frame.f_locals:
+            lines.append(code_frame.f_lineno)
+            if len(lines) == moment + 1:
+                thread = threading.Thread(target=stop)
+                thread.start()
+                thread.join(timeout=10)
+        return trace
+
+    sys.settrace(trace)
+    try:
+        response = send(client, frame, width="128")
+    finally:
+        sys.settrace(None)
+    return response, stops
+
+
+def test_stopping_the_recording_at_any_moment_of_a_frames_answer_never_gives_a_500(app, frames):
+    client = browser(app)
+    stopper = app.test_client()  # the same browser's other request, in another server thread
+    stopper.set_cookie(web.app.CLIENT_COOKIE, client.get_cookie(web.app.CLIENT_COOKIE).value)
+    send(client, frames[0], width="128")
+    for moment in range(12):  # before each line of the frame's answer in turn, and after the last
+        assert client.post("/api/live/record", data={"action": "start"}).status_code == 200
+        send(client, frames[1], width="128")  # one frame recorded
+        response, stops = _frame_with_a_stop_at(client, stopper, frames[2], moment)
+        assert response.status_code == 200, (moment, response.data[:300])
+        if not stops:  # the answer has fewer lines than that: the stop comes after it
+            stops.append(stopper.post("/api/live/record", data={"action": "stop"}))
+        assert stops[0].status_code == 200 and stops[0].mimetype == "video/mp4", stops[0].data[:300]
     client.delete("/api/live")
 
 

@@ -190,7 +190,7 @@ def _clip(upload: Any, parameters: dict[str, Any], settings: Settings) -> DreamR
         raise
     digest = hashlib.sha256(clip.read_bytes()).hexdigest()  # at most --max-upload-mb
     return DreamRequest(parameters | {"image": name, "noise": None, "max_side": max(size)},
-                        first.astype("float32") / 255.0, digest, clip=clip, clip_info=info, frames=frames,
+                        first.astype("float32") / 255.0, digest, clip=clip, frames=frames,
                         note=None if max(size) == max(info.width, info.height) else
                         f"The clip is {info.width}x{info.height}; it is dreamed at {size[0]}x{size[1]}.")
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import json
 import math
 import secrets
 import sqlite3
@@ -33,8 +32,6 @@ from deepdream.web.history import History
 from deepdream.web.settings import Refusal, Settings
 from deepdream.web.strips import ChannelStrips
 
-STATES = ("queued", "running", "done", "failed", "cancelled")
-
 
 @dataclasses.dataclass
 class DreamRequest:
@@ -50,8 +47,8 @@ class DreamRequest:
         chain: the earlier steps when dreaming more (each ``{"parameters", "input_sha256"}``).
         full_size: (height, width) of the start file before it was shrunk (None for noise).
         kind: what the job makes: ``picture``, ``zoom`` or ``video`` (``movies.KINDS``).
-        clip, clip_info, frames: a video job's clip (a temporary file, removed when the job ends),
-            its ``probe_video`` and its expected number of frames.
+        clip, frames: a video job's clip (a temporary file, removed when the job ends) and its expected
+            number of frames.
     """
 
     parameters: dict[str, Any]
@@ -64,7 +61,6 @@ class DreamRequest:
     full_size: tuple[int, int] | None = None
     kind: str = "picture"
     clip: Path | None = None
-    clip_info: Any = None
     frames: int = 0
 
 
@@ -123,8 +119,6 @@ class DreamService(Dispatcher):
         self._lock = threading.Condition()
         self._jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
         self._pending = FairQueue()  # the clients take turns (deepdream.web.fairness)
-        self._models: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
-        self._model_lock = threading.Lock()
         self._seconds_per_work: float | None = None  # measured on finished dreams
         self.history = History(settings.data_dir, settings.keep_mb) if settings.data_dir is not None else None
         self.store = Store.open(settings.data_dir, settings.broker)  # after the history made the folder
@@ -144,15 +138,7 @@ class DreamService(Dispatcher):
         """The dream model for these parameters (layers, channel...), built once (a clear ValueError if unknown)."""
         from deepdream.model import dream_model
 
-        arguments = recipe.model_arguments(parameters)
-        key = json.dumps(arguments, sort_keys=True)
-        with self._model_lock:
-            if key not in self._models:
-                self._models[key] = dream_model(**arguments)
-                while len(self._models) > 4:
-                    self._models.popitem(last=False)
-            self._models.move_to_end(key)
-            return self._models[key]
+        return dream_model(**recipe.model_arguments(parameters))  # deepdream.model keeps the models built
 
     def submit(self, request: DreamRequest, client: str = "", turn: str | None = None) -> Job:
         """Checks a dream against its model and queues it; raises Refusal (503 when the queue is full, 429

@@ -45,13 +45,36 @@ blueprint = Blueprint("live", __name__)
 
 
 class LiveSession:
-    """One browser's live dream: its dreamer, its recording, and when it last sent a frame."""
+    """One browser's live dream: its dreamer, its recording, and when it last sent a frame.
+
+    The recording is started, stopped and added to only under the session's lock: a frame's request
+    and ``/api/live/record`` run in different server threads.
+    """
 
     def __init__(self) -> None:
         self.dreamer = core.LiveDreamer()
-        self.recorder: core.Recorder | None = None
+        self._recorder: core.Recorder | None = None
+        self._recording = threading.Lock()
         self.busy = False
         self.seen = time.monotonic()
+
+    def start_recording(self) -> None:
+        with self._recording:
+            self._recorder = core.Recorder(MAX_RECORD_FRAMES)
+
+    def stop_recording(self) -> core.Recorder | None:
+        """The recording as it stands (None if there was none); the session records no more."""
+        with self._recording:
+            recorder, self._recorder = self._recorder, None
+        return recorder
+
+    def record(self, jpeg: bytes) -> str | None:
+        """Adds a frame shown to the recording, if one runs: the ``X-Live-Recorded`` count, else None."""
+        with self._recording:
+            if self._recorder is None:
+                return None
+            self._recorder.add(jpeg)
+            return str(len(self._recorder.frames)) + (" (full)" if self._recorder.full else "")
 
 
 class LiveSessions:
@@ -182,16 +205,14 @@ def frame() -> Response:
             dreamed = session.dreamer.dream(picture, settings)
             seconds = time.perf_counter() - started
         jpeg = core.encode_jpeg(dreamed)
-        if session.recorder is not None:
-            session.recorder.add(jpeg)
+        recorded = session.record(jpeg)
     finally:
         sessions.release(session)
     response = Response(jpeg, mimetype="image/jpeg")
     response.headers.update({"Cache-Control": "no-store", "X-Live-Frame": str(session.dreamer.index),
                              "X-Live-Dream-Seconds": f"{seconds:.3f}"})
-    if session.recorder is not None:
-        response.headers["X-Live-Recorded"] = str(len(session.recorder.frames)) + (
-            " (full)" if session.recorder.full else "")
+    if recorded is not None:
+        response.headers["X-Live-Recorded"] = recorded
     return response
 
 
@@ -204,9 +225,9 @@ def record() -> Response:
     if session is None:
         raise Refusal("No live session in this browser: start the camera first.", 409)
     if action == "start":
-        session.recorder = core.Recorder(MAX_RECORD_FRAMES)
+        session.start_recording()
         return jsonify(state="recording")
-    recorder, session.recorder = session.recorder, None
+    recorder = session.stop_recording()
     if recorder is None or not recorder.frames:
         raise Refusal("Nothing was recorded: press record, let a few frames come back, then stop.", 409)
     recorder.stop()

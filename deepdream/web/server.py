@@ -154,19 +154,12 @@ def worker_main(argv: list[str] | None = None) -> int:
         return 1
     from deepdream.model import dream_model
 
-    models: dict[str, object] = {}
-    lock, stop = threading.Lock(), threading.Event()
+    stop = threading.Event()
 
     def model_for(parameters: dict) -> object:
         from deepdream import recipe
 
-        arguments = recipe.model_arguments(parameters)
-        with lock:
-            key = repr(sorted(arguments.items()))
-            if key not in models:
-                models.clear()  # one model at a time: a worker's memory stays flat
-                models[key] = dream_model(**arguments)
-            return models[key]
+        return dream_model(**recipe.model_arguments(parameters))  # deepdream.model keeps the models built
 
     workers = [Worker(store, model_for, stop, args.preview_side) for _ in range(args.threads)]
     threads = [threading.Thread(target=worker.run, name=f"dreamer-{i}") for i, worker in enumerate(workers)]
