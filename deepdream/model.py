@@ -176,32 +176,45 @@ def dream_model(layers: str | Sequence[str] | Mapping[str, float] | objectives.O
         backbone: ``"inceptionv3"`` (default) or ``"vgg19"`` (Keras's ImageNet download).
     """
     key = _cache_key(layers, weights, channel, guide, backbone)
-    if key is not None:
-        with _BUILT_LOCK:
-            if key in _BUILT:
-                _BUILT.move_to_end(key)
-                return _BUILT[key]
-    objective = objectives.from_layers(layers)
-    if channel is not None and len(objective.terms) != 1:
-        raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
-    if guide is not None and (len(objective.terms) != 1 or channel is not None):
-        raise ValueError("guide= needs exactly one layer and no channel.")
-    dm = build(trunk(backbone, weights), backbone, weights or backbones.default_weights(backbone),
-               objective, channel, guide)
-    if key is not None:  # the same layers asked again (a notebook's atlas, then its robustness): no new trace
-        with _BUILT_LOCK:
-            dm = _BUILT.setdefault(key, dm)  # built meanwhile in another thread: that one, so one model per key
-            _BUILT.move_to_end(key)
-            while len(_BUILT) > KEEP_BUILT:
-                _BUILT.popitem(last=False)
+    found = _built(key)
+    if found is not None:
+        return found
+    with _BUILDING:  # one build at a time: threads asking for a model being built wait for it, not build it again
+        found = _built(key)
+        if found is not None:
+            return found
+        objective = objectives.from_layers(layers)
+        if channel is not None and len(objective.terms) != 1:
+            raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
+        if guide is not None and (len(objective.terms) != 1 or channel is not None):
+            raise ValueError("guide= needs exactly one layer and no channel.")
+        dm = build(trunk(backbone, weights), backbone, weights or backbones.default_weights(backbone),
+                   objective, channel, guide)
+        if key is not None:  # the same layers asked again (a notebook's atlas, then its robustness): no new trace
+            with _BUILT_LOCK:
+                _BUILT[key] = dm
+                while len(_BUILT) > KEEP_BUILT:
+                    _BUILT.popitem(last=False)
     return dm
 
 
+def _built(key: tuple | None) -> DreamModel | None:
+    """The model built before for ``key``, now the most recently asked; None if there is none."""
+    if key is None:
+        return None
+    with _BUILT_LOCK:
+        if key in _BUILT:
+            _BUILT.move_to_end(key)
+            return _BUILT[key]
+    return None
+
+
 # The one cache of dream models, shared by every thread of a process (the notebooks, the web app's and a
-# worker's dreamers, the live frames and the channel strips): built outside the lock, kept and found under it.
+# worker's dreamers, the live frames and the channel strips): found under one lock, built under another.
 KEEP_BUILT = 24  # dream models kept by dream_model, the most recently asked
 _BUILT: collections.OrderedDict[tuple, DreamModel] = collections.OrderedDict()
 _BUILT_LOCK = threading.Lock()
+_BUILDING = threading.Lock()
 
 
 def _cache_key(layers: Any, weights: str | None, channel: Any, guide: Any, backbone: str) -> tuple | None:

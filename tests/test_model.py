@@ -175,16 +175,18 @@ def test_the_compiled_measure_gives_the_eager_values_and_one_trace_serves_every_
     assert dm.values.experimental_get_tracing_count() == 1
 
 
-def test_threads_asking_at_once_for_a_new_model_get_one_model_and_the_cache_stays_bounded(monkeypatch):
+def test_threads_asking_at_once_for_a_new_model_get_one_model_built_once_and_the_cache_stays_bounded(monkeypatch):
     import collections
     import threading
+    import time
 
     from deepdream import model
 
-    both_building = threading.Barrier(2, timeout=10)
+    builds = []
 
-    def build(*args, **kwargs):  # two threads are inside the build at the same time
-        both_building.wait()
+    def build(*args, **kwargs):  # slow enough that the other threads ask while it runs
+        builds.append(threading.current_thread().name)
+        time.sleep(0.3)
         return object()
 
     monkeypatch.setattr(model, "_BUILT", collections.OrderedDict())  # this test's own, so no other sees its models
@@ -192,12 +194,12 @@ def test_threads_asking_at_once_for_a_new_model_get_one_model_and_the_cache_stay
     monkeypatch.setattr(model, "build", build)
     got = []
     threads = [threading.Thread(target=lambda: got.append(model.dream_model("mixed2", channel=999)))
-               for _ in range(2)]
+               for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
-    assert len(got) == 2 and got[0] is got[1]
+    assert len(got) == 4 and all(dm is got[0] for dm in got) and len(builds) == 1
     monkeypatch.setattr(model, "build", lambda *args, **kwargs: object())
     for channel in range(model.KEEP_BUILT + 5):
         model.dream_model("mixed2", channel=channel)

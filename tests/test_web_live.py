@@ -89,9 +89,9 @@ def test_a_frame_that_is_not_a_picture_or_is_missing_gets_a_400(app):
 
 def test_a_second_frame_while_the_first_is_dreamed_is_refused_the_newest_wins(app, frames):
     client = browser(app)
-    cookie = client.get_cookie(web.app.CLIENT_COOKIE).value
+    browser_id = app.extensions["deepdream_clients"].identify(client.get_cookie(web.clients.CLIENT_COOKIE).value)
     sessions = app.extensions["deepdream_live"]
-    session = sessions.take(cookie)  # as if its first frame were being dreamed
+    session = sessions.take(browser_id)  # as if its first frame were being dreamed
     try:
         response = send(client, frames[0])
         assert response.status_code == 409 and "One frame at a time" in response.json["error"]
@@ -195,7 +195,7 @@ def _frame_with_a_stop_at(client, stopper, frame: np.ndarray, moment: int) -> tu
 def test_stopping_the_recording_at_any_moment_of_a_frames_answer_never_gives_a_500(app, frames):
     client = browser(app)
     stopper = app.test_client()  # the same browser's other request, in another server thread
-    stopper.set_cookie(web.app.CLIENT_COOKIE, client.get_cookie(web.app.CLIENT_COOKIE).value)
+    stopper.set_cookie(web.clients.CLIENT_COOKIE, client.get_cookie(web.clients.CLIENT_COOKIE).value)
     send(client, frames[0], width="128")
     for moment in range(12):  # before each line of the frame's answer in turn, and after the last
         assert client.post("/api/live/record", data={"action": "start"}).status_code == 200

@@ -19,6 +19,7 @@ import pytest
 import requests
 from PIL import Image
 
+from deepdream import web
 from tests.helpers import Server, chromium
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -208,3 +209,17 @@ def test_a_real_browser_shows_a_bad_file_in_plain_words(server, tmp_path):
         assert "not an image Pillow can read" in error
     finally:
         browser.quit()
+
+
+def test_every_serve_option_defaults_to_the_settings_own_value():
+    import dataclasses
+
+    from deepdream.web import server
+
+    options = vars(server.build_parser().parse_args([]))
+    settings = dataclasses.asdict(web.Settings())
+    named = {"wait": "wait_seconds"}
+    shared = {named.get(name, name): value for name, value in options.items()
+              if named.get(name, name) in settings and name not in ("data_dir", "token")}
+    assert len(shared) >= 13
+    assert {name: value for name, value in shared.items() if settings[name] != value} == {}

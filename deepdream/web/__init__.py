@@ -2,6 +2,7 @@
 
 * ``settings``: the service's settings and its refusals (a 4xx or 5xx with a message);
 * ``guard``: the token, and no state change from another site's page;
+* ``clients``: each browser's signed anonymous id, and whose turn its dreams take in the fair queue;
 * ``forms``: reading a dream request (its start, fields and mask);
 * ``fairness``: the fair queue, one line per client;
 * ``engine``: the job store and the workers that dream from it; ``dispatch``: the web process's side

@@ -29,8 +29,6 @@ TensorFlow: the page and its layers load at once.
 
 from __future__ import annotations
 
-import re
-import secrets
 import sys
 import traceback
 from pathlib import Path
@@ -41,15 +39,13 @@ from werkzeug.exceptions import HTTPException
 
 from deepdream import backbones, recipe
 from deepdream.paths import PACKAGE_DIR, REPO_ROOT
-from deepdream.web import guard, live, movies
+from deepdream.web import clients, guard, live, movies
 from deepdream.web.forms import FORM_DEFAULTS, FORM_LIMITS, read_dream_request
 from deepdream.web.jobs import DreamService, Job
 from deepdream.web.settings import Refusal, Settings
 
 STATIC_DIR = PACKAGE_DIR / "web" / "static"
 ATLAS = REPO_ROOT / "outputs" / "06_atlas_noise.jpg"  # the layer guide the page shows (notebook 06)
-CLIENT_COOKIE = "deepdream_client"  # an anonymous random id: whose history a dream is
-CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{20,64}")
 HISTORY_FILES = {"picture": "image/jpeg", "sidecar": "application/json", "thumbnail": "image/jpeg",
                  "mask": "application/octet-stream", **movies.FORMATS}  # and a zoom's or a clip's file
 
@@ -64,12 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["deepdream"] = service
     app.extensions["deepdream_live"] = live.LiveSessions(settings.live_sessions)
 
-    def error(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
-        response = jsonify(error=message)
-        response.status_code = status
-        response.headers.update(headers or {})
-        return response
-
+    error = guard.error_response
     @app.errorhandler(Refusal)
     def refused(refusal: Refusal) -> Response:
         return error(str(refusal), refusal.status, refusal.headers)
@@ -89,20 +80,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         traceback.print_exc(file=sys.stderr)
         return error("The server failed on this request; its log has the details.", 500)
 
-    @app.before_request
-    def identify_client() -> None:  # the browser's anonymous id, made on its first request
-        given = request.cookies.get(CLIENT_COOKIE, "")
-        g.client, g.new_client = (given, False) if CLIENT_ID.fullmatch(given) else (secrets.token_urlsafe(18), True)
-        # Whose turn a dream takes in the fair queue: the browser's, or for a client without the cookie (curl),
-        # its machine's, so that sending without cookies gets no extra turns.
-        g.turn = f"address:{request.remote_addr}" if g.new_client else g.client
-
-    @app.after_request
-    def remember_client(response: Response) -> Response:
-        if getattr(g, "new_client", False):
-            response.set_cookie(CLIENT_COOKIE, g.client, max_age=365 * 24 * 3600, httponly=True, samesite="Strict")
-        return response
-
+    # The browser's signed anonymous id (g.client) and its turn in the fair queue (g.turn): deepdream.web.clients.
+    app.extensions["deepdream_clients"] = clients.install(app, settings.data_dir, settings.network, settings.proxies)
     guard.install(app, settings.token)  # the origin check, and the token if there is one
     app.register_blueprint(live.blueprint)
 

@@ -23,7 +23,8 @@ CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
-def _refusal(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+def error_response(message: str, status: int, headers: dict[str, str] | None = None) -> Response:
+    """The app's one way of saying no: ``{"error": message}`` with ``status`` (a 4xx, or a 5xx) and ``headers``."""
     response = jsonify(error=message)
     response.status_code = status
     response.headers.update(headers or {})
@@ -59,7 +60,7 @@ def install(app: Flask, token: str | None) -> None:
     def guard() -> Response | None:
         reason = from_another_site(request)
         if reason is not None:
-            return _refusal(reason, 403)
+            return error_response(reason, 403)
         if token is None or request.path in ("/", "/live") or request.path.startswith("/static/") \
                 or request.path == "/api/token":
             return None
@@ -67,7 +68,7 @@ def install(app: Flask, token: str | None) -> None:
         if given and hmac.compare_digest(given.encode(), token.encode()):
             return None
         why = "The token is wrong" if given else "This server is shared with a token"
-        return _refusal(f"{why}: type it on the page, or send the header 'Authorization: Bearer TOKEN' "
+        return error_response(f"{why}: type it on the page, or send the header 'Authorization: Bearer TOKEN' "
                         "(the teacher who started the server has it).", 401, {"WWW-Authenticate": "Bearer"})
 
     @app.post("/api/token")
@@ -76,7 +77,7 @@ def install(app: Flask, token: str | None) -> None:
         if token is None:
             return jsonify(state="open", message="This server needs no token.")
         if not hmac.compare_digest(given.encode(), token.encode()):
-            return _refusal("The token is wrong: ask the teacher who started the server.", 401,
+            return error_response("The token is wrong: ask the teacher who started the server.", 401,
                             {"WWW-Authenticate": "Bearer"})
         response = jsonify(state="accepted")
         response.set_cookie(TOKEN_COOKIE, token, max_age=30 * 24 * 3600, httponly=True, samesite="Strict")

@@ -32,6 +32,8 @@ from deepdream.web.app import create_app
 from deepdream.web.engine import Store, Worker
 from deepdream.web.settings import Settings
 
+DEFAULTS = Settings()  # the serve options' defaults are the settings' own, written once (deepdream.web.settings)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = runtime.OneLineParser(prog="deepdream serve",
@@ -44,31 +46,44 @@ def build_parser() -> argparse.ArgumentParser:
                         "this machine")
     shared.add_argument("--no-token", action="store_true", help="share the server on the network without a token")
     parser.add_argument("--port", type=int, default=5000, help="port (default: 5000; 0 picks a free one)")
-    parser.add_argument("--workers", type=int, default=1, help="dreams run at once in this process (default: 1; "
+    parser.add_argument("--workers", type=int, default=DEFAULTS.workers, help="dreams run at once in this process "
+                        f"(default: {DEFAULTS.workers}; "
                         "0 with --broker: only `deepdream worker` processes dream)")
     parser.add_argument("--broker", metavar="URL", help="a Redis URL (redis://HOST:6379/0): the queue is shared "
                         "with `deepdream worker` processes on other machines (default: SQLite in --data-dir)")
-    parser.add_argument("--queue", type=int, default=8, help="dreams that may wait (default: 8)")
-    parser.add_argument("--per-client", type=int, default=3,
-                        help="dreams one browser (or one machine without cookies) may have waiting (default: 3)")
-    parser.add_argument("--max-upload-mb", type=float, default=20.0, help="upload limit (default: 20)")
-    parser.add_argument("--max-side", type=int, default=1024, help="longest side dreamed (default: 1024)")
-    parser.add_argument("--max-video-frames", type=int, default=240,
-                        help="the longest clip a video job takes, in frames (default: 240)")
-    parser.add_argument("--max-video-side", type=int, default=480,
-                        help="a clip's frames are shrunk to this longest side (default: 480)")
-    parser.add_argument("--channel-steps", type=int, default=16,
-                        help="steps of each thumbnail in the page's channel strip (default: 16)")
-    parser.add_argument("--live-sessions", type=int, default=2,
-                        help="browsers that may dream their camera on /live at once (default: 2)")
-    parser.add_argument("--keep-jobs", type=int, default=32, help="finished jobs kept in memory (default: 32)")
-    parser.add_argument("--wait", type=float, default=600.0,
-                        help="seconds POST /deepdream waits for its dream (default: 600)")
+    parser.add_argument("--queue", type=int, default=DEFAULTS.queue,
+                        help=f"dreams that may wait (default: {DEFAULTS.queue})")
+    parser.add_argument("--per-client", type=int, default=DEFAULTS.per_client,
+                        help="dreams one browser (or one machine without cookies) may have waiting "
+                             f"(default: {DEFAULTS.per_client})")
+    parser.add_argument("--max-upload-mb", type=float, default=DEFAULTS.max_upload_mb,
+                        help=f"upload limit (default: {DEFAULTS.max_upload_mb:g})")
+    parser.add_argument("--max-side", type=int, default=DEFAULTS.max_side,
+                        help=f"longest side dreamed (default: {DEFAULTS.max_side})")
+    parser.add_argument("--max-video-frames", type=int, default=DEFAULTS.max_video_frames,
+                        help="the longest clip a video job takes, in frames "
+                             f"(default: {DEFAULTS.max_video_frames})")
+    parser.add_argument("--max-video-side", type=int, default=DEFAULTS.max_video_side,
+                        help=f"a clip's frames are shrunk to this longest side (default: {DEFAULTS.max_video_side})")
+    parser.add_argument("--channel-steps", type=int, default=DEFAULTS.channel_steps,
+                        help="steps of each thumbnail in the page's channel strip "
+                             f"(default: {DEFAULTS.channel_steps})")
+    parser.add_argument("--live-sessions", type=int, default=DEFAULTS.live_sessions,
+                        help="browsers that may dream their camera on /live at once "
+                             f"(default: {DEFAULTS.live_sessions})")
+    parser.add_argument("--keep-jobs", type=int, default=DEFAULTS.keep_jobs,
+                        help=f"finished jobs kept in memory (default: {DEFAULTS.keep_jobs})")
+    parser.add_argument("--proxies", type=int, default=DEFAULTS.proxies,
+                        help="behind a reverse proxy: how many proxies in front to trust for each client's "
+                             "address (X-Forwarded-For; default: 0, trust none)")
+    parser.add_argument("--wait", type=float, default=DEFAULTS.wait_seconds,
+                        help=f"seconds POST /deepdream waits for its dream (default: {DEFAULTS.wait_seconds:g})")
     parser.add_argument("--data-dir", type=Path, default=history.default_data_dir(),
                         help="where each browser's finished dreams are kept, indexed in SQLite; they survive a "
                              f"restart (default: {history.default_data_dir()})")
-    parser.add_argument("--keep-mb", type=float, default=500.0,
-                        help="the history's size in megabytes; the oldest dreams go first (default: 500)")
+    parser.add_argument("--keep-mb", type=float, default=DEFAULTS.keep_mb,
+                        help="the history's size in megabytes; the oldest dreams go first "
+                             f"(default: {DEFAULTS.keep_mb:g})")
     return parser
 
 
@@ -89,13 +104,16 @@ def main(argv: list[str] | None = None) -> int:
                      "--token SECRET (students type it once in the page) or --no-token to share it open")
     if args.token is not None and len(args.token) < 8:
         parser.error("--token must be at least 8 characters: something a neighbour cannot guess")
+    if args.proxies < 0:
+        parser.error("--proxies must be 0 or more")
     if args.max_upload_mb <= 0 or args.wait <= 0 or args.keep_mb <= 0 or not 0 <= args.port <= 65535:
         parser.error("--max-upload-mb, --wait and --keep-mb must be positive, --port from 0 to 65535")
     settings = Settings(workers=args.workers, queue=args.queue, max_upload_mb=args.max_upload_mb,
                         max_side=args.max_side, keep_jobs=args.keep_jobs, wait_seconds=args.wait,
                         data_dir=args.data_dir, keep_mb=args.keep_mb, max_video_frames=args.max_video_frames,
                         max_video_side=args.max_video_side, channel_steps=args.channel_steps, token=args.token,
-                        per_client=args.per_client, broker=args.broker, live_sessions=args.live_sessions)
+                        per_client=args.per_client, broker=args.broker, live_sessions=args.live_sessions,
+                        network=args.host not in guard.LOOPBACK, proxies=args.proxies)
     try:
         app = create_app(settings)
     except ValueError as error:  # the data folder cannot be written, the broker cannot be reached
@@ -137,7 +155,8 @@ def build_worker_parser() -> argparse.ArgumentParser:
                         help="the Redis URL the server was given (redis://HOST:6379/0)")
     parser.add_argument("--threads", type=int, default=1, help="dreams run at once here (default: 1; on a CPU, one "
                         "dream already uses every core)")
-    parser.add_argument("--preview-side", type=int, default=384, help="the live preview's longest side (default: 384)")
+    parser.add_argument("--preview-side", type=int, default=DEFAULTS.preview_side,
+                        help=f"the live preview's longest side (default: {DEFAULTS.preview_side})")
     return parser
 
 

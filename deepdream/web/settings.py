@@ -27,6 +27,8 @@ class Settings:
     keep_seconds: float = 3600.0  # finished jobs are forgotten after this
     live_sessions: int = 2  # browsers dreaming their camera at once (the /live page); one more is answered 503
     wait_seconds: float = 600.0  # POST /deepdream gives up (and cancels its dream) after this
+    network: bool = False  # served beyond loopback: each machine's dreams take one turn (deepdream.web.clients)
+    proxies: int = 0  # proxies in front whose X-Forwarded-For is trusted (0: none, the client's own address)
 
 
 class Refusal(Exception):
