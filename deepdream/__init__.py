@@ -17,8 +17,8 @@ the code is here, each capability in one module that can be read whole. From the
 * ``live``: the live dream (dreamer, sources, recorder, broadcast);
 * the applications: ``video`` (``deepdream VIDEO``), ``web`` (``deepdream serve``), and the course's
   grading, ``sandbox``, ``canaries``, ``submissions``, ``reasons``, ``grading`` and ``course``
-  (``make release``, ``make grade``); ``cli`` (the ``deepdream`` command) and ``__main__``
-  (``python -m deepdream``).
+  (``make release``, ``make grade``); ``live_command`` (``deepdream live``); ``cli`` (the
+  ``deepdream`` command) and ``__main__`` (``python -m deepdream``).
 
 Imports run one way, from the applications down to ``paths``, with no circle: the contracts are in
 ``pyproject.toml`` (``lint-imports``). No module here imports the course module. Importing this package

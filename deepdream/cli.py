@@ -215,9 +215,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return server.worker_main(argv[1:])
     if argv[:1] == ["live"]:
-        from deepdream.web import server
+        from deepdream import live_command
 
-        return server.live_main(argv[1:])
+        return live_command.main(argv[1:])
     if is_video(argv):
         from deepdream import video
 

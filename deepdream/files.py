@@ -169,14 +169,25 @@ def _to_pixels(image: np.ndarray) -> Image.Image:
     return Image.fromarray(np.round(check_image(image) * 255.0).astype(np.uint8))
 
 
-def _write_jpeg(picture: Image.Image, file: Any, quality: int) -> None:
-    picture.save(file, format="JPEG", quality=int(quality), optimize=True, comment=SUITE_MARK)
+def _write_jpeg(picture: Image.Image, file: Any, quality: int, optimize: bool = True) -> None:
+    picture.save(file, format="JPEG", quality=int(quality), optimize=optimize, comment=SUITE_MARK)
 
 
-def jpeg_bytes(image: np.ndarray, quality: int = 90) -> bytes:
-    """A [0, 1] image encoded as a JPEG file in memory (as ``save_image`` writes it), marked as this suite's."""
+def jpeg_bytes(image: np.ndarray, quality: int = 90, max_side: int | None = None, optimize: bool = True) -> bytes:
+    """A picture encoded as a JPEG file in memory, marked as this suite's: the suite's one JPEG encoder (the saved
+    dreams, the web's results, previews and thumbnails, the live frames).
+
+    Args:
+        image: a [0, 1] float image (as ``save_image`` writes it), or uint8 pixels (a camera's frame).
+        quality: JPEG quality, 1-95.
+        max_side: shrink to at most this longest side first (a preview, a thumbnail); None keeps the size.
+        optimize: Huffman tables tuned to the picture (smaller, slower); False for live frames and previews.
+    """
+    picture = Image.fromarray(image) if image.dtype == np.uint8 else _to_pixels(image)
+    if max_side is not None:
+        picture.thumbnail((max_side, max_side), Image.BILINEAR)
     buffer = io.BytesIO()
-    _write_jpeg(_to_pixels(image), buffer, quality)
+    _write_jpeg(picture, buffer, quality, optimize)
     return buffer.getvalue()
 
 

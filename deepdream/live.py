@@ -12,7 +12,7 @@ arrive while one is being dreamed are dropped, never queued: the latency stays o
   the time recorded (ffmpeg's concat demuxer, one duration a frame).
 * ``Broadcast``: the newest dreamed JPEG, for the web app's MJPEG stream (``/live.mjpg``).
 
-The command ``deepdream live SOURCE`` is ``deepdream.web.server.live_main``.
+The command ``deepdream live SOURCE`` is ``deepdream.live_command``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 
 from deepdream import checks
-from deepdream.files import SUITE_MARK, write_atomically
+from deepdream.files import SUITE_MARK, jpeg_bytes, write_atomically
 from deepdream.flow import carried
 from deepdream.transforms import Symmetry
 
@@ -239,9 +239,8 @@ class LatestFrame:
 
 
 def encode_jpeg(frame: np.ndarray, quality: int = 85) -> bytes:
-    """A uint8 RGB frame as JPEG bytes."""
-    bgr = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
-    return cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
+    """A uint8 RGB frame as JPEG bytes (``files.jpeg_bytes``, without the slower optimised tables)."""
+    return jpeg_bytes(np.ascontiguousarray(frame), quality, optimize=False)
 
 
 class Recorder:

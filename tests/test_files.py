@@ -1,5 +1,6 @@
 """Nothing lost, ever: odd inputs, edited sidecars, signals during a save, files that must survive."""
 
+import io
 import os
 import signal
 import subprocess
@@ -290,3 +291,12 @@ def test_save_rejects_non_finite_values(tmp_path):
     with pytest.raises(ValueError, match="NaN or infinite"):
         dd.save_image(image, tmp_path / "nan.png")
     assert not (tmp_path / "nan.png").exists()
+
+
+def test_jpeg_bytes_takes_a_float_image_or_uint8_pixels_and_can_shrink_them():
+    pixels = np.zeros((60, 100, 3), np.uint8)
+    pixels[:, 50:] = 255
+    for picture in (pixels, pixels.astype(np.float32) / 255.0):
+        with Image.open(io.BytesIO(files.jpeg_bytes(picture, max_side=50))) as decoded:
+            assert decoded.size == (50, 30) and decoded.info["comment"] == files.SUITE_MARK.encode()
+            assert np.asarray(decoded)[:, :20].max() < 20 and np.asarray(decoded)[:, 30:].min() > 235

@@ -3,6 +3,7 @@ no private names across modules, and a wheel that works outside the repository."
 
 import ast
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -92,3 +93,9 @@ def test_each_package_docstring_names_every_module_it_holds(package):
     names += [path.name for path in folder.iterdir() if (path / "__init__.py").exists()]
     unnamed = [name for name in sorted(names) if f"``{name}``" not in docstring]
     assert unnamed == [], f"{package}'s docstring does not name {unnamed}"
+
+
+def test_pictures_are_encoded_as_jpeg_in_one_place_only():
+    encoders = re.compile(r"imencode\(|\.save\([^)]*[\"']JPEG[\"']|format=[\"']JPEG[\"']")
+    found = [str(path.relative_to(ROOT)) for path in _modules() if encoders.search(path.read_text())]
+    assert found == ["deepdream/files.py"]

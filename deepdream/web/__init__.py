@@ -10,8 +10,8 @@
 * ``movies``: zoom animations and dreamed clips; ``strips``: a layer's channel strip;
 * ``history``: each browser's dreams, kept in SQLite and files;
 * ``live``: the ``/live`` page and the ``/live.mjpg`` stream;
-* ``app``: ``create_app`` (Flask) and its routes; ``server``: waitress, ``deepdream worker`` and
-  ``deepdream live``; and the pages in ``static/`` (no library, nothing loaded from outside).
+* ``app``: ``create_app`` (Flask) and its routes; ``server``: waitress and ``deepdream worker``; and the
+  pages in ``static/`` (no library, nothing loaded from outside).
 """
 
 from deepdream.web.app import create_app

@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from deepdream import recipe
 from deepdream.files import SUITE_MARK, jpeg_bytes
@@ -168,11 +167,7 @@ class Store:
 def preview_jpeg(picture: Any, side: int) -> bytes:
     """The live preview: a JPEG of ``picture`` (uint8, a [0, 1] array, or the dream's tensor) at most ``side`` px."""
     picture = picture if isinstance(picture, np.ndarray) else from_model(picture)
-    img = Image.fromarray(picture if picture.dtype == np.uint8 else (picture * 255 + 0.5).astype(np.uint8))
-    img.thumbnail((side, side), Image.BILINEAR)
-    buffer = io.BytesIO()
-    img.save(buffer, "JPEG", quality=80)
-    return buffer.getvalue()
+    return jpeg_bytes(picture, 80, max_side=side, optimize=False)
 
 
 class Lease:

@@ -27,9 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image
 
-from deepdream.files import write_atomically
+from deepdream.files import jpeg_bytes, write_atomically
 
 THUMBNAIL_SIDE = 160  # the strip's thumbnails, longest side in pixels
 MOVIES = ("webp", "mp4")  # the kinds of a moving picture's file
@@ -101,10 +102,8 @@ class History:
             movie: a zoom's or a clip's file, (``"webp"`` or ``"mp4"``, bytes).
         """
         with Image.open(io.BytesIO(jpeg)) as img:
-            img.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.BILINEAR)
-            thumbnail = io.BytesIO()
-            img.convert("RGB").save(thumbnail, "JPEG", quality=80)
-        blobs = {"picture": jpeg, "sidecar": json.dumps(sidecar, indent=2).encode(), "thumbnail": thumbnail.getvalue()}
+            thumbnail = jpeg_bytes(np.asarray(img.convert("RGB")), 80, max_side=THUMBNAIL_SIDE)
+        blobs = {"picture": jpeg, "sidecar": json.dumps(sidecar, indent=2).encode(), "thumbnail": thumbnail}
         if mask_png is not None:
             blobs["mask"] = mask_png
         if movie is not None:
