@@ -58,6 +58,7 @@ def test_a_forged_id_never_shows_another_browsers_history(app):
 
 def test_twenty_dreams_with_forged_or_missing_ids_from_one_address_meet_one_browsers_limit(app):
     holder = app.test_client()
+    holder.get("/")  # another browser, with its own id: its dream, running or waiting, is not the script's turn
     assert holder.post("/api/jobs", data=LONG).status_code == 202  # the worker is busy: the others wait
     browser = app.test_client()
     browser.get("/")
