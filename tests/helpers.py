@@ -265,3 +265,17 @@ def rewrite_cell(path: Path, grade_id: str, source: str) -> None:
     assert len(cells) == 1
     cells[0].source = source
     nbformat.write(notebook, path)
+
+
+def pan_clip(mountain: np.ndarray, path: Path, frames: int, fps: float, size=(320, 180)) -> Path:
+    """A camera panning over the mountain (known motion), written as H.264."""
+    from deepdream import flow, videofiles
+
+    clip = flow.panning_clip(mountain, frames=frames, size=size, speed=(3.0, 0.5))
+    return videofiles.write_video(clip, path, fps, size)
+
+
+def duration_and_frames(path: Path) -> tuple[float, int]:
+    """A video file's seconds and frames, as ffmpeg counts them."""
+    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
+    return seconds, frames

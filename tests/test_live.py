@@ -1,31 +1,19 @@
 """deepdream.live: the live dreamer, its sources, the recorder and the broadcast."""
 
 import time
-from pathlib import Path
 
 import cv2
-import imageio_ffmpeg
 import numpy as np
 import pytest
 
 import deepdream_utils as dd
-from deepdream import flow, live, videofiles
+from deepdream import flow, live
+from tests.helpers import duration_and_frames, pan_clip
 
 
 @pytest.fixture(scope="module")
 def mountain() -> np.ndarray:
     return dd.load_image(dd.IMAGES_DIR / "mountain.jpg", max_side=1024)
-
-
-def pan_clip(mountain: np.ndarray, path: Path, frames: int, fps: float, size=(320, 180)) -> Path:
-    """A camera panning over the mountain (known motion), written as H.264."""
-    clip = flow.panning_clip(mountain, frames=frames, size=size, speed=(3.0, 0.5))
-    return videofiles.write_video(clip, path, fps, size)
-
-
-def duration_and_frames(path: Path) -> tuple[float, int]:
-    frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
-    return seconds, frames
 
 
 # --------------------------------------------------------------------------- settings and the dreamer
