@@ -5,6 +5,7 @@ import contextlib
 import hashlib
 import io
 import os
+import re
 import shutil
 import signal
 import socket
@@ -68,6 +69,63 @@ def wait_for_job(client, job_id: str, until=("done", "failed", "cancelled"), tim
             return status
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} still {status['state']} after {timeout} s")
+
+
+
+# -- the web app through Flask's test client ------------------------------------------------------------------------
+SMALL_DREAM = {"layers": "mixed3", "steps": "2", "octaves": "1", "max_side": "96"}  # a dream of about a second
+LONG_DREAM = {"layers": "mixed3", "steps": "200", "octaves": "1", "max_side": "96"}  # runs until cancelled
+
+
+def png_bytes(width=96, height=64, colour=(40, 120, 200)) -> bytes:
+    """A PNG file of one colour."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def photo_bytes(width=128, height=96) -> bytes:
+    """A photo-like start (a smooth ramp with a few shapes): dreams change it visibly."""
+    y, x = np.mgrid[0:height, 0:width]
+    pixels = np.stack([x * 255 // width, y * 255 // height, (x + y) * 127 // (width + height)], axis=-1)
+    pixels[20:50, 30:70] = (230, 200, 40)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels.astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def dream_form(data=None, name="photo.png", **fields) -> dict:
+    """A small dream's multipart form, with ``data`` as its image file."""
+    form = dict(SMALL_DREAM) | fields
+    if data is not None:
+        form["image"] = (io.BytesIO(data), name)
+    return form
+
+
+def post_dream(client, route, data=None, name="photo.png", **fields):
+    """Posts a small dream (of ``data``, else a PNG) to ``route`` through a Flask test client."""
+    return client.post(route, data=dream_form(png_bytes() if data is None else data, name, **fields),
+                       content_type="multipart/form-data")
+
+
+def assert_clear_error(response, status, pattern) -> None:
+    """A refusal as the web app promises it: ``status``, JSON, a message matching ``pattern``, no traceback."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json
+    message = response.get_json()["error"]
+    assert re.search(pattern, message), message
+    assert "Traceback" not in message and 'File "' not in message
+
+
+def cancel_running(app) -> None:
+    """Cancels the app's waiting and running dreams, and waits for them: no dream left for the next test."""
+    service = app.extensions["deepdream"]
+    with service._lock:
+        jobs = list(service._jobs.values())
+    for job in jobs:
+        if job.state in ("queued", "running"):
+            service.cancel(job)
+            job.ended.wait(60)
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -279,3 +337,18 @@ def duration_and_frames(path: Path) -> tuple[float, int]:
     """A video file's seconds and frames, as ffmpeg counts them."""
     frames, seconds = imageio_ffmpeg.count_frames_and_secs(str(path))
     return seconds, frames
+
+
+STORE_BACKENDS = ["memory", "sqlite", "redis"]
+
+
+def open_store(request, tmp_path):
+    """The queue's store on the backend ``request.param`` names (Redis: Debian's redis-server on loopback,
+    started for the test and stopped after it)."""
+    from deepdream.web.store import Store
+
+    if request.param == "redis":
+        redis = RedisServer()
+        request.addfinalizer(redis.stop)
+        return Store.open(broker=redis.url)
+    return Store.open(data_dir=tmp_path) if request.param == "sqlite" else Store.open()

@@ -11,7 +11,7 @@ import pytest
 import deepdream_utils as dd
 from deepdream import recipe
 from deepdream.files import jpeg_bytes
-from deepdream.web import engine
+from deepdream.web import store
 from deepdream.web.jobs import DreamRequest, DreamService
 from deepdream.web.settings import Settings
 
@@ -75,7 +75,7 @@ def test_a_job_whose_worker_stops_answering_is_queued_again_and_failed_after_thr
     monkeypatch.setattr("deepdream.web.dispatch.LEASE_SECONDS", 1.0)
     job = _submit(service, "ada")
     number = service.store.new_worker()
-    for attempt in range(engine.MAX_ATTEMPTS):
+    for attempt in range(store.MAX_ATTEMPTS):
         deadline = time.monotonic() + 30
         while _state(service, job) != "dispatched":
             _beat(service, number)

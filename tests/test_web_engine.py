@@ -7,6 +7,7 @@ web process and two ``deepdream worker`` processes, 24 clients at once, then kil
 
 import concurrent.futures
 import io
+import json
 import time
 
 import numpy as np
@@ -15,8 +16,9 @@ import requests
 from PIL import Image
 
 from deepdream.web import engine
-from deepdream.web.engine import Store, Worker
-from tests.helpers import DreamWorker, RedisServer, Server
+from deepdream.web.engine import Worker
+from deepdream.web.store import Store
+from tests.helpers import STORE_BACKENDS, DreamWorker, RedisServer, Server, open_store
 
 ENDED = ("done", "failed", "cancelled")
 
@@ -52,22 +54,6 @@ def _until_running(session: requests.Session, url: str, job_id: str, steps: int 
 
 
 # -- the store and the worker on their own (in memory) ----------------------------------------------------
-def test_a_start_image_travels_through_the_store_bit_for_bit():
-    store = Store.open()
-    start = np.random.default_rng(0).random((5, 7, 3), dtype=np.float32)
-    store.put_array("start:x", start)
-    back = store.get_array("start:x")
-    assert back.dtype == np.float32 and np.array_equal(back, start)
-    assert store.get_array("start:missing") is None
-
-
-def test_a_broker_that_is_not_redis_or_does_not_answer_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"not a Redis URL: give redis://HOST:6379/0"):
-        Store.open(broker="http://localhost:6379")
-    with pytest.raises(ValueError, match=r"cannot reach the broker at redis://127.0.0.1:1/0.*redis-server running"):
-        Store.open(broker="redis://127.0.0.1:1/0")
-
-
 def test_an_attempt_is_dreamed_once_and_a_committed_result_is_never_dreamed_again():
     store = Store.open()
     built = []
@@ -81,6 +67,53 @@ def test_an_attempt_is_dreamed_once_and_a_committed_result_is_never_dreamed_agai
     worker.run_one("j", 1)
     assert built == [], "the job was not dreamed a second time"
     assert store.get_json("state:j")["state"] == "done" and store.get("result:j") == b"the picture of attempt 0"
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store(request, tmp_path):
+    return open_store(request, tmp_path)
+
+
+class _PaintingWorker(Worker):
+    """A worker whose dream is a stand-in: it waits for ``go``, then commits ``picture`` as the job's result."""
+
+    def __init__(self, store: Store, picture: bytes):
+        super().__init__(store, lambda parameters: None, engine.threading.Event())
+        self.picture, self.go, self.started = picture, engine.threading.Event(), engine.threading.Event()
+
+    def _dream(self, job: dict) -> tuple[str, None]:
+        self.started.set()
+        self.go.wait(30)
+        self.store.put_if_empty(f"result:{job['id']}", self.picture)
+        return "done", None
+
+
+def test_two_workers_on_one_job_and_a_late_end_from_the_lost_attempt_leave_exactly_one_result(store):
+    store.put_json("state:j", {"state": "dispatched", "attempt": 0, "total": 4})
+    slow, fast = _PaintingWorker(store, b"the picture of attempt 0"), _PaintingWorker(store, b"attempt 1's")
+    late = engine.threading.Thread(target=slow.run_one, args=("j", 0))
+    queued_again = {"state": "queued", "attempt": 1, "total": 4}
+
+    def web_first(write):  # the web queues the job again between the lost worker's last look and its write
+        def wrapped(*args):
+            if engine.threading.current_thread() is late and slow.go.is_set() and "requeued" not in slow.__dict__:
+                slow.requeued = store.kv.put_data("state:j", json.dumps(queued_again).encode())
+            return write(*args)
+        return wrapped
+
+    store.put_json, store.change_state = web_first(store.put_json), web_first(store.change_state)
+    late.start()
+    assert slow.started.wait(30)
+    slow.go.set()  # the lost attempt ends late, and says done
+    late.join(30)
+    assert "requeued" in slow.__dict__ and store.get_json("state:j") == queued_again, "its late word was refused"
+    fast.go.set()
+    fast.run_one("j", 1)
+    state = store.get_json("state:j")
+    assert (state["state"], state["attempt"], state["worker"]) == ("done", 1, fast.name)
+    assert store.get("result:j") == b"the picture of attempt 0", "one result: the first committed"
+    slow.run_one("j", 1)  # a second message for attempt 1: refused by the claim
+    assert store.get_json("state:j") == state
 
 
 # -- one machine: SQLite in the data folder ----------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_a_frame_comes_back_dreamed_at_the_width_asked(app, frames):
 @pytest.mark.parametrize("fields, message", [
     ({"steps": "9"}, "steps must be a whole number from 1 to 4"),
     ({"width": "4000"}, "width must be a whole number from 96 to 640"),
-    ({"strength": "lots"}, "strength must be a float"),
+    ({"strength": "lots"}, "strength must be a number, got 'lots'"),
     ({"layer": "mixed99"}, "No layer 'mixed99' to dream live"),
     ({"folds": "40"}, "folds"),
 ])

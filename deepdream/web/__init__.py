@@ -5,13 +5,15 @@
 * ``clients``: each browser's signed anonymous id, and whose turn its dreams take in the fair queue;
 * ``forms``: reading a dream request (its start, fields and mask);
 * ``fairness``: the fair queue, one line per client;
-* ``engine``: the job store and the workers that dream from it; ``dispatch``: the web process's side
-  of it; ``jobs``: the queue, progress, preview and cancelling (``DreamService``);
+* ``store``: the job store (Huey's storage), each state change atomic; ``engine``: the workers that dream
+  from it; ``dispatch``: the web process's side of it; ``jobs``: the queue, progress, preview and
+  cancelling (``DreamService``);
 * ``movies``: zoom animations and dreamed clips; ``strips``: a layer's channel strip;
-* ``history``: each browser's dreams, kept in SQLite and files;
-* ``live``: the ``/live`` page and the ``/live.mjpg`` stream;
-* ``app``: ``create_app`` (Flask) and its routes; ``server``: waitress and ``deepdream worker``; and the
-  pages in ``static/`` (no library, nothing loaded from outside).
+* ``history``: each browser's dreams, kept in SQLite and files, and their routes;
+* ``live``: the ``/live`` page, its frames and the ``/live.mjpg`` stream;
+* ``studio``: the page and what it reads first (layers, fields); ``api``: the dream routes;
+* ``app``: ``create_app`` (Flask), which registers those four blueprints; ``server``: waitress and
+  ``deepdream worker``; and the pages in ``static/`` (no library, nothing loaded from outside).
 """
 
 from deepdream.web.app import create_app

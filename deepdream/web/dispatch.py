@@ -19,7 +19,7 @@ import time
 import traceback
 from typing import Any
 
-from deepdream.web.engine import ENDED, LEASE_SECONDS, MAX_ATTEMPTS
+from deepdream.web.store import ENDED, LEASE_SECONDS, MAX_ATTEMPTS
 
 FOLLOW_SECONDS = 0.1  # how often the web process looks at its running jobs in the store
 
@@ -71,21 +71,24 @@ class Dispatcher:
                 if job is None:
                     return
                 job.dispatched, job.dispatched_at = True, time.monotonic()
-                self.store.put_json(f"state:{job.id}", {"state": "dispatched", "attempt": job.attempt,
-                                                        "total": job.total})
+                if not self.store.change_state(job.id, job.attempt, {"state": "dispatched", "attempt": job.attempt,
+                                                                     "total": job.total}):
+                    continue  # it ended meanwhile (cancelled from another server): the next look finishes it
                 self.store.send(job.id, job.attempt)
                 free -= 1
 
     def _lost(self, job: Any, why: str) -> None:
         """A job whose worker died: queued again at the front of its client's line, or failed after
         ``MAX_ATTEMPTS`` (call with the lock held)."""
-        job.attempt += 1
-        if job.attempt >= MAX_ATTEMPTS:
+        lost = job.attempt
+        if lost + 1 >= MAX_ATTEMPTS:
+            job.attempt = lost + 1
             self._end(job, "failed", f"The dream was started {job.attempt} times and {why} each time (out of "
-                                     "memory?): try a smaller picture or fewer octaves.")
+                                     "memory?): try a smaller picture or fewer octaves.", lost)
             return
-        job.state, job.dispatched, job.done = "queued", False, 0
-        self.store.put_json(f"state:{job.id}", {"state": "queued", "attempt": job.attempt, "total": job.total})
+        if not self.store.change_state(job.id, lost, {"state": "queued", "attempt": lost + 1, "total": job.total}):
+            return  # its worker ended it meanwhile, after all: the next look takes its outcome
+        job.attempt, job.state, job.dispatched, job.done = lost + 1, "queued", False, 0
         self._pending.put_back(job)
 
     def _finish(self, job: Any, state: dict[str, Any], keep: bool = True) -> None:

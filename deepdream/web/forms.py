@@ -49,20 +49,30 @@ FORM_LIMITS: dict[str, tuple[type, float, float]] = {
 STUDIO_FIELDS = ("channel", "symmetry", "normalize")  # more of the recipe, empty by default
 
 
-def _number(form: Any, name: str, max_side: int) -> int | float:
-    kind, low, high = FORM_LIMITS[name]
-    high = min(high, max_side) if name == "max_side" else high
-    text = form.get(name, "").strip()
-    if not text:
-        return FORM_DEFAULTS[name] if name != "max_side" else max_side
+def read_number(name: str, text: str, kind: type, low: float, high: float) -> int | float:
+    """``text`` as a ``kind`` (int or float) from ``low`` to ``high``; every form's numbers are read here.
+
+    Raises:
+        Refusal: what the field must be, and what was sent.
+    """
     try:
-        value = kind(text)
+        value = kind(text.strip())
     except ValueError:
-        raise Refusal(f"{name} must be a {'whole number' if kind is int else 'number'} from {low:g} to "
-                      f"{high:g}, got {text!r}.") from None
-    if not math.isfinite(value) or not low <= value <= high:
-        raise Refusal(f"{name} must be from {low:g} to {high:g}, got {text!r}.")
+        value = math.nan
+    if not (math.isfinite(value) and low <= value <= high):
+        bounds = f" from {low:g} to {high:g}" if math.isfinite(low) and math.isfinite(high) else ""
+        raise Refusal(f"{name} must be a {'whole number' if kind is int else 'number'}{bounds}, got {text!r}.")
     return value
+
+
+def _field(form: Any, field: recipe.Field, max_side: int | None = None) -> Any:
+    """A number field of the recipe's kind, checked by ``read_number``; when left out, the page's default
+    (``max_side``'s is the server's own, which also bounds it)."""
+    high = min(field.high, max_side) if field.name == "max_side" and max_side else field.high
+    text = form.get(field.name, "").strip()
+    if not text:
+        return max_side if field.name == "max_side" and max_side else field.page
+    return read_number(field.name, text, field.kind, field.low, high)
 
 
 def _studio_fields(form: Any) -> dict[str, Any]:
@@ -73,16 +83,16 @@ def _studio_fields(form: Any) -> dict[str, Any]:
         if not text:
             continue
         field = recipe.FIELD[name]
+        if field.kind is int:
+            found[name] = _field(form, field)
+            continue
         try:
-            value = int(text) if field.kind is int else text
-            if field.kind is int and not field.low <= value <= field.high:
-                raise ValueError
+            value = text
             if field.kind == "symmetry":
                 recipe.parse_symmetry(text)
             recipe.check(name, value)
         except (ValueError, argparse.ArgumentTypeError) as error:
-            detail = str(error) or f"from {field.low:g} to {field.high:g}"
-            raise Refusal(f"{name}: {detail} (got {text!r}).") from None
+            raise Refusal(f"{name}: {error} (got {text!r}).") from None
         found[name] = value
     return found
 
@@ -100,7 +110,7 @@ def read_dream_request(req: Any, settings: Settings, history: History | None, cl
         Refusal: a clear message for every mistake (no start, not an image, a bad field...).
     """
     known = {"layers", *FORM_LIMITS, *STUDIO_FIELDS, "noise", "from_dream", "make", "format",
-             *movies.FIELDS["zoom"], *movies.FIELDS["video"]}
+             *(field.name for fields in movies.FIELDS.values() for field in fields)}
     unknown = sorted((set(req.form) - known) | (set(req.files) - {"image", "mask", "video"}))
     if unknown:
         raise Refusal(f"Unknown field(s) {', '.join(unknown)}: the fields are {', '.join(sorted(known))}, "
@@ -123,7 +133,7 @@ def read_dream_request(req: Any, settings: Settings, history: History | None, cl
         layers = recipe.parse_layers(req.form.get("layers") or FORM_DEFAULTS["layers"])
     except argparse.ArgumentTypeError as error:
         raise Refusal(f"layers: {error}.") from None
-    numbers = {name: _number(req.form, name, settings.max_side) for name in FORM_LIMITS}
+    numbers = {name: _field(req.form, recipe.FIELD[name], settings.max_side) for name in FORM_LIMITS}
     parameters = {**recipe.DEFAULTS, "layers": layers, **numbers, **_studio_fields(req.form),
                   **_movie_fields(req.form, kind)}
     if kind != "picture" and (parameters["symmetry"] or "mask" in req.files):
@@ -144,16 +154,8 @@ def read_dream_request(req: Any, settings: Settings, history: History | None, cl
 def _movie_fields(form: Any, kind: str) -> dict[str, Any]:
     """The fields of a zoom or a clip (``movies.FIELDS``), checked; nothing for a picture."""
     found: dict[str, Any] = {"make": kind} if kind != "picture" else {}
-    for name, (number, low, high, default) in movies.FIELDS.get(kind, {}).items():
-        text = form.get(name, "").strip()
-        try:
-            value = number(text) if text else default
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and low <= value <= high):
-            raise Refusal(f"{name} must be a {'whole number' if number is int else 'number'} from {low:g} to "
-                          f"{high:g}, got {text!r}.")
-        found[name] = value
+    for field in movies.FIELDS.get(kind, ()):
+        found[field.name] = _field(form, field)
     if kind == "zoom":
         found["format"] = form.get("format", "").strip() or "webp"
         if found["format"] not in movies.FORMATS:

@@ -13,6 +13,11 @@ Each file is written atomically before its row is added, so a row has its files 
 outside removed them: such a row, or a corrupt file, is skipped with a log line, never an error for the
 client. Each dream belongs to one client (the anonymous id in the browser's cookie) and only that client
 lists, opens or deletes it. When the folder is over ``keep_mb``, the oldest dreams go first.
+
+Routes (the ``history`` blueprint; without a data folder each is a 404 that says so):
+    GET    /api/history             this browser's kept dreams, newest first
+    GET    /api/history/<id>/<file> picture, sidecar, thumbnail, mask, or the zoom's or clip's file
+    DELETE /api/history/<id>        forget one
 """
 
 from __future__ import annotations
@@ -28,17 +33,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from flask import Blueprint, Response, current_app, g, jsonify
 from PIL import Image
 
 from deepdream.files import jpeg_bytes, write_atomically
+from deepdream.web.settings import Refusal
 
 THUMBNAIL_SIDE = 160  # the strip's thumbnails, longest side in pixels
-MOVIES = ("webp", "mp4")  # the kinds of a moving picture's file
+MOVIES = {"webp": "image/webp", "mp4": "video/mp4"}  # the kinds of a moving picture's file: a zoom's, a clip's
 KINDS = {"picture": ".jpg", "sidecar": ".jpg.json", "thumbnail": ".thumb.jpg", "mask": ".mask.png", "webp": ".webp",
          "mp4": ".mp4"}
 SCHEMA = """CREATE TABLE IF NOT EXISTS dreams (
     id TEXT PRIMARY KEY, client TEXT NOT NULL, created REAL NOT NULL, bytes INTEGER NOT NULL,
     parameters TEXT NOT NULL, has_mask INTEGER NOT NULL DEFAULT 0)"""
+MIMETYPES = {"picture": "image/jpeg", "sidecar": "application/json", "thumbnail": "image/jpeg",
+             "mask": "application/octet-stream", **MOVIES}
+
+blueprint = Blueprint("history", __name__)
 
 
 def default_data_dir() -> Path:
@@ -185,3 +196,44 @@ class History:
         for kind in KINDS:
             with contextlib.suppress(FileNotFoundError):
                 self.path(dream_id, kind).unlink()
+
+
+def _kept() -> History:
+    history = current_app.extensions["deepdream"].history
+    if history is None:
+        raise Refusal("This server keeps no history: start it with --data-dir.", 404)
+    return history
+
+
+@blueprint.get("/api/history")
+def listing() -> Response:  # this client's dreams, newest first
+    dreams = []
+    for entry in _kept().list(g.client):
+        base = f"/api/history/{entry['id']}"
+        urls = {f"{kind}_url": f"{base}/{kind}" for kind in ("picture", "sidecar", "thumbnail")}
+        if entry["has_mask"]:
+            urls["mask_url"] = f"{base}/mask"
+        if entry["movie"]:
+            urls["movie_url"] = f"{base}/{entry['movie']}"
+        dreams.append(entry | urls)
+    return jsonify(dreams=dreams)
+
+
+@blueprint.get("/api/history/<dream_id>/<kind>")
+def kept_file(dream_id: str, kind: str) -> Response:
+    if kind not in MIMETYPES:
+        raise Refusal(f"No such file of a dream: {kind!r}; they are {', '.join(MIMETYPES)}.", 404)
+    data = _kept().read(g.client, dream_id, kind)
+    if data is None:
+        raise Refusal(f"No dream {dream_id!r} in your history (or its {kind} is gone).", 404)
+    response = Response(data, mimetype=MIMETYPES[kind])
+    if kind != "thumbnail":
+        response.headers["Content-Disposition"] = f'inline; filename="{_kept().path(dream_id, kind).name}"'
+    return response
+
+
+@blueprint.delete("/api/history/<dream_id>")
+def forget(dream_id: str) -> Response:
+    if not _kept().delete(g.client, dream_id):
+        raise Refusal(f"No dream {dream_id!r} in your history.", 404)
+    return jsonify(id=dream_id, state="deleted")

@@ -26,10 +26,11 @@ import numpy as np
 from deepdream import recipe
 from deepdream.web import movies
 from deepdream.web.dispatch import Dispatcher
-from deepdream.web.engine import MAX_ATTEMPTS, Lease, Store, Worker, preview_jpeg
+from deepdream.web.engine import Worker, preview_jpeg
 from deepdream.web.fairness import FairQueue
 from deepdream.web.history import History
 from deepdream.web.settings import Refusal, Settings
+from deepdream.web.store import MAX_ATTEMPTS, Lease, Store
 from deepdream.web.strips import ChannelStrips
 
 
@@ -336,10 +337,13 @@ class DreamService(Dispatcher):
                 return None
         return seconds / (max(1, self.settings.workers) if job.state == "queued" else 1)
 
-    def _end(self, job: Job, state: str, error: str | None = None) -> None:
+    def _end(self, job: Job, state: str, error: str | None = None, attempt: int | None = None) -> None:
+        """Ends a job here, and in the store unless it ended there already (``attempt``: the one the store
+        should still hold, when it is not ``job.attempt``)."""
         job.state, job.error, job.finished, job.dispatched = state, error, time.monotonic(), False
         job.request.start = job.request.mask = None  # the result is kept; these not
-        self.store.put_json(f"state:{job.id}", {"state": state, "attempt": job.attempt, "error": error})
+        self.store.change_state(job.id, job.attempt if attempt is None else attempt,
+                                {"state": state, "attempt": job.attempt, "error": error})
         self._drop_keys(job.id)
         job.ended.set()
         self._lock.notify_all()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import math
 import tempfile
 import threading
 import time
@@ -32,10 +33,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, send_fr
 
 from deepdream import backbones
 from deepdream import live as core
-from deepdream.paths import PACKAGE_DIR
+from deepdream.web.forms import read_number
 from deepdream.web.settings import Refusal
+from deepdream.web.studio import STATIC_DIR
 
-STATIC_DIR = PACKAGE_DIR / "web" / "static"
 IDLE_SECONDS = 30.0  # a live session without a frame for this long is dropped
 MAX_RECORD_FRAMES = 3000  # a recording keeps at most this many frames (10 minutes at 5 a second)
 BROADCAST = "deepdream_live_broadcast"  # app.extensions key of the stream `deepdream live --serve` feeds
@@ -162,11 +163,10 @@ def read_settings(form: Any, current: core.LiveSettings) -> core.LiveSettings:
             continue
         if kind is bool:
             given[name] = text.lower() in ("1", "true", "on", "yes")
-            continue
-        try:
-            given[name] = kind(text)
-        except ValueError:
-            raise Refusal(f"{name} must be a {kind.__name__}, got {text!r}.", 400) from None
+        elif kind is str:
+            given[name] = text
+        else:  # the type here, the limits in core.LiveSettings (the live table, shared with `deepdream live`)
+            given[name] = read_number(name, text, kind, -math.inf, math.inf)
     if "layer" in given:
         record = backbones.get(backbones.DEFAULT)
         known = record.layers_for(backbones.default_weights(record.name))

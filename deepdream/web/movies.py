@@ -27,19 +27,21 @@ from deepdream import backbones, recipe
 from deepdream.files import save_animation
 from deepdream.flow import VideoDream, dream_frames
 from deepdream.videofiles import VideoInfo, read_frames, write_video
+from deepdream.web.history import MOVIES
 
 KINDS = ("picture", "zoom", "video")  # what a job makes (the form's ``make``)
-FORMATS = {"webp": "image/webp", "mp4": "video/mp4"}  # a zoom's file; a clip is always MP4
-# name: (type, smallest, largest, the page's default), for each kind that has them
-FIELDS: dict[str, dict[str, tuple[type, float, float, Any]]] = {
-    "zoom": {"frames": (int, 2, 120, 24), "zoom": (float, 1.01, 1.5, 1.05), "fps": (float, 1, 30, 12)},
-    "video": {"frame_steps": (int, 1, 20, 4)},
+FORMATS = MOVIES  # a zoom's file; a clip is always MP4
+# The fields of each kind that has them, described as the recipe's are (the page's default in ``page``).
+FIELDS: dict[str, tuple[recipe.Field, ...]] = {
+    "zoom": (recipe.Field("frames", 24, "frames of the zoom animation, each dreamed `Steps per octave` steps", int,
+                          2, 120, page=24, label="Frames"),
+             recipe.Field("zoom", 1.05, "magnification from one frame to the next", float, 1.01, 1.5, page=1.05,
+                          label="Zoom per frame"),
+             recipe.Field("fps", 12, "how fast the animation plays", float, 1, 30, page=12,
+                          label="Frames per second")),
+    "video": (recipe.Field("frame_steps", 4, "dream steps on each frame after the first, which is dreamed in full "
+                           "(octaves)", int, 1, 20, page=4, label="Steps per frame (after the first)"),),
 }
-LABELS = {"frames": "Frames", "zoom": "Zoom per frame", "fps": "Frames per second",
-          "frame_steps": "Steps per frame (after the first)"}
-HELP = {"frames": "frames of the zoom animation, each dreamed `Steps per octave` steps",
-        "zoom": "magnification from one frame to the next", "fps": "how fast the animation plays",
-        "frame_steps": "dream steps on each frame after the first, which is dreamed in full (octaves)"}
 
 OnStep = Callable[[int, int, Any], None]
 
@@ -63,9 +65,8 @@ class Movie:
 
 def page_fields() -> dict[str, list[dict[str, Any]]]:
     """The moving pictures' fields for the page (``GET /api/recipe``), by kind."""
-    return {kind: [{"name": name, "kind": kind_type.__name__, "low": low, "high": high, "page": default,
-                    "label": LABELS[name], "help": HELP[name]}
-                   for name, (kind_type, low, high, default) in fields.items()]
+    return {kind: [{"name": field.name, "kind": field.kind.__name__, "low": field.low, "high": field.high,
+                    "page": field.page, "label": field.label, "help": field.help} for field in fields]
             for kind, fields in FIELDS.items()} | {"formats": list(FORMATS)}
 
 

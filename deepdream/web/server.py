@@ -19,8 +19,9 @@ from pathlib import Path
 from deepdream import recipe, runtime
 from deepdream.web import guard, history
 from deepdream.web.app import create_app
-from deepdream.web.engine import Store, Worker
-from deepdream.web.settings import Settings
+from deepdream.web.engine import Worker
+from deepdream.web.settings import Settings, options
+from deepdream.web.store import Store
 
 DEFAULTS = Settings()  # the serve options' defaults are the settings' own, written once (deepdream.web.settings)
 
@@ -36,44 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "this machine")
     shared.add_argument("--no-token", action="store_true", help="share the server on the network without a token")
     parser.add_argument("--port", type=int, default=5000, help="port (default: 5000; 0 picks a free one)")
-    parser.add_argument("--workers", type=int, default=DEFAULTS.workers, help="dreams run at once in this process "
-                        f"(default: {DEFAULTS.workers}; "
-                        "0 with --broker: only `deepdream worker` processes dream)")
     parser.add_argument("--broker", metavar="URL", help="a Redis URL (redis://HOST:6379/0): the queue is shared "
                         "with `deepdream worker` processes on other machines (default: SQLite in --data-dir)")
-    parser.add_argument("--queue", type=int, default=DEFAULTS.queue,
-                        help=f"dreams that may wait (default: {DEFAULTS.queue})")
-    parser.add_argument("--per-client", type=int, default=DEFAULTS.per_client,
-                        help="dreams one browser (or one machine without cookies) may have waiting "
-                             f"(default: {DEFAULTS.per_client})")
-    parser.add_argument("--max-upload-mb", type=float, default=DEFAULTS.max_upload_mb,
-                        help=f"upload limit (default: {DEFAULTS.max_upload_mb:g})")
-    parser.add_argument("--max-side", type=int, default=DEFAULTS.max_side,
-                        help=f"longest side dreamed (default: {DEFAULTS.max_side})")
-    parser.add_argument("--max-video-frames", type=int, default=DEFAULTS.max_video_frames,
-                        help="the longest clip a video job takes, in frames "
-                             f"(default: {DEFAULTS.max_video_frames})")
-    parser.add_argument("--max-video-side", type=int, default=DEFAULTS.max_video_side,
-                        help=f"a clip's frames are shrunk to this longest side (default: {DEFAULTS.max_video_side})")
-    parser.add_argument("--channel-steps", type=int, default=DEFAULTS.channel_steps,
-                        help="steps of each thumbnail in the page's channel strip "
-                             f"(default: {DEFAULTS.channel_steps})")
-    parser.add_argument("--live-sessions", type=int, default=DEFAULTS.live_sessions,
-                        help="browsers that may dream their camera on /live at once "
-                             f"(default: {DEFAULTS.live_sessions})")
-    parser.add_argument("--keep-jobs", type=int, default=DEFAULTS.keep_jobs,
-                        help=f"finished jobs kept in memory (default: {DEFAULTS.keep_jobs})")
-    parser.add_argument("--proxies", type=int, default=DEFAULTS.proxies,
-                        help="behind a reverse proxy: how many proxies in front to trust for each client's "
-                             "address (X-Forwarded-For; default: 0, trust none)")
-    parser.add_argument("--wait", type=float, default=DEFAULTS.wait_seconds,
-                        help=f"seconds POST /deepdream waits for its dream (default: {DEFAULTS.wait_seconds:g})")
+    for field, flag in options():  # the limits' and queue's options, from the one table
+        default = field.default
+        parser.add_argument(flag, dest=field.name, type=field.metadata["kind"], default=default,
+                            help=f"{field.metadata['help']} (default: {default:g})")
     parser.add_argument("--data-dir", type=Path, default=history.default_data_dir(),
                         help="where each browser's finished dreams are kept, indexed in SQLite; they survive a "
                              f"restart (default: {history.default_data_dir()})")
-    parser.add_argument("--keep-mb", type=float, default=DEFAULTS.keep_mb,
-                        help="the history's size in megabytes; the oldest dreams go first "
-                             f"(default: {DEFAULTS.keep_mb:g})")
     return parser
 
 
@@ -85,25 +57,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.workers < (0 if args.broker else 1):
         parser.error("--workers must be at least 1 (0 only with --broker, where `deepdream worker` dreams)")
-    for name in ("queue", "per_client", "max_side", "keep_jobs", "live_sessions", "max_video_frames", "max_video_side",
-                 "channel_steps"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.host not in guard.LOOPBACK and not (args.token or args.no_token):
         parser.error(f"--host {args.host} shares the studio with your network, where anyone could use it: add "
                      "--token SECRET (students type it once in the page) or --no-token to share it open")
     if args.token is not None and len(args.token) < 8:
         parser.error("--token must be at least 8 characters: something a neighbour cannot guess")
-    if args.proxies < 0:
-        parser.error("--proxies must be 0 or more")
-    if args.max_upload_mb <= 0 or args.wait <= 0 or args.keep_mb <= 0 or not 0 <= args.port <= 65535:
-        parser.error("--max-upload-mb, --wait and --keep-mb must be positive, --port from 0 to 65535")
-    settings = Settings(workers=args.workers, queue=args.queue, max_upload_mb=args.max_upload_mb,
-                        max_side=args.max_side, keep_jobs=args.keep_jobs, wait_seconds=args.wait,
-                        data_dir=args.data_dir, keep_mb=args.keep_mb, max_video_frames=args.max_video_frames,
-                        max_video_side=args.max_video_side, channel_steps=args.channel_steps, token=args.token,
-                        per_client=args.per_client, broker=args.broker, live_sessions=args.live_sessions,
-                        network=args.host not in guard.LOOPBACK, proxies=args.proxies)
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be from 0 to 65535 (0 picks a free one)")
+    try:
+        settings = Settings(**{field.name: getattr(args, field.name) for field, _ in options()},
+                            data_dir=args.data_dir, token=args.token, broker=args.broker,
+                            network=args.host not in guard.LOOPBACK)
+    except ValueError as error:
+        parser.error(str(error))
     try:
         app = create_app(settings)
     except ValueError as error:  # the data folder cannot be written, the broker cannot be reached

@@ -1,34 +1,69 @@
-"""The service's settings (the ``deepdream serve`` options) and its refusals (a 4xx or 5xx with a message)."""
+"""The service's settings and its refusals (a 4xx or 5xx with a message).
+
+``Settings`` is the one table of the service's defaults and limits: each field that is a
+``deepdream serve`` option carries its flag's help and its smallest value, and the serve command builds
+its parser from them (``options``). A value below its limit is a ``ValueError`` that names the option.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+
+def _option(default: Any, kind: type, help: str, low: float | None = None, above: float | None = None,
+            flag: str = "") -> Any:
+    """A field that is also a serve option: ``low`` is its smallest value, ``above`` a bound it must exceed."""
+    return dataclasses.field(default=default, metadata={"kind": kind, "help": help, "low": low, "above": above,
+                                                        "flag": flag})
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """How the service is run (the ``deepdream serve`` options)."""
 
-    workers: int = 1  # dreams run at once
-    queue: int = 8  # dreams that may wait; one more is answered 503
-    per_client: int = 3  # dreams one browser or API client may have waiting; one more is answered 429
-    max_upload_mb: float = 20.0  # a larger body is answered 413
-    max_side: int = 1024  # uploads are shrunk to this longest side (and a form may ask for less)
-    max_video_frames: int = 240  # a longer clip is answered 413
-    max_video_side: int = 480  # a clip's frames are shrunk to this longest side
-    preview_side: int = 384  # the live preview's longest side, pixels
+    workers: int = _option(1, int, "dreams run at once in this process (0 with --broker: only `deepdream worker` "
+                           "processes dream)", low=0)
+    queue: int = _option(8, int, "dreams that may wait; one more is answered 503", low=1)
+    per_client: int = _option(3, int, "dreams one browser (or one machine without cookies) may have waiting; one "
+                              "more is answered 429", low=1)
+    max_upload_mb: float = _option(20.0, float, "upload limit in megabytes; a larger body is answered 413", above=0)
+    max_side: int = _option(1024, int, "longest side dreamed: uploads are shrunk to it (a form may ask for less)",
+                            low=32)
+    max_video_frames: int = _option(240, int, "the longest clip a video job takes, in frames (one more is 413)",
+                                    low=1)
+    max_video_side: int = _option(480, int, "a clip's frames are shrunk to this longest side", low=32)
+    preview_side: int = 384  # the live preview's longest side, pixels (`deepdream worker --preview-side`)
     data_dir: Path | None = None  # the history and the queue's SQLite store (None: in memory, as in the tests)
     broker: str | None = None  # a Redis URL: the queue is shared with `deepdream worker` on other machines
-    keep_mb: float = 500.0  # the history's size; the oldest dreams go first
-    channel_steps: int = 16  # steps of each thumbnail of the channel strip (deepdream.channels)
+    keep_mb: float = _option(500.0, float, "the history's size in megabytes; the oldest dreams go first", above=0)
+    channel_steps: int = _option(16, int, "steps of each thumbnail in the page's channel strip", low=1)
     token: str | None = None  # with a token, every API request needs it (deepdream.web.guard)
-    keep_jobs: int = 32  # finished jobs kept (the oldest go first)
+    keep_jobs: int = _option(32, int, "finished jobs kept in memory (the oldest go first)", low=1)
     keep_seconds: float = 3600.0  # finished jobs are forgotten after this
-    live_sessions: int = 2  # browsers dreaming their camera at once (the /live page); one more is answered 503
-    wait_seconds: float = 600.0  # POST /deepdream gives up (and cancels its dream) after this
+    live_sessions: int = _option(2, int, "browsers that may dream their camera on /live at once; one more is "
+                                 "answered 503", low=1)
+    wait_seconds: float = _option(600.0, float, "seconds POST /deepdream waits for its dream, then cancels it",
+                                  above=0, flag="--wait")
     network: bool = False  # served beyond loopback: each machine's dreams take one turn (deepdream.web.clients)
-    proxies: int = 0  # proxies in front whose X-Forwarded-For is trusted (0: none, the client's own address)
+    proxies: int = _option(0, int, "behind a reverse proxy: how many proxies in front to trust for each client's "
+                           "address (X-Forwarded-For; 0 trusts none)", low=0)
+
+    def __post_init__(self) -> None:
+        for field, flag in options():
+            value, low, above = getattr(self, field.name), field.metadata["low"], field.metadata["above"]
+            if (low is not None and value < low) or (above is not None and value <= above):
+                bound = f"at least {low:g}" if low is not None else f"above {above:g}"
+                raise ValueError(f"{flag} must be {bound}, got {value!r}")
+
+
+def options() -> Iterator[tuple[dataclasses.Field, str]]:
+    """Each field of ``Settings`` that is a serve option, with its flag (``--per-client``)."""
+    for field in dataclasses.fields(Settings):
+        if "kind" in field.metadata:
+            yield field, field.metadata["flag"] or "--" + field.name.replace("_", "-")
 
 
 class Refusal(Exception):
