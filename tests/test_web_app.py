@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from deepdream import web
 from deepdream.web import server
 from tests.helpers import SMALL_DREAM as SMALL
 from tests.helpers import assert_clear_error as _assert_clear_error
-from tests.helpers import cancel_running, run_cli, run_python
+from tests.helpers import cancel_running, post_dream, run_cli, run_python
 from tests.helpers import photo_bytes as _photo
 from tests.helpers import wait_for_job as _wait
 
@@ -58,13 +59,24 @@ def test_layers_lists_the_bundled_layers_with_the_pages_defaults(client):
 def test_the_page_has_its_layers_and_form_before_tensorflow_is_loaded():
     code = ("import json, sys; from deepdream.web import create_app; client = create_app().test_client(); "
             "layers = client.get('/api/layers').get_json(); recipe = client.get('/api/recipe').get_json(); "
-            "print(json.dumps([layers['suggested'], recipe['page_fields']])); print('tensorflow' in sys.modules)")
+            "print(json.dumps([layers['suggested'], recipe['page_fields'], layers['first_dream_ready'], "
+            "recipe['first_dream_ready']])); print('tensorflow' in sys.modules)")
     result = run_python(code)
     served, loaded = result.stdout.splitlines()
     assert loaded == "False", result.stderr
-    suggested, page_fields = json.loads(served)
+    suggested, page_fields, *ready = json.loads(served)
+    assert ready == [False, False], "the page says the first dream loads the network first"
     assert suggested[:2] == ["mixed0", "mixed1"]
     assert page_fields == ["layers", "steps", "step_size", "octaves", "seed", "max_side"]
+
+
+def test_once_a_dream_ran_the_page_is_told_the_next_one_starts_at_once(client):
+    assert post_dream(client, "/deepdream").status_code == 200
+    deadline = time.monotonic() + 30
+    while not client.get("/api/layers").get_json()["first_dream_ready"] and time.monotonic() < deadline:
+        time.sleep(0.1)  # the worker says so at its next heartbeat
+    assert client.get("/api/layers").get_json()["first_dream_ready"]
+    assert client.get("/api/recipe").get_json()["first_dream_ready"]
 
 
 def test_the_recipe_route_gives_each_field_its_limits_label_and_help(client):

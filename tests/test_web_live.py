@@ -230,6 +230,24 @@ def test_the_mjpeg_stream_sends_each_new_picture_as_a_part():
         app.extensions["deepdream"].close()
 
 
+def test_the_mjpeg_stream_has_a_bounded_number_of_viewers_and_a_closed_one_frees_its_place():
+    app = web.create_app(web.Settings(stream_viewers=2))
+    try:
+        broadcast = app.extensions[web_live.BROADCAST] = live.Broadcast()
+        broadcast.publish(b"\xff\xd8first\xff\xd9")
+        viewers = [app.test_client().get("/live.mjpg", buffered=False) for _ in range(2)]
+        third = app.test_client().get("/live.mjpg", buffered=False)
+        assert third.status_code == 503 and "2 viewers" in third.json["error"]
+        viewers[0].close()  # a viewer closes its tab
+        fourth = app.test_client().get("/live.mjpg", buffered=False)
+        assert fourth.status_code == 200
+        broadcast.end()
+        for response in (viewers[1], fourth):
+            response.close()
+    finally:
+        app.extensions["deepdream"].close()
+
+
 def test_refusal_is_what_the_sessions_raise():
     sessions = web_live.LiveSessions(limit=0)
     with pytest.raises(Refusal, match="full"):

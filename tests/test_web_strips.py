@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from deepdream import web
+from deepdream.web.scheduler import CpuTurns
 from deepdream.web.strips import ChannelStrips
 
 
@@ -23,10 +24,22 @@ def _until_done(strips, layer, timeout=180):
     raise AssertionError(f"the strip of {layer} is still {status['state']} after {timeout} s")
 
 
+class _CountingTurns(CpuTurns):
+    """The CPU's turns, counting how often a strip asked for one."""
+
+    asked = 0
+
+    def between_steps(self, stop=None) -> float:
+        self.asked += 1
+        return super().between_steps(stop)
+
+
 def test_a_layers_strip_is_dreamed_once_shown_as_it_grows_and_kept_for_a_restart(tmp_path):
-    strips = ChannelStrips(tmp_path, steps=1)
+    turns = _CountingTurns()
+    strips = ChannelStrips(tmp_path, steps=1, turns=turns)
     status, seen = _until_done(strips, "mixed0")
     strips.close()
+    assert turns.asked >= 2, "the strip yields to live frames between its batches"
     assert status == {"layer": "mixed0", "state": "done", "done": 256, "total": 256, "columns": 32, "side": 80,
                       "steps": 1, "error": None}
     assert len({done for done in seen if 0 < done < 256}) >= 2, "the count grew batch by batch"

@@ -9,6 +9,7 @@
   from it; ``dispatch``: the web process's side of it; ``jobs``: the queue, progress, preview and
   cancelling (``DreamService``);
 * ``movies``: zoom animations and dreamed clips; ``strips``: a layer's channel strip;
+* ``scheduler``: one policy for the process's CPU: live frames first, then the jobs' and strips' steps;
 * ``history``: each browser's dreams, kept in SQLite and files, and their routes;
 * ``live``: the ``/live`` page, its frames and the ``/live.mjpg`` stream;
 * ``studio``: the page and what it reads first (layers, fields); ``api``: the dream routes;

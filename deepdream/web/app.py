@@ -29,8 +29,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__, static_folder=str(studio.STATIC_DIR), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024)
     app.url_map.merge_slashes = False  # /api/jobs//result is a 404 with a message, not a redirect
-    app.extensions["deepdream"] = DreamService(settings)
-    app.extensions["deepdream_live"] = live.LiveSessions(settings.live_sessions)
+    service = app.extensions["deepdream"] = DreamService(settings)
+    app.extensions["deepdream_live"] = live.LiveSessions(settings.live_sessions, turns=service.turns,
+                                                          stream_viewers=settings.stream_viewers)
     # The browser's signed anonymous id (g.client) and its turn in the fair queue (g.turn).
     app.extensions["deepdream_clients"] = clients.install(app, settings.data_dir, settings.network, settings.proxies)
     guard.install(app, settings.token)  # the origin check, and the token if there is one

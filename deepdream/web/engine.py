@@ -37,6 +37,7 @@ from deepdream import recipe
 from deepdream.files import SUITE_MARK, jpeg_bytes
 from deepdream.images import from_model
 from deepdream.web import movies
+from deepdream.web.scheduler import CpuTurns
 from deepdream.web.store import Store
 
 BEAT_SECONDS = 0.5  # a worker renews its lease this often (and sends its progress at most every PROGRESS_SECONDS)
@@ -61,14 +62,17 @@ class Worker:
         model_for: builds (and caches) the dream model for a recipe.
         stop: set to stop after the current step; the job stays in the queue for another worker.
         preview_side: the live preview's longest side, pixels.
+        turns: the web process's CPU turns (``deepdream.web.scheduler``); None in a ``deepdream worker``.
     """
 
     def __init__(self, store: Store, model_for: Callable[[dict[str, Any]], Any], stop: threading.Event,
-                 preview_side: int = 384):
+                 preview_side: int = 384, turns: CpuTurns | None = None):
         self.store, self.model_for, self.stop, self.preview_side = store, model_for, stop, preview_side
+        self.turns = turns  # in the web process: waits between steps while live frames are dreamed
         self.number = store.new_worker()
         self.name = f"{socket.gethostname()}:{os.getpid()}:{self.number}"
         self._job: dict[str, Any] | None = None  # the running attempt: id, attempt, done, total, latest...
+        self.warm = False  # whether it has built a dream model (TensorFlow loaded): its next dreams start at once
         self._lock = threading.Lock()
 
     def run(self) -> None:
@@ -138,11 +142,14 @@ class Worker:
         if start is None:
             raise ValueError("The start image is gone from the queue's store: send the dream again.")
         dm = self.model_for(parameters)
+        self.warm = True
 
         def on_step(done: int, total: int, image: Any) -> None:
             job.update(latest=image, done=done, total=total)
             if done == 1:
                 job["first_step"] = time.time()
+            if self.turns is not None:
+                self.turns.between_steps(job["cancel"])  # live frames first
             if job["cancel"].is_set() or self.stop.is_set():
                 raise Cancelled
             if time.time() - job["written"] >= PROGRESS_SECONDS:
@@ -187,8 +194,9 @@ class Worker:
             "step_seconds": pace, "error": error})
 
     def _announce(self, job_id: str | None) -> None:
-        """The worker's heartbeat: alive, and the job it dreams (None: free)."""
-        self.store.put_json(f"worker:{self.number}", {"beat": time.time(), "job": job_id, "name": self.name})
+        """The worker's heartbeat: alive, the job it dreams (None: free), and whether its network is loaded."""
+        self.store.put_json(f"worker:{self.number}", {"beat": time.time(), "job": job_id, "name": self.name,
+                                                       "warm": self.warm})
 
     def _beat_loop(self) -> None:
         """Twice a second: the worker's heartbeat, the running job's lease, progress and preview, its cancel flag."""

@@ -29,6 +29,7 @@ from deepdream.web.dispatch import Dispatcher
 from deepdream.web.engine import Worker, preview_jpeg
 from deepdream.web.fairness import FairQueue
 from deepdream.web.history import History
+from deepdream.web.scheduler import CpuTurns
 from deepdream.web.settings import Refusal, Settings
 from deepdream.web.store import MAX_ATTEMPTS, Lease, Store
 from deepdream.web.strips import ChannelStrips
@@ -123,10 +124,12 @@ class DreamService(Dispatcher):
         self._seconds_per_work: float | None = None  # measured on finished dreams
         self.history = History(settings.data_dir, settings.keep_mb) if settings.data_dir is not None else None
         self.store = Store.open(settings.data_dir, settings.broker)  # after the history made the folder
-        self.strips = ChannelStrips(settings.data_dir and Path(settings.data_dir) / "channels", settings.channel_steps)
+        self.turns = CpuTurns()  # this process's CPU: live frames first, then jobs and strips (scheduler)
+        self.strips = ChannelStrips(settings.data_dir and Path(settings.data_dir) / "channels", settings.channel_steps,
+                                    self.turns)
         self._closed, self._stop = False, threading.Event()
         self._recover()
-        workers = [Worker(self.store, self.model_for, self._stop, settings.preview_side)
+        workers = [Worker(self.store, self.model_for, self._stop, settings.preview_side, self.turns)
                    for _ in range(settings.workers)]
         self._threads = [threading.Thread(target=worker.run, name=f"dreamer-{i}", daemon=True)
                          for i, worker in enumerate(workers)]
@@ -140,6 +143,11 @@ class DreamService(Dispatcher):
         from deepdream.model import dream_model
 
         return dream_model(**recipe.model_arguments(parameters))  # deepdream.model keeps the models built
+
+    def first_dream_ready(self) -> bool:
+        """Whether a worker has its network loaded, so that a dream starts at once (else the first one loads
+        TensorFlow and the network first: about 10 s on 2 cores)."""
+        return any(worker.get("warm") for worker in self.store.workers())
 
     def submit(self, request: DreamRequest, client: str = "", turn: str | None = None) -> Job:
         """Checks a dream against its model and queues it; raises Refusal (503 when the queue is full, 429

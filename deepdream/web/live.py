@@ -17,13 +17,11 @@ how many there are (one more is a 503), and a session idle for ``IDLE_SECONDS`` 
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import math
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +32,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, send_fr
 from deepdream import backbones
 from deepdream import live as core
 from deepdream.web.forms import read_number
+from deepdream.web.scheduler import CpuTurns
 from deepdream.web.settings import Refusal
 from deepdream.web.studio import STATIC_DIR
 
@@ -84,13 +83,18 @@ class LiveSessions:
     Args:
         limit: sessions at once (``--live-sessions``); one more browser is refused with a 503.
         idle_seconds: a session without a frame for this long is dropped.
+        turns: the process's CPU turns, shared with the queue's workers and the strips (a new one if None).
+        stream_viewers: viewers of ``/live.mjpg`` at once; one more is refused with a 503.
     """
 
-    def __init__(self, limit: int, idle_seconds: float = IDLE_SECONDS):
+    def __init__(self, limit: int, idle_seconds: float = IDLE_SECONDS, turns: CpuTurns | None = None,
+                 stream_viewers: int = 4):
         self.limit, self.idle_seconds = limit, idle_seconds
+        self.stream_viewers = stream_viewers
+        self.viewers = threading.BoundedSemaphore(stream_viewers)  # /live.mjpg's, each holding a server thread
+        self.turns = turns or CpuTurns()  # the process's CPU turns: live frames first (deepdream.web.scheduler)
         self.sessions: dict[str, LiveSession] = {}
         self._lock = threading.Condition()
-        self._turns: collections.deque[object] = collections.deque()
         self._sweeper: threading.Thread | None = None
 
     def take(self, client: str) -> LiveSession:
@@ -116,19 +120,10 @@ class LiveSessions:
         with self._lock:
             session.busy, session.seen = False, time.monotonic()
 
-    @contextlib.contextmanager
-    def turn(self) -> Iterator[None]:
-        """``with sessions.turn():`` waits for this frame's turn at the CPU (first come, first served)."""
-        ticket = object()
-        with self._lock:
-            self._turns.append(ticket)
-            self._lock.wait_for(lambda: self._turns[0] is ticket)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._turns.popleft()
-                self._lock.notify_all()
+    def turn(self) -> contextlib.AbstractContextManager[None]:
+        """``with sessions.turn():`` waits for this frame's turn at the CPU (first come, first served; the
+        queue's jobs and the strips wait between their steps meanwhile)."""
+        return self.turns.live()
 
     def end(self, client: str) -> LiveSession | None:
         with self._lock:
@@ -251,6 +246,11 @@ def stream() -> Response:
     if broadcast is None:
         raise Refusal("No live stream on this server: start one with deepdream live SOURCE --serve.", 404)
 
+    sessions = _sessions()
+    if not sessions.viewers.acquire(blocking=False):
+        raise Refusal(f"The stream has {sessions.stream_viewers} viewers, the most this server shows it to at once: "
+                      "try again when one has closed it.", 503, {"Retry-After": "30"})
+
     def parts() -> Any:
         number = 0
         while not broadcast.ended:
@@ -261,4 +261,5 @@ def stream() -> Response:
 
     response = Response(parts(), mimetype="multipart/x-mixed-replace; boundary=frame")
     response.headers["Cache-Control"] = "no-store"
+    response.call_on_close(sessions.viewers.release)  # the viewer closed it, or the stream ended
     return response

@@ -45,6 +45,8 @@ class Settings:
     keep_seconds: float = 3600.0  # finished jobs are forgotten after this
     live_sessions: int = _option(2, int, "browsers that may dream their camera on /live at once; one more is "
                                  "answered 503", low=1)
+    stream_viewers: int = _option(4, int, "viewers of /live.mjpg (deepdream live --serve) at once, each holding "
+                                  "a server thread; one more is answered 503", low=1)
     wait_seconds: float = _option(600.0, float, "seconds POST /deepdream waits for its dream, then cancels it",
                                   above=0, flag="--wait")
     network: bool = False  # served beyond loopback: each machine's dreams take one turn (deepdream.web.clients)

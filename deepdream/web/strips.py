@@ -20,6 +20,7 @@ from typing import Any
 
 from deepdream import backbones, channels
 from deepdream.files import jpeg_bytes, write_atomically
+from deepdream.web.scheduler import CpuTurns
 
 
 class _Closed(Exception):
@@ -32,13 +33,15 @@ class ChannelStrips:
     Args:
         folder: where the sheets are kept (None: a temporary folder, removed by ``close``).
         steps: gradient steps per thumbnail.
+        turns: the web process's CPU turns (``deepdream.web.scheduler``): a strip yields to live frames.
     """
 
-    def __init__(self, folder: Path | None, steps: int = channels.STEPS):
+    def __init__(self, folder: Path | None, steps: int = channels.STEPS, turns: CpuTurns | None = None):
         self._temporary = folder is None
         self.folder = Path(tempfile.mkdtemp(prefix="deepdream-channels-")) if folder is None else Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.steps = steps
+        self.turns = turns  # the web process's CPU turns: a strip waits between batches while live frames come
         self.backbone = backbones.DEFAULT
         self.weights = backbones.default_weights(self.backbone)
         self.layers = backbones.get(self.backbone).layers_for(self.weights)
@@ -103,6 +106,8 @@ class ChannelStrips:
             sheet = jpeg_bytes(channels.sprite_sheet(so_far) / 255.0, quality=85)
             write_atomically(self._path(layer, ".jpg"), lambda file: file.write(sheet), overwrite=True)
             self._update(layer, done=done, total=total)
+            if self.turns is not None and not self._closed:
+                self.turns.between_steps()  # live frames first
             if self._closed:
                 raise _Closed
 

@@ -6,7 +6,8 @@ Routes (the ``studio`` blueprint):
     GET    /api/recipe       the form's fields (defaults, limits, help) and each backbone's layers
     GET    /api/layers       the layers a dream can use, the form's defaults and limits
 
-Nothing here imports TensorFlow: the page and its layers load at once.
+Nothing here imports TensorFlow: the page and its layers load at once. Both API routes also say whether the
+first dream will start at once (``first_dream_ready``: a worker has its network loaded) or load it first.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ def recipe_fields() -> Response:
     settings = _settings()
     return jsonify(**recipe.fields(settings.max_side), page_fields=list(FORM_DEFAULTS),
                    max_upload_mb=settings.max_upload_mb, movies=movies.page_fields(),
-                   max_video_frames=settings.max_video_frames)
+                   max_video_frames=settings.max_video_frames,
+                   first_dream_ready=current_app.extensions["deepdream"].first_dream_ready())
 
 
 @blueprint.get("/api/layers")
@@ -57,4 +59,5 @@ def layers() -> Response:  # from the backbone's description: no TensorFlow, so 
     return jsonify(layers=list(record.layers_for(backbones.default_weights(record.name))),
                    suggested=list(record.suggested_layers), defaults=FORM_DEFAULTS,
                    limits={name: [low, high] for name, (_, low, high) in limits.items()},
-                   max_upload_mb=settings.max_upload_mb)
+                   max_upload_mb=settings.max_upload_mb,
+                   first_dream_ready=current_app.extensions["deepdream"].first_dream_ready())

@@ -194,7 +194,9 @@ async function poll(job) {
     if (job.state === "queued") {
       $("progress-text").textContent = `Waiting in the queue: place ${job.queue_position}${seconds(job.seconds_left)}`;
     } else if (job.state === "running") {
-      $("progress-text").textContent = `Dreaming: ${unit} ${job.steps_done} of ${job.steps_total}${seconds(job.seconds_left)}`;
+      $("progress-text").textContent = job.steps_done === 0 && !$("warm-up").hidden
+        ? "Loading the network (the first dream only), then dreaming…"
+        : `Dreaming: ${unit} ${job.steps_done} of ${job.steps_total}${seconds(job.seconds_left)}`;
       if (job.steps_done !== shown) { // the picture as it is now
         shown = job.steps_done;
         $("result").src = `${job.preview_url}?step=${shown}`;
@@ -233,6 +235,7 @@ function finish(job) {
   state.jobUrl = null;
   if (job.state === "done") {
     $("progress-text").textContent = `Done: ${job.steps_total} ${job.unit}s in ${job.run_seconds.toFixed(0)} s.`;
+    $("warm-up").hidden = true; // the network is loaded now
     const picture = job.make === "picture";
     const movie = picture ? {} : { movie_url: job.result_url, movie: job.result_type.split("/")[1] };
     showDream({ id: job.id, picture_url: picture ? job.result_url : job.picture_url, sidecar_url: job.sidecar_url,
@@ -503,7 +506,9 @@ async function setUp() {
   $("layers").addEventListener("change", (event) => { if (event.target.type === "checkbox") showChannels(); });
   setUpPainting();
   try {
-    buildForm(await answer(await fetch("/api/recipe")));
+    const recipe = await answer(await fetch("/api/recipe"));
+    buildForm(recipe);
+    $("warm-up").hidden = recipe.first_dream_ready;
     chooseMake();
   } catch (error) {
     showError(`Could not read the form from the server: ${error.message}`);
