@@ -248,6 +248,22 @@ def test_the_mjpeg_stream_has_a_bounded_number_of_viewers_and_a_closed_one_frees
         app.extensions["deepdream"].close()
 
 
+def test_a_frame_is_dreamed_in_the_live_dreamer_thread_not_the_requests(app, frames, monkeypatch):
+    threads = []
+    dream = live.LiveDreamer.dream
+
+    def noted(self, *args, **kwargs):
+        threads.append(threading.current_thread().name)
+        return dream(self, *args, **kwargs)
+
+    monkeypatch.setattr(live.LiveDreamer, "dream", noted)
+    client = app.test_client()
+    assert send(client, frames[0], width="128").status_code == 200
+    client.delete("/api/live")
+    assert len(threads) == 1 and threads[0].startswith("live-dreamer")
+    assert threads[0] != threading.current_thread().name
+
+
 def test_refusal_is_what_the_sessions_raise():
     sessions = web_live.LiveSessions(limit=0)
     with pytest.raises(Refusal, match="full"):

@@ -8,15 +8,18 @@ Routes (a blueprint, ``create_app`` registers it):
     GET    /live.mjpg           the dream of ``deepdream live SOURCE --serve``, as an MJPEG stream
 
 **The newest frame wins.** The page sends a frame only when the last one came back, and it sends the
-camera's newest; the server refuses a second frame from a browser while one is dreamed (409). Each
-browser has one live session (its cookie's id; a client without cookies, its machine's address):
-the flow-coherent ``deepdream.live.LiveDreamer``, and a recording if one is on. Sessions dream one frame
-each in turn, first come first served, so two browsers share the CPU evenly; ``--live-sessions`` bounds
-how many there are (one more is a 503), and a session idle for ``IDLE_SECONDS`` is dropped with its state.
+camera's newest; the server refuses a second frame from a browser while one is dreamed (409). Each browser
+has one live session (its cookie's id; a client without cookies, its machine's address): the flow-coherent
+``deepdream.live.LiveDreamer``, and a recording if one is on. Frames are dreamed in one live dreamer thread,
+not in the request's (which waits for its frame), one frame each in turn, first come first served, so two
+browsers share the CPU evenly, and before the queue's jobs (``deepdream.web.scheduler``);
+``--live-sessions`` bounds how many there are (one more is a 503), and a session idle for ``IDLE_SECONDS``
+is dropped with its state.
 """
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import math
 import tempfile
@@ -92,6 +95,7 @@ class LiveSessions:
         self.limit, self.idle_seconds = limit, idle_seconds
         self.stream_viewers = stream_viewers
         self.viewers = threading.BoundedSemaphore(stream_viewers)  # /live.mjpg's, each holding a server thread
+        self._dreamer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="live-dreamer")
         self.turns = turns or CpuTurns()  # the process's CPU turns: live frames first (deepdream.web.scheduler)
         self.sessions: dict[str, LiveSession] = {}
         self._lock = threading.Condition()
@@ -119,6 +123,17 @@ class LiveSessions:
     def release(self, session: LiveSession) -> None:
         with self._lock:
             session.busy, session.seen = False, time.monotonic()
+
+    def dream(self, session: LiveSession, picture: np.ndarray, settings: core.LiveSettings) -> tuple[np.ndarray, float]:
+        """One frame dreamed in the live dreamer thread, in its turn; the request thread only waits for it.
+        Returns the dreamed frame and the seconds it took."""
+        def run() -> tuple[np.ndarray, float]:
+            with self.turn():
+                started = time.perf_counter()
+                dreamed = session.dreamer.dream(picture, settings)
+                return dreamed, time.perf_counter() - started
+
+        return self._dreamer.submit(run).result()
 
     def turn(self) -> contextlib.AbstractContextManager[None]:
         """``with sessions.turn():`` waits for this frame's turn at the CPU (first come, first served; the
@@ -195,10 +210,7 @@ def frame() -> Response:
     session = sessions.take(g.turn)
     try:
         settings = read_settings(request.form, session.dreamer.settings)
-        with sessions.turn():
-            started = time.perf_counter()
-            dreamed = session.dreamer.dream(picture, settings)
-            seconds = time.perf_counter() - started
+        dreamed, seconds = sessions.dream(session, picture, settings)  # in the live dreamer's thread
         jpeg = core.encode_jpeg(dreamed)
         recorded = session.record(jpeg)
     finally:
