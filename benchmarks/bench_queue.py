@@ -11,7 +11,8 @@ Prints:
     at once by JOBS browsers: one worker, two worker threads in the server, and Redis with two
     ``deepdream worker`` processes (the several-machines set-up, here on one machine), with the CPU the
     processes used (cores busy, from /proc);
-  * the web process's memory over 200 small jobs (a 96x96 noise dream each), after every 50.
+  * the web process's memory over 200 small jobs (a 96x96 noise dream each, of 32 layers in turn, more than
+    the model cache keeps), after every 50.
 """
 
 from __future__ import annotations
@@ -32,12 +33,15 @@ from bench_dream import matmul_gflops  # noqa: E402
 from bench_web import in_process, through_service  # noqa: E402
 
 import deepdream_utils as dd  # noqa: E402
+from deepdream.model import KEEP_BUILT  # noqa: E402
 from tests.helpers import DreamWorker, RedisServer, Server  # noqa: E402
 
 MOUNTAIN = ROOT / "images" / "mountain.jpg"
 ROUNDS = 3
 JOBS = 4
 SMALL = {"noise": "96x96", "steps": "2", "octaves": "1", "layers": "mixed3"}
+# 32 layers, more than the model cache keeps: its memory is measured full and turning over
+CYCLED_LAYERS = [*(f"mixed{n}" for n in range(8)), *(f"conv2d_{n}" for n in range(10, 58, 2))]
 PAGE = {"max_side": "768"}  # the page's defaults: 768 px, 12 steps x 3 octaves (curl without max_side gets 1024)
 
 
@@ -130,13 +134,14 @@ def main() -> None:
     try:  # memory over 200 small jobs, 8 browsers at a time
         rss = []
         for batch in range(25):
+            fields = [SMALL | {"layers": CYCLED_LAYERS[(8 * batch + n) % len(CYCLED_LAYERS)]} for n in range(8)]
             with concurrent.futures.ThreadPoolExecutor(8) as pool:
-                statuses = list(pool.map(lambda _: one_browser(server.url, SMALL, image=False), range(8)))
+                statuses = list(pool.map(lambda form: one_browser(server.url, form, image=False), fields))
             assert all(status["state"] == "done" for status in statuses), statuses
             if batch in (0, 6, 12, 18, 24):
                 rss.append(server.rss_mb())
-        print("the web process's memory after 8, 56, 104, 152, 200 small jobs: "
-              + ", ".join(f"{mb:.0f}" for mb in rss) + " MB")
+        print(f"the web process's memory after 8, 56, 104, 152, 200 small jobs, each of {len(CYCLED_LAYERS)} layers "
+              f"in turn (the model cache keeps {KEEP_BUILT}): " + ", ".join(f"{mb:.0f}" for mb in rss) + " MB")
     finally:
         server.stop()
 
