@@ -91,3 +91,21 @@ def test_a_job_whose_worker_stops_answering_is_queued_again_and_failed_after_thr
         _wait_for(lambda a=attempt: job.attempt > a, "the lost job was not noticed")
     assert job.ended.wait(30) and job.state == "failed"
     assert "started 3 times" in job.error and "stopped answering" in job.error
+
+
+def test_a_job_its_worker_finished_just_before_its_last_lease_ran_out_is_done_not_failed(service):
+    job, last = _submit(service, "ada"), store.MAX_ATTEMPTS - 1
+    with service._lock:  # the job's last attempt runs
+        service._pending.remove(job)
+        job.attempt, job.state = last, "running"
+    service.store.put_json(f"state:{job.id}", {"state": "running", "attempt": last, "worker": "the test",
+                                               "beat": time.time(), "done": 1, "total": job.total, "seconds": 0.0,
+                                               "step_seconds": None})
+    service.store.put("result:" + job.id, jpeg_bytes(dd.noise_image(8, 8)))  # the worker finishes...
+    service.store.put_json(f"sidecar:{job.id}", {"parameters": {}})
+    assert service.store.change_state(job.id, last, {"state": "done", "attempt": last, "worker": "the test",
+                                                      "seconds": 1.0})
+    with service._lock:  # ...just before the web gives up on it
+        service._lost(job, "its worker (the test) stopped answering")
+    assert _state(service, job) == "done"
+    assert job.ended.wait(10) and job.state == "done" and job.jpeg is not None, job.error

@@ -11,7 +11,8 @@ from tests.helpers import LONG_DREAM, post_dream, wait_for_job
 
 def _step_in_thread(turns: CpuTurns, stop: threading.Event | None = None) -> tuple[threading.Event, list[float]]:
     done, waited = threading.Event(), []
-    threading.Thread(target=lambda: (waited.append(turns.between_steps(stop)), done.set()), daemon=True).start()
+    stops = [stop] if stop is not None else []
+    threading.Thread(target=lambda: (waited.append(turns.between_steps(*stops)), done.set()), daemon=True).start()
     return done, waited
 
 

@@ -29,9 +29,9 @@ class _CountingTurns(CpuTurns):
 
     asked = 0
 
-    def between_steps(self, stop=None) -> float:
+    def between_steps(self, *stops) -> float:
         self.asked += 1
-        return super().between_steps(stop)
+        return super().between_steps(*stops)
 
 
 def test_a_layers_strip_is_dreamed_once_shown_as_it_grows_and_kept_for_a_restart(tmp_path):

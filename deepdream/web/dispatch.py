@@ -82,13 +82,18 @@ class Dispatcher:
         ``MAX_ATTEMPTS`` (call with the lock held)."""
         lost = job.attempt
         if lost + 1 >= MAX_ATTEMPTS:
-            job.attempt = lost + 1
-            self._end(job, "failed", f"The dream was started {job.attempt} times and {why} each time (out of "
-                                     "memory?): try a smaller picture or fewer octaves.", lost)
-            return
-        if not self.store.change_state(job.id, lost, {"state": "queued", "attempt": lost + 1, "total": job.total}):
+            error = (f"The dream was started {lost + 1} times and {why} each time (out of memory?): try a smaller "
+                     "picture or fewer octaves.")
+            new = {"state": "failed", "attempt": lost + 1, "error": error}
+        else:
+            new = {"state": "queued", "attempt": lost + 1, "total": job.total}
+        if not self.store.change_state(job.id, lost, new):
             return  # its worker ended it meanwhile, after all: the next look takes its outcome
-        job.attempt, job.state, job.dispatched, job.done = lost + 1, "queued", False, 0
+        job.attempt = lost + 1
+        if new["state"] == "failed":
+            self._end(job, "failed", new["error"])  # ended in the store already
+            return
+        job.state, job.dispatched, job.done = "queued", False, 0
         self._pending.put_back(job)
 
     def _finish(self, job: Any, state: dict[str, Any], keep: bool = True) -> None:

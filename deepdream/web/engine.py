@@ -149,7 +149,7 @@ class Worker:
             if done == 1:
                 job["first_step"] = time.time()
             if self.turns is not None:
-                self.turns.between_steps(job["cancel"])  # live frames first
+                self.turns.between_steps(job["cancel"], self.stop)  # live frames first
             if job["cancel"].is_set() or self.stop.is_set():
                 raise Cancelled
             if time.time() - job["written"] >= PROGRESS_SECONDS:

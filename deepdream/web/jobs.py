@@ -122,6 +122,7 @@ class DreamService(Dispatcher):
         self._jobs: collections.OrderedDict[str, Job] = collections.OrderedDict()
         self._pending = FairQueue()  # the clients take turns (deepdream.web.fairness)
         self._seconds_per_work: float | None = None  # measured on finished dreams
+        self._warm = False  # a dream model was built in this process (TensorFlow loaded)
         self.history = History(settings.data_dir, settings.keep_mb) if settings.data_dir is not None else None
         self.store = Store.open(settings.data_dir, settings.broker)  # after the history made the folder
         self.turns = CpuTurns()  # this process's CPU: live frames first, then jobs and strips (scheduler)
@@ -142,12 +143,15 @@ class DreamService(Dispatcher):
         """The dream model for these parameters (layers, channel...), built once (a clear ValueError if unknown)."""
         from deepdream.model import dream_model
 
-        return dream_model(**recipe.model_arguments(parameters))  # deepdream.model keeps the models built
+        model = dream_model(**recipe.model_arguments(parameters))  # deepdream.model keeps the models built
+        self._warm = True
+        return model
 
     def first_dream_ready(self) -> bool:
-        """Whether a worker has its network loaded, so that a dream starts at once (else the first one loads
-        TensorFlow and the network first: about 10 s on 2 cores)."""
-        return any(worker.get("warm") for worker in self.store.workers())
+        """Whether the network is loaded where the next dream runs, so that it starts at once (else the first
+        dream loads TensorFlow and the network first: about 10 s on 2 cores): here (a model was built in this
+        process), or in a worker elsewhere that says so."""
+        return self._warm or any(worker.get("warm") for worker in self.store.workers())
 
     def submit(self, request: DreamRequest, client: str = "", turn: str | None = None) -> Job:
         """Checks a dream against its model and queues it; raises Refusal (503 when the queue is full, 429
@@ -345,13 +349,11 @@ class DreamService(Dispatcher):
                 return None
         return seconds / (max(1, self.settings.workers) if job.state == "queued" else 1)
 
-    def _end(self, job: Job, state: str, error: str | None = None, attempt: int | None = None) -> None:
-        """Ends a job here, and in the store unless it ended there already (``attempt``: the one the store
-        should still hold, when it is not ``job.attempt``)."""
+    def _end(self, job: Job, state: str, error: str | None = None) -> None:
+        """Ends a job here, and in the store unless it ended there already."""
         job.state, job.error, job.finished, job.dispatched = state, error, time.monotonic(), False
         job.request.start = job.request.mask = None  # the result is kept; these not
-        self.store.change_state(job.id, job.attempt if attempt is None else attempt,
-                                {"state": state, "attempt": job.attempt, "error": error})
+        self.store.change_state(job.id, job.attempt, {"state": state, "attempt": job.attempt, "error": error})
         self._drop_keys(job.id)
         job.ended.set()
         self._lock.notify_all()

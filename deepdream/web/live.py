@@ -271,7 +271,11 @@ def stream() -> Response:
                 yield (b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + str(len(jpeg)).encode()
                        + b"\r\n\r\n" + jpeg + b"\r\n")
 
-    response = Response(parts(), mimetype="multipart/x-mixed-replace; boundary=frame")
-    response.headers["Cache-Control"] = "no-store"
-    response.call_on_close(sessions.viewers.release)  # the viewer closed it, or the stream ended
+    try:
+        response = Response(parts(), mimetype="multipart/x-mixed-replace; boundary=frame")
+        response.headers["Cache-Control"] = "no-store"
+        response.call_on_close(sessions.viewers.release)  # the viewer closed it, or the stream ended
+    except BaseException:
+        sessions.viewers.release()
+        raise
     return response

@@ -67,14 +67,16 @@ class CpuTurns:
     def _live_is_on(self) -> bool:
         return bool(self._frames) or self.clock() - self._last_frame < self.grace
 
-    def between_steps(self, stop: threading.Event | None = None) -> float:
+    def between_steps(self, *stops: threading.Event) -> float:
         """Before a job's or a strip's next step: waits while live is on (at most ``max_pause`` seconds, and
-        no longer once ``stop`` is set); returns the seconds it waited."""
+        no longer once one of ``stops`` is set: the job cancelled, the server closing); returns the seconds
+        it waited."""
         with self._lock:
             if not self._live_is_on():
                 return 0.0
             start = self.clock()
-            while self._live_is_on() and self.clock() - start < self.max_pause and not (stop and stop.is_set()):
+            while self._live_is_on() and self.clock() - start < self.max_pause and \
+                    not any(stop.is_set() for stop in stops):
                 self._lock.wait(0.05)
             waited = self.clock() - start
             self.paused_seconds += waited

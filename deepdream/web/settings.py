@@ -8,6 +8,7 @@ its parser from them (``options``). A value below its limit is a ``ValueError`` 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,8 @@ class Settings:
     def __post_init__(self) -> None:
         for field, flag in options():
             value, low, above = getattr(self, field.name), field.metadata["low"], field.metadata["above"]
+            if not math.isfinite(value):
+                raise ValueError(f"{flag} must be a finite number, got {value!r}")
             if (low is not None and value < low) or (above is not None and value <= above):
                 bound = f"at least {low:g}" if low is not None else f"above {above:g}"
                 raise ValueError(f"{flag} must be {bound}, got {value!r}")

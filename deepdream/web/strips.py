@@ -49,6 +49,7 @@ class ChannelStrips:
         self._one_at_a_time = threading.Lock()  # one layer is dreamed at a time
         self._states: dict[str, dict[str, Any]] = {}
         self._closed = False
+        self._closing = threading.Event()  # set with _closed: a strip waiting for its turn stops waiting
 
     def _path(self, layer: str, suffix: str) -> Path:
         return self.folder / f"{self.backbone}-{self.weights}-{layer}-{channels.SIDE}px-{self.steps}steps{suffix}"
@@ -83,6 +84,7 @@ class ChannelStrips:
     def close(self) -> None:
         """Stops a strip being dreamed at its next batch and waits for it; removes a temporary folder."""
         self._closed = True
+        self._closing.set()
         if self._one_at_a_time.acquire(timeout=120):  # the batch under way ends (a few seconds at most)
             self._one_at_a_time.release()
         if self._temporary:
@@ -107,7 +109,7 @@ class ChannelStrips:
             write_atomically(self._path(layer, ".jpg"), lambda file: file.write(sheet), overwrite=True)
             self._update(layer, done=done, total=total)
             if self.turns is not None and not self._closed:
-                self.turns.between_steps()  # live frames first
+                self.turns.between_steps(self._closing)  # live frames first
             if self._closed:
                 raise _Closed
 

@@ -194,9 +194,7 @@ async function poll(job) {
     if (job.state === "queued") {
       $("progress-text").textContent = `Waiting in the queue: place ${job.queue_position}${seconds(job.seconds_left)}`;
     } else if (job.state === "running") {
-      $("progress-text").textContent = job.steps_done === 0 && !$("warm-up").hidden
-        ? "Loading the network (the first dream only), then dreaming…"
-        : `Dreaming: ${unit} ${job.steps_done} of ${job.steps_total}${seconds(job.seconds_left)}`;
+      $("progress-text").textContent = `Dreaming: ${unit} ${job.steps_done} of ${job.steps_total}${seconds(job.seconds_left)}`;
       if (job.steps_done !== shown) { // the picture as it is now
         shown = job.steps_done;
         $("result").src = `${job.preview_url}?step=${shown}`;
@@ -286,10 +284,12 @@ async function dream(event) {
   form.append("normalize", $("normalize").value);
   if (state.painted && make === "picture") form.append("mask", await maskBlob(), "mask.png");
   $("progress").value = 0;
-  $("progress-text").textContent = "Sending...";
+  $("progress-text").textContent = $("warm-up").hidden ? "Sending..."
+    : "Sending, and loading the network (the first dream only)...";
   setBusy(true);
   try {
     const job = await answer(await fetch("/api/jobs", { method: "POST", body: form }));
+    $("warm-up").hidden = true; // the request loaded it: the dream's own steps come next
     if (job.note) {
       $("note").textContent = job.note;
       $("note").hidden = false;
