@@ -117,6 +117,23 @@ def assert_clear_error(response, status, pattern) -> None:
     assert "Traceback" not in message and 'File "' not in message
 
 
+@pytest.fixture(scope="module", name="app")
+def small_app():
+    """The ``app`` fixture of the web app's tests (a module imports it): a small app, its queue in memory."""
+    from deepdream import web
+
+    app = web.create_app(web.Settings(queue=2, max_upload_mb=1, keep_jobs=3, max_side=1024))
+    yield app
+    app.extensions["deepdream"].close()
+
+
+@pytest.fixture(name="client")
+def small_client(app):
+    """The ``client`` fixture beside it: a Flask test client that leaves no dream running for the next test."""
+    yield app.test_client()
+    cancel_running(app)
+
+
 def cancel_running(app) -> None:
     """Cancels the app's waiting and running dreams, and waits for them: no dream left for the next test."""
     service = app.extensions["deepdream"]

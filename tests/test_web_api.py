@@ -11,31 +11,20 @@ import pytest
 from PIL import Image
 
 from deepdream import recipe, web
+from tests import helpers
 from tests.helpers import LONG_DREAM as LONG
 from tests.helpers import assert_clear_error as _assert_clear_error
-from tests.helpers import cancel_running
 from tests.helpers import dream_form as _form
 from tests.helpers import photo_bytes as _photo
 from tests.helpers import png_bytes as _png
 from tests.helpers import post_dream as _post
 from tests.helpers import wait_for_job as _wait
 
+app, client = helpers.small_app, helpers.small_client  # the fixtures every test here uses (tests/helpers.py)
+
 
 def _wait_running(client, job_id):
     return _wait(client, job_id, until=("running",))
-
-
-@pytest.fixture(scope="module")
-def app():
-    app = web.create_app(web.Settings(queue=2, max_upload_mb=1, keep_jobs=3, max_side=1024))
-    yield app
-    app.extensions["deepdream"].close()
-
-
-@pytest.fixture
-def client(app):
-    yield app.test_client()
-    cancel_running(app)
 
 
 def test_documented_route_answers_the_dreamed_jpeg(client):

@@ -13,26 +13,16 @@ from PIL import Image
 
 from deepdream import web
 from deepdream.web import server
+from tests import helpers
 from tests.helpers import SMALL_DREAM as SMALL
 from tests.helpers import assert_clear_error as _assert_clear_error
-from tests.helpers import cancel_running, post_dream, run_cli, run_python
 from tests.helpers import photo_bytes as _photo
+from tests.helpers import post_dream, run_cli, run_python
 from tests.helpers import wait_for_job as _wait
 
+app, client = helpers.small_app, helpers.small_client  # the fixtures every test here uses (tests/helpers.py)
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def app():
-    app = web.create_app(web.Settings(queue=2, max_upload_mb=1, keep_jobs=3, max_side=1024))
-    yield app
-    app.extensions["deepdream"].close()
-
-
-@pytest.fixture
-def client(app):
-    yield app.test_client()
-    cancel_running(app)
 
 
 def test_page_is_served_with_its_script_and_style_and_nothing_from_outside(client):

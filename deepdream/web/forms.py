@@ -65,14 +65,13 @@ def read_number(name: str, text: str, kind: type, low: float, high: float) -> in
     return value
 
 
-def _field(form: Any, field: recipe.Field, max_side: int | None = None) -> Any:
-    """A number field of the recipe's kind, checked by ``read_number``; when left out, the page's default
-    (``max_side``'s is the server's own, which also bounds it)."""
-    high = min(field.high, max_side) if field.name == "max_side" and max_side else field.high
+def _field(form: Any, field: recipe.Field, high: float | None = None, default: Any = None) -> Any:
+    """A number field of the recipe's kind, checked by ``read_number`` (up to ``high`` if given, else the
+    field's own); when left out, ``default`` if given, else the page's default."""
     text = form.get(field.name, "").strip()
     if not text:
-        return max_side if field.name == "max_side" and max_side else field.page
-    return read_number(field.name, text, field.kind, field.low, high)
+        return field.page if default is None else default
+    return read_number(field.name, text, field.kind, field.low, field.high if high is None else high)
 
 
 def _studio_fields(form: Any) -> dict[str, Any]:
@@ -133,7 +132,9 @@ def read_dream_request(req: Any, settings: Settings, history: History | None, cl
         layers = recipe.parse_layers(req.form.get("layers") or FORM_DEFAULTS["layers"])
     except argparse.ArgumentTypeError as error:
         raise Refusal(f"layers: {error}.") from None
-    numbers = {name: _field(req.form, recipe.FIELD[name], settings.max_side) for name in FORM_LIMITS}
+    numbers = {name: _field(req.form, recipe.FIELD[name]) for name in FORM_LIMITS}
+    side = recipe.FIELD["max_side"]  # a request without it gets the server's --max-side, which also bounds it
+    numbers["max_side"] = _field(req.form, side, min(side.high, settings.max_side), settings.max_side)
     parameters = {**recipe.DEFAULTS, "layers": layers, **numbers, **_studio_fields(req.form),
                   **_movie_fields(req.form, kind)}
     if kind != "picture" and (parameters["symmetry"] or "mask" in req.files):

@@ -42,7 +42,7 @@ class CpuTurns:
         self._lock = threading.Condition()
         self._frames: collections.deque[object] = collections.deque()  # live frames waiting or being dreamed
         self._last_frame = -float("inf")
-        self.paused_seconds = 0.0  # how long steps waited in all (the benchmark reads it)
+        self.paused_seconds = 0.0  # how long steps waited in all
 
     @contextlib.contextmanager
     def live(self) -> Iterator[None]:
@@ -59,12 +59,8 @@ class CpuTurns:
                 self._last_frame = self.clock()
                 self._lock.notify_all()
 
-    def live_is_on(self) -> bool:
-        """Whether a live frame waits or is dreamed, or came within the grace."""
-        with self._lock:
-            return self._live_is_on()
-
     def _live_is_on(self) -> bool:
+        """Whether a live frame waits or is dreamed, or came within the grace (call with the lock held)."""
         return bool(self._frames) or self.clock() - self._last_frame < self.grace
 
     def between_steps(self, *stops: threading.Event) -> float:

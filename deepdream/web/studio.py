@@ -7,7 +7,8 @@ Routes (the ``studio`` blueprint):
     GET    /api/layers       the layers a dream can use, the form's defaults and limits
 
 Nothing here imports TensorFlow: the page and its layers load at once. Both API routes also say whether the
-first dream will start at once (``first_dream_ready``: a worker has its network loaded) or load it first.
+first dream will start at once (``first_dream_ready``: the network is loaded where it runs) or load it
+first.
 """
 
 from __future__ import annotations
