@@ -31,9 +31,11 @@ else:
 # its ops on one thread, and with oneDNN's kernels where TensorFlow would choose them for this CPU (AVX-512 VNNI,
 # BF16 or AMX). Two processes of one thread each get through about a fifth more than two of two threads
 # contending, and on one thread oneDNN's sums are the same under any load, and faster there
-# (benchmarks/README.md). The tests of a user's own set-up remove both (tests/test_cli.py).
+# (benchmarks/README.md). One inter-op thread too: InceptionV3's parallel branches then run one after another
+# (the same sums in the same order), and two processes side by side step about 2 % faster than with one
+# inter-op thread per core. The tests of a user's own set-up remove all three (tests/test_cli.py).
 ONEDNN_CPU = re.compile(r"\b(avx512_vnni|avx512_bf16|amx_\w+)\b")
-TEST_TENSORFLOW = {"TF_NUM_INTRAOP_THREADS": "1"}
+TEST_TENSORFLOW = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 if Path("/proc/cpuinfo").exists() and ONEDNN_CPU.search(Path("/proc/cpuinfo").read_text()):
     TEST_TENSORFLOW["TF_ENABLE_ONEDNN_OPTS"] = "1"
 if WORKER:
