@@ -12,9 +12,10 @@ but names, through ``__all__``, what the notebooks use, and says where each part
   roll, jitter and transform), ``tile_edges``, and its compiled body: ``deepdream/step.py``;
 * the model, ``dream_model`` (InceptionV3 with the real ImageNet weights bundled in the package, no
   network needed): ``deepdream/model.py``; objectives to add and weight: ``deepdream/objectives.py``;
-* pictures in and out (``load_image``, ``noise_image``, ``save_result``...): ``deepdream/images.py``
-  and ``deepdream/files.py``; figures: ``deepdream/plots.py``; transforms (``ROBUST``, ``Symmetry``):
-  ``deepdream/transforms.py``; quality indicators: ``deepdream/quality.py``;
+* pictures in and out (``load_image``, ``noise_image``, ``save_result``...) and the octaves' sizes
+  (``octave_shapes``): ``deepdream/images.py`` and ``deepdream/files.py``; figures:
+  ``deepdream/plots.py``; transforms (``ROBUST``, ``Symmetry``): ``deepdream/transforms.py``; quality
+  indicators: ``deepdream/quality.py``;
 * the progress bar and ``grading_mode`` (is ``make grade`` running this?): ``deepdream/runtime.py``;
 * the hidden tests' checks that can't be borrowed (``written_by_hand``, ``fixed_at_release``):
   ``deepdream/handwork.py``.
@@ -33,7 +34,6 @@ from deepdream.dream import (
     dream_loss,
     dream_octaves,
     layer_losses,
-    octave_shapes,
     print_layer_losses,
     quality_report,
     resize_image,
@@ -51,7 +51,7 @@ from deepdream.files import (
     save_sidecar,
 )
 from deepdream.handwork import block_means, fixed_at_release, samples
-from deepdream.images import check_image, check_mask, from_model, load_image, noise_image, to_model
+from deepdream.images import check_image, check_mask, from_model, load_image, noise_image, octave_shapes, to_model
 from deepdream.model import DreamModel, check_image_size, dream_model, layer_names, trunk
 from deepdream.paths import IMAGES_DIR
 from deepdream.plots import format_params, plot_comparison, plot_images, plot_loss

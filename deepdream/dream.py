@@ -21,7 +21,7 @@ import numpy as np
 
 from deepdream import checks
 from deepdream import quality as _quality
-from deepdream.images import check_image, check_mask, from_model, to_model
+from deepdream.images import check_image, check_mask, from_model, octave_shapes, to_model
 from deepdream.model import DreamModel, check_image_size
 from deepdream.quality import Quality
 from deepdream.runtime import progress_bar, tensorflow
@@ -156,21 +156,6 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
     with progress_bar(steps, "dreaming", progress) as bar:
         x = _ascend(dm, tf.constant(to_model(image)), steps, step_size, rng, bar, history, mask=mask, **method)
     return from_model(x), history
-
-
-def octave_shapes(shape: Sequence[int], octaves: int, octave_scale: float,
-                  min_side: int = 1) -> list[tuple[int, int]]:
-    """Image sizes (height, width) from smallest to ``shape``, each ``octave_scale`` apart.
-
-    Sizes whose shorter side would fall below ``min_side`` are left out.
-    """
-    height, width = int(shape[0]), int(shape[1])
-    sizes = []
-    for k in range(octaves - 1, -1, -1):
-        size = (round(height / octave_scale**k), round(width / octave_scale**k))
-        if min(size) >= min_side:
-            sizes.append(size)
-    return sizes
 
 
 def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_scale: float = 1.4,

@@ -8,6 +8,8 @@
 * ``check_image``: an array checked to be a [0, 1] RGB image, with a hint when it is not.
 * ``to_model`` / ``from_model``: [0, 1] pictures to and from the dream's working range [-1, 1]
   (every backbone maps that range to its own input inside its model).
+* ``octave_shapes``: the sizes of a dream's octaves, smallest first (the web app plans a dream with it
+  before any network is loaded).
 """
 
 from __future__ import annotations
@@ -231,3 +233,18 @@ def to_model(image: np.ndarray) -> np.ndarray:
 def from_model(x: Any) -> np.ndarray:
     """Maps an image in the working range [-1, 1] back to [0, 1] (a NumPy array or a tensor)."""
     return np.clip((np.asarray(x, dtype=np.float32) + 1.0) / 2.0, 0.0, 1.0)
+
+
+def octave_shapes(shape: Sequence[int], octaves: int, octave_scale: float,
+                  min_side: int = 1) -> list[tuple[int, int]]:
+    """Image sizes (height, width) from smallest to ``shape``, each ``octave_scale`` apart.
+
+    Sizes whose shorter side would fall below ``min_side`` are left out.
+    """
+    height, width = int(shape[0]), int(shape[1])
+    sizes = []
+    for k in range(octaves - 1, -1, -1):
+        size = (round(height / octave_scale**k), round(width / octave_scale**k))
+        if min(size) >= min_side:
+            sizes.append(size)
+    return sizes

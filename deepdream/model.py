@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import difflib
 import functools
 import re
 import threading
@@ -92,35 +91,9 @@ def trunk(backbone: str = backbones.DEFAULT, weights: str | None = None) -> Any:
     return model
 
 
-def _named_first(record: backbones.Backbone, names: list[str]) -> list[str]:
-    """Layer names with the record's named, non-pooling layers first (as help and errors list them)."""
-    return sorted(names, key=lambda name: name not in record.layers or name in record.pooling_layers)
-
-
 def layer_names(weights: str | None = None, backbone: str = backbones.DEFAULT) -> list[str]:
     """Names of every layer a dream can use with these weights (the named ones first)."""
-    return _named_first(backbones.get(backbone), [layer.name for layer in trunk(backbone, weights).layers[1:]])
-
-
-def _unknown_layer_message(name: str, backbone: str, weights: str, valid: list[str]) -> str:
-    record = backbones.get(backbone)
-    hint = ""
-    if record.weights[weights].last_layer and any(name in record.layers_for(source) for source in record.weights):
-        hint = (f" The {weights} weights stop at {record.weights[weights].last_layer}; "
-                "use weights='imagenet' (needs internet).")
-    close = difflib.get_close_matches(name, valid, n=3)
-    if close:
-        hint += f" Did you mean {', '.join(close)}?"
-    named = [layer for layer in valid if layer in record.layers and layer not in record.pooling_layers]
-    families = []
-    for family in record.auto_named:
-        count = sum(1 for layer in valid if re.fullmatch(rf"{family}(_\d+)?", layer))
-        if count:
-            families.append(family if count == 1 else f"{family}, {family}_1 ... {family}_{count - 1}")
-    auto = (f"; and the auto-named {'; '.join(families)} (the course's conv2d_15, conv2d_18 among them)"
-            if families else f"; and the pooling layers {', '.join(record.pooling_layers)}")
-    return (f"Unknown layer {name!r}.{hint} Valid layers: {', '.join(named)}{auto}. "
-            f"dd.layer_names() lists all {len(valid)}.")
+    return backbones.named_first(backbones.get(backbone), [layer.name for layer in trunk(backbone, weights).layers[1:]])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -242,7 +215,8 @@ def build(network: Any, backbone: str, weights: str, objective: objectives.Objec
     known = [layer.name for layer in network.layers[1:]]
     for name in objective.layers:
         if name not in known:
-            raise ValueError(_unknown_layer_message(name, backbone, weights, _named_first(record, known)))
+            valid = backbones.named_first(record, known)
+            raise ValueError(backbones.unknown_layer_message(name, backbone, weights, valid))
     outputs = [network.get_layer(name).output for name in objective.layers]
     model = keras.Model(network.input, outputs, name="dream_" + "_".join(objective.layers))
     min_side = _min_side(model)
@@ -285,7 +259,4 @@ def _min_side(model: Any, limit: int = 1024) -> int:
 
 def check_image_size(dm: DreamModel, shape: Sequence[int]) -> None:
     """Raises a clear ValueError if an image of this (height, width) is too small for the dream's layers."""
-    if min(shape) < dm.min_side:
-        raise ValueError(
-            f"The image is {shape[1]}x{shape[0]} pixels, but layer(s) {', '.join(dm.objective.layers)} "
-            f"need at least {dm.min_side} pixels on each side. Use a larger image or a shallower layer.")
+    backbones.check_image_size(shape, dm.objective.layers, dm.min_side)

@@ -38,6 +38,49 @@ def test_the_described_inception_layers_are_the_ones_the_built_model_has():
     assert set(record.pooling_layers) <= set(record.layers)
 
 
+@pytest.fixture(scope="module")
+def whole_inception():
+    """InceptionV3 to mixed10, untrained (its shapes are all the table needs), named as a fresh process names it."""
+    record = backbones.get("inceptionv3")
+    network = record.build(None)
+    model._canonical_names(network, record.auto_named)
+    return network
+
+
+SAMPLED = {"inceptionv3": ["conv2d", "max_pooling2d", "conv2d_15", "mixed0", "mixed3", "average_pooling2d_4",
+                           "mixed7", "mixed10"],
+           "vgg19": ["block1_conv1", "block3_pool", "block5_pool"]}
+
+
+@pytest.mark.parametrize("backbone", ["inceptionv3", "vgg19"])
+def test_the_layer_table_has_every_layer_of_the_built_network_with_its_channels_and_smallest_side(
+        backbone, whole_inception, untrained_vgg19):
+    network = {"inceptionv3": whole_inception, "vgg19": untrained_vgg19}[backbone]
+    table = backbones.layer_shapes(backbone)
+    assert list(table) == [layer.name for layer in network.layers[1:]]
+    assert [channels for _, channels in table.values()] == [layer.output.shape[-1] for layer in network.layers[1:]]
+    for name in SAMPLED[backbone]:  # found as dream_model finds it: a model that ends at the layer
+        assert table[name][0] == model._min_side(keras.Model(network.input, network.get_layer(name).output)), name
+    sides = [side for side, _ in table.values()]
+    assert sides == sorted(sides) or backbone == "inceptionv3"  # a chain grows; Inception's branches need not
+
+
+@pytest.mark.parametrize("layers, channel", [
+    (["mixed33"], None), (["conv2d_15", "mixed8"], None), (["mixed3"], 768), (["mixed3"], -1),
+    (["mixed3", "mixed5"], 3)])
+def test_layers_are_refused_without_tensorflow_in_dream_models_own_words(layers, channel):
+    with pytest.raises(ValueError) as by_model:
+        dd.dream_model(layers, channel=channel)
+    with pytest.raises(ValueError) as by_table:
+        backbones.check_layers(layers, channel=channel)
+    assert str(by_table.value) == str(by_model.value)
+
+
+@pytest.mark.parametrize("layers", [["conv2d_15"], ["mixed3"], ["mixed3", "mixed5"], ["mixed7"], ["max_pooling2d_1"]])
+def test_the_tables_smallest_side_is_the_built_models(layers):
+    assert backbones.check_layers(layers) == dd.dream_model(layers).min_side
+
+
 def test_an_unknown_backbone_lists_the_others():
     with pytest.raises(ValueError, match="Unknown backbone 'resnet'.*inceptionv3, vgg19"):
         backbones.get("resnet")

@@ -60,6 +60,26 @@ def test_the_page_has_its_layers_and_form_before_tensorflow_is_loaded():
     assert page_fields == ["layers", "steps", "step_size", "octaves", "seed", "max_side"]
 
 
+def test_a_dream_is_checked_and_queued_without_tensorflow_in_the_request():
+    # TensorFlow made unimportable in a fresh web process: the request thread checks the layers, the channel and
+    # the size from the backbone's layer table, and queues the dream; only a worker would load the network.
+    code = ("import json, sys; sys.modules['tensorflow'] = None; from tests import helpers; "
+            "from deepdream.web import create_app; from deepdream.web.settings import Settings; "
+            "client = create_app(Settings(workers=0)).test_client(); "
+            "answers = [helpers.post_dream(client, '/api/jobs', **fields) for fields in "
+            "({}, {'layers': 'mixed33'}, {'layers': 'mixed3', 'channel': '900'})] "
+            "+ [helpers.post_dream(client, '/api/jobs', helpers.png_bytes(40, 30), layers='mixed7')]; "
+            "print(json.dumps([[a.status_code, a.get_json().get('error', '')] for a in answers]))")
+    result = run_python(code, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (accepted, _), unknown, channel, small = json.loads(result.stdout.splitlines()[-1])
+    assert accepted == 202
+    assert unknown[0] == 400 and "Unknown layer 'mixed33'" in unknown[1] and "Did you mean mixed3" in unknown[1]
+    assert channel == [400, "channel must be a whole number from 0 to 767 for this layer, got 900."]
+    assert small == [400, "The image is 40x30 pixels, but layer(s) mixed7 need at least 43 pixels on each side. "
+                     "Use a larger image or a shallower layer."]
+
+
 def test_once_a_dream_ran_the_page_is_told_the_next_one_starts_at_once(client):
     assert post_dream(client, "/deepdream").status_code == 200
     deadline = time.monotonic() + 30

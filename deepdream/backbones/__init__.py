@@ -2,8 +2,11 @@
 
 A ``Backbone`` says how to build the network, how the dream's working range [-1, 1] maps to the
 network's input, its layers (the pooling layers among them), the layers to suggest, where its
-weights come from, and the smallest image it takes. Nothing here imports TensorFlow: the command
-line, the recipe and the web page list the layers at once; ``deepdream.model`` builds the network.
+weights come from, and the smallest image it takes. Each layer's smallest image side and channel count
+are a table (``layer_shapes``, made from the built networks by tools/layer_table.py), so that
+``check_layers`` refuses what ``dream_model`` would refuse, with the same words. Nothing here imports
+TensorFlow: the command line, the recipe and the web page list and check the layers at once;
+``deepdream.model`` builds the network.
 
 Adding a backbone is one new file in this folder, holding its record, and one line in ``BACKBONES``.
 """
@@ -11,10 +14,18 @@ Adding a backbone is one new file in this folder, holding its record, and one li
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import difflib
+import functools
+import json
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
+from deepdream import checks
 from deepdream.backbones import inception_v3, vgg19
+
+SHAPES_FILE = Path(__file__).resolve().parents[1] / "data" / "layer_shapes.json"  # tools/layer_table.py writes it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,3 +118,82 @@ def get(name: str) -> Backbone:
 def default_weights(backbone: str) -> str:
     """The weight source a backbone uses unless told: its first (InceptionV3's bundled file)."""
     return next(iter(get(backbone).weights))
+
+
+@functools.cache
+def layer_shapes(backbone: str) -> dict[str, tuple[int, int]]:
+    """Each layer of the whole network: ``{layer: (smallest image side that reaches it, its channels)}``."""
+    get(backbone)
+    table = json.loads(SHAPES_FILE.read_text())[backbone]
+    return {layer: (int(side), int(channels)) for layer, (side, channels) in table.items()}
+
+
+def named_first(record: Backbone, names: Sequence[str]) -> list[str]:
+    """Layer names with the record's named, non-pooling layers first (as help and errors list them)."""
+    return sorted(names, key=lambda name: name not in record.layers or name in record.pooling_layers)
+
+
+def unknown_layer_message(name: str, backbone: str, weights: str, valid: Sequence[str]) -> str:
+    """What to say of a layer ``name`` that is not among ``valid``: the close names, and every valid one."""
+    record = get(backbone)
+    hint = ""
+    if record.weights[weights].last_layer and any(name in record.layers_for(source) for source in record.weights):
+        hint = (f" The {weights} weights stop at {record.weights[weights].last_layer}; "
+                "use weights='imagenet' (needs internet).")
+    close = difflib.get_close_matches(name, valid, n=3)
+    if close:
+        hint += f" Did you mean {', '.join(close)}?"
+    named = [layer for layer in valid if layer in record.layers and layer not in record.pooling_layers]
+    families = []
+    for family in record.auto_named:
+        count = sum(1 for layer in valid if re.fullmatch(rf"{family}(_\d+)?", layer))
+        if count:
+            families.append(family if count == 1 else f"{family}, {family}_1 ... {family}_{count - 1}")
+    auto = (f"; and the auto-named {'; '.join(families)} (the course's conv2d_15, conv2d_18 among them)"
+            if families else f"; and the pooling layers {', '.join(record.pooling_layers)}")
+    return (f"Unknown layer {name!r}.{hint} Valid layers: {', '.join(named)}{auto}. "
+            f"dd.layer_names() lists all {len(valid)}.")
+
+
+def check_layers(layers: Sequence[str], backbone: str = DEFAULT, weights: str | None = None,
+                 channel: int | None = None) -> int:
+    """The smallest image side that reaches all of ``layers``, without building the network.
+
+    Args:
+        layers: the layer names of a dream (``dream_model``'s names, without their weights).
+        backbone: the backbone's name.
+        weights: its weight source (None: the backbone's default).
+        channel: the one layer's channel to dream, or None.
+
+    Raises:
+        ValueError: in ``dream_model``'s words, for an unknown layer or a channel the layer does not have.
+    """
+    record = get(backbone)
+    weights = weights or default_weights(backbone)
+    valid = record.layers_for(weights)
+    for name in layers:
+        if name not in valid:
+            raise ValueError(unknown_layer_message(name, backbone, weights, named_first(record, valid)))
+    shapes = layer_shapes(backbone)
+    if channel is not None:
+        if len(layers) != 1:
+            raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
+        depth = shapes[layers[0]][1]
+        if not (checks.is_whole(channel) and 0 <= channel < depth):
+            raise ValueError(f"channel must be a whole number from 0 to {depth - 1} for this layer, "
+                             f"got {channel!r}.")
+    return max(shapes[name][0] for name in layers)
+
+
+def check_image_size(shape: Sequence[int], layers: Sequence[str], min_side: int) -> None:
+    """Raises a clear ValueError if an image of this (height, width) is too small for ``layers``.
+
+    Args:
+        shape: the image's (height, width).
+        layers: the dream's layers, named in the message.
+        min_side: the smallest side that reaches them all (``check_layers``, or a model's ``min_side``).
+    """
+    if min(shape) < min_side:
+        raise ValueError(
+            f"The image is {shape[1]}x{shape[0]} pixels, but layer(s) {', '.join(layers)} "
+            f"need at least {min_side} pixels on each side. Use a larger image or a shallower layer.")

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from deepdream import recipe
+from deepdream import backbones, recipe
+from deepdream.images import octave_shapes
 from deepdream.web import movies
 from deepdream.web.dispatch import Dispatcher
 from deepdream.web.engine import Worker, preview_jpeg
@@ -72,7 +73,6 @@ class Job:
 
     id: str
     request: DreamRequest  # its start and mask are dropped once the dream ends
-    dm: Any  # the DreamModel (None for a job read back after a restart)
     client: str  # the anonymous id of the browser or API client that asked for it (its history)
     turn: str  # whose turn it takes in the fair queue: the client, or for a client without a cookie its address
     total: int  # steps in all octaves
@@ -154,7 +154,7 @@ class DreamService(Dispatcher):
         return self._warm or any(worker.get("warm") for worker in self.store.workers())
 
     def submit(self, request: DreamRequest, client: str = "", turn: str | None = None) -> Job:
-        """Checks a dream against its model and queues it; raises Refusal (503 when the queue is full, 429
+        """Checks a dream (its layers, channel and size) and queues it; raises Refusal (503 when the queue is full, 429
         when this client already has ``per_client`` dreams waiting).
 
         Args:
@@ -162,21 +162,19 @@ class DreamService(Dispatcher):
             client: the anonymous id of the browser or API client (its history).
             turn: whose turn the job takes in the fair queue (default: the client).
         """
-        from deepdream.dream import octave_shapes
-        from deepdream.model import check_image_size
-
         parameters, start = request.parameters, request.start
-        try:
-            dm = self.model_for(parameters)
-            check_image_size(dm, start.shape[:2])
+        try:  # checked as dream_model would, from the layers' table: no network is built in a request
+            layers = list(parameters["layers"])
+            min_side = backbones.check_layers(layers, parameters["backbone"], parameters["weights"],
+                                              parameters["channel"])
+            backbones.check_image_size(start.shape[:2], layers, min_side)
             if request.kind == "picture":
-                shapes = octave_shapes(start.shape[:2], parameters["octaves"], parameters["octave_scale"],
-                                       dm.min_side)
+                shapes = octave_shapes(start.shape[:2], parameters["octaves"], parameters["octave_scale"], min_side)
                 total, work = parameters["steps"] * len(shapes), float(parameters["steps"] * sum(h * w for h, w in
                                                                                                   shapes))
             else:
                 total, work = movies.plan(request.kind, parameters, start.shape[:2], request.frames)
-            job = Job(id=secrets.token_urlsafe(18), request=request, dm=dm, client=client, turn=turn or client,
+            job = Job(id=secrets.token_urlsafe(18), request=request, client=client, turn=turn or client,
                       start_size=start.shape[:2], total=total, work=work)
             with self._lock:
                 self._forget_old()
@@ -325,7 +323,7 @@ class DreamService(Dispatcher):
         request = DreamRequest(what["parameters"], None, what["input_sha256"], what["note"],
                                chain=what["chain"], full_size=what["full_size"], kind=what["kind"],
                                frames=what["frames"], mask_png=self.store.get(f"maskpng:{job_id}"))
-        job = Job(id=job_id, request=request, dm=None, client=what["client"], turn=what["turn"],
+        job = Job(id=job_id, request=request, client=what["client"], turn=what["turn"],
                   total=what["total"], work=what["work"], start_size=tuple(what["start_size"]),
                   created=time.monotonic() - max(0.0, time.time() - what["created"]), attempt=state["attempt"])
         return job
