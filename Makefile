@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup sync lint dreams test test-quick test-time release grade bench-grade bench bench-web bench-queue bench-video bench-live reproducible objectives serve screenshot clean
+.PHONY: setup sync translations lint dreams test test-quick test-time release grade bench-grade bench bench-web bench-queue bench-video bench-live reproducible objectives serve screenshot clean
 
 setup: $(VENV)/.installed
 
@@ -18,6 +18,9 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 sync: setup   # bring every notebook and its .py twin in step (the newer one wins)
 	$(BIN)/jupytext --sync --quiet notebooks/[0-9]*.ipynb
+
+translations: setup   # the Chinese notebooks (notebooks/zh_CN/) from the English ones and their catalogs (notebooks/locale/zh_CN/*.po)
+	$(BIN)/python -m deepdream.translations
 
 lint: setup
 	$(BIN)/ruff check .

@@ -41,6 +41,7 @@ if Path("/proc/cpuinfo").exists() and ONEDNN_CPU.search(Path("/proc/cpuinfo").re
 if WORKER:
     for key, value in TEST_TENSORFLOW.items():
         os.environ.setdefault(key, value)
+os.environ.setdefault("DEEPDREAM_LANG", "en")  # the saved outputs are English, whatever this machine's locale
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 

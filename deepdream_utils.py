@@ -17,6 +17,8 @@ but names, through ``__all__``, what the notebooks use, and says where each part
   ``deepdream/plots.py``; transforms (``ROBUST``, ``Symmetry``): ``deepdream/transforms.py``; quality
   indicators: ``deepdream/quality.py``;
 * the progress bar and ``grading_mode`` (is ``make grade`` running this?): ``deepdream/runtime.py``;
+* ``set_language`` (``"zh_CN"``: the messages, progress labels and figure words in Chinese, drawn with a CJK
+  font): ``deepdream/i18n.py``;
 * the hidden tests' checks that can't be borrowed (``written_by_hand``, ``fixed_at_release``):
   ``deepdream/handwork.py``.
 
@@ -51,6 +53,7 @@ from deepdream.files import (
     save_sidecar,
 )
 from deepdream.handwork import block_means, fixed_at_release, samples
+from deepdream.i18n import set_language
 from deepdream.images import check_image, check_mask, from_model, load_image, noise_image, octave_shapes, to_model
 from deepdream.model import DreamModel, check_image_size, dream_model, layer_names, trunk
 from deepdream.paths import IMAGES_DIR
@@ -69,7 +72,7 @@ __all__ = [
     "DreamHistory", "quality_report", "robustness", "LARGEST_SENSIBLE_STEP_SIZE",
     # the model and its objectives
     "dream_model", "DreamModel", "trunk", "layer_names", "check_image_size", "objectives", "backbones",
-    "NORMALIZATIONS", "grading_mode",
+    "NORMALIZATIONS", "grading_mode", "set_language",
     # pictures in and out
     "load_image", "noise_image", "check_image", "check_mask", "to_model", "from_model", "save_image", "save_result",
     "save_figure", "save_animation", "save_sidecar", "check_output_path", "IMAGES_DIR", "OUTPUTS_DIR",

@@ -6,6 +6,8 @@ the code is here, each capability in one module that can be read whole. From the
 * ``paths``, ``runtime``, ``checks``, ``handwork``: where things are, the process (TensorFlow's log,
   SIGTERM, one-line argument errors, the progress bar), the checks of plain values, and the hidden
   tests' checks that can't be borrowed;
+* ``i18n``: the messages in the student's language (gettext catalogs in ``locale/``, ``set_language``, the CJK
+  font for figures);
 * ``images`` (reading), ``files`` (atomic writing), ``transforms`` (random transforms, symmetry);
 * ``backbones`` (InceptionV3, VGG19: described as data), ``objectives`` (composable), ``step`` (the
   gradient step: its random draws and its compiled body);
@@ -17,8 +19,9 @@ the code is here, each capability in one module that can be read whole. From the
 * ``live``: the live dream (dreamer, sources, recorder, broadcast);
 * the applications: ``video`` (``deepdream VIDEO``), ``web`` (``deepdream serve``), and the course's
   grading, ``sandbox``, ``canaries``, ``submissions``, ``reasons``, ``grading`` and ``course``
-  (``make release``, ``make grade``); ``live_command`` (``deepdream live``); ``cli`` (the
-  ``deepdream`` command) and ``__main__`` (``python -m deepdream``).
+  (``make release``, ``make grade``); ``translations`` (the notebooks in Chinese: catalogs and renderings,
+  ``make translations``); ``live_command`` (``deepdream live``); ``cli`` (the ``deepdream`` command) and
+  ``__main__`` (``python -m deepdream``).
 
 Imports run one way, from the applications down to ``paths``, with no circle: the contracts are in
 ``pyproject.toml`` (``lint-imports``). No module here imports the course module. Importing this package

@@ -21,6 +21,7 @@ import numpy as np
 
 from deepdream import checks
 from deepdream import quality as _quality
+from deepdream.i18n import gettext as _
 from deepdream.images import check_image, check_mask, from_model, octave_shapes, to_model
 from deepdream.model import DreamModel, check_image_size
 from deepdream.quality import Quality
@@ -153,7 +154,7 @@ def dream(dm: DreamModel, image: np.ndarray, steps: int = 100, step_size: float 
     rng = np.random.default_rng(checks.seed(seed))
     history = DreamHistory()
     mask = None if mask is None else tf.constant(check_mask(mask, image.shape))
-    with progress_bar(steps, "dreaming", progress) as bar:
+    with progress_bar(steps, _("dreaming"), progress) as bar:
         x = _ascend(dm, tf.constant(to_model(image)), steps, step_size, rng, bar, history, mask=mask, **method)
     return from_model(x), history
 
@@ -212,7 +213,7 @@ def dream_octaves(dm: DreamModel, image: np.ndarray, octaves: int = 4, octave_sc
     original = to_model(image)
     previous_base = resize_image(original, *shapes[0])
     x = tf.constant(previous_base)
-    with progress_bar(sum(per_octave), "dreaming", progress) as bar:
+    with progress_bar(sum(per_octave), _("dreaming"), progress) as bar:
         for index, (shape, steps) in enumerate(zip(shapes, per_octave)):
             if index > 0:
                 x = tf.image.resize(x, shape, method="bilinear")
@@ -262,8 +263,8 @@ def zoom_dream(dm: DreamModel, image: np.ndarray, frames: int = 36, zoom: float 
     x = tf.constant(to_model(image))
     result: list[np.ndarray] = []
     history = DreamHistory()
-    with progress_bar(frames * steps, "zoom-dreaming", progress) as bar:
-        for _ in range(frames):
+    with progress_bar(frames * steps, _("zoom-dreaming"), progress) as bar:
+        for _frame in range(frames):
             x = _ascend(dm, x, steps, step_size, rng, bar, history, on_step=on_step, **method)
             if history.interrupted:
                 break

@@ -24,6 +24,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from deepdream import checks
+from deepdream.i18n import gettext as _
 from deepdream.paths import IMAGES_DIR
 
 LARGEST_UNSCALED_PIXELS = 40_000_000  # larger images need load_image(..., max_side=...)
@@ -132,10 +133,10 @@ def check_image_file(path: str | os.PathLike) -> Path:
     """The path, if a non-empty file is there; else a clear FileNotFoundError or ValueError (before any decoding)."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(
-            f"No image at '{path}'. Check the path (the suite's images are in {IMAGES_DIR}).")
+        raise FileNotFoundError(_("No image at '{path}'. Check the path (the suite's images are in {folder}).")
+                                .format(path=path, folder=IMAGES_DIR))
     if path.is_dir():
-        raise ValueError(f"'{path}' is a folder, not an image file.")
+        raise ValueError(_("'{path}' is a folder, not an image file.").format(path=path))
     if path.stat().st_size == 0:
         raise ValueError(f"'{path}' is empty (0 bytes): copy the image again.")
     return path

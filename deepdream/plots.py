@@ -12,10 +12,13 @@ from typing import Any
 
 import numpy as np
 
+from deepdream.i18n import gettext as _
+
 
 def format_params(params: Mapping[str, Any]) -> str:
-    """``{'steps': 100, 'step_size': 0.01}`` -> ``'steps=100, step_size=0.01'``."""
-    return ", ".join(f"{key}={value}" for key, value in params.items())
+    """``{'steps': 100, 'step_size': 0.01}`` -> ``'steps=100, step_size=0.01'`` (in Chinese, each name in words:
+    ``'步数=100, 步长=0.01'``)."""
+    return ", ".join(f"{_(key)}={value}" for key, value in params.items())
 
 
 def _wrap(text: str, width: int = 100) -> str:
@@ -64,20 +67,20 @@ def plot_images(images: Sequence[np.ndarray], titles: Sequence[str], suptitle: s
 def plot_comparison(start: np.ndarray, result: np.ndarray, params: Mapping[str, Any],
                     title: str = "DeepDream", size: float = 6.0):
     """Start and result side by side, with every parameter in the title."""
-    return plot_images([start, result], ["start", "result"], f"{title}: {format_params(params)}",
+    return plot_images([start, result], [_("start"), _("result")], f"{title}: {format_params(params)}",
                        columns=2, size=size)
 
 
-def plot_loss(history: Sequence[float], title: str = "Dream loss per step"):
+def plot_loss(history: Sequence[float], title: str | None = None):
     """The loss curve of a dream; returns the Figure (shown as JPEG in Jupyter)."""
     import matplotlib.pyplot as plt
 
     _inline_figures_as_jpeg()
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.plot(np.arange(1, len(history) + 1), history)
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss (weighted mean activation)")
-    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(_("step"))
+    ax.set_ylabel(_("loss (weighted mean activation)"))
+    ax.set_title(_("Dream loss per step") if title is None else title, fontsize=10)
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

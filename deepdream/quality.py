@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from deepdream import checks
+from deepdream.i18n import gettext as _
 from deepdream.images import check_image, from_model, to_model
 from deepdream.runtime import tensorflow
 from deepdream.transforms import random_affine
@@ -121,7 +122,7 @@ def robustness(loss: Callable[[np.ndarray], float], image: np.ndarray, seed: int
     x = tf.constant(to_model(image))[None]
     rng = np.random.default_rng(checks.seed(seed))
     transformed = []
-    for _ in range(checks.positive_int("count", count)):
+    for _view in range(checks.positive_int("count", count)):
         affine = random_affine(rng, height, width, ROBUSTNESS_ROTATE, ROBUSTNESS_SCALE, ROBUSTNESS_SHIFT)
         view = tf.raw_ops.ImageProjectiveTransformV3(
             images=x, transforms=tf.constant(affine)[None], output_shape=[height, width], fill_value=0.0,
@@ -141,9 +142,9 @@ class Quality:
     seams: float | None = None  # detail on the tile grid / detail everywhere (1 = no seams); tiled dreams
 
     def __str__(self) -> str:
-        text = (f"objective = {self.objective:.3f}, robustness = {self.robustness:.2f}, border = {self.border:.2f}, "
-                f"high-frequency share = {self.high_frequency_share:.2f}")
-        return text + (f", seams = {self.seams:.2f}" if self.seams is not None else "")
+        text = (f"{_('objective')} = {self.objective:.3f}, {_('robustness')} = {self.robustness:.2f}, "
+                f"{_('border')} = {self.border:.2f}, {_('high-frequency share')} = {self.high_frequency_share:.2f}")
+        return text + (f", {_('seams')} = {self.seams:.2f}" if self.seams is not None else "")
 
 
 def measure(loss: Callable[[np.ndarray], float], image: np.ndarray, start: np.ndarray | None = None,

@@ -53,6 +53,8 @@ if "google.colab" in str(get_ipython()):  # Colab: install the suite, weights in
     # %pip install -q git+https://github.com/deepdream-course/deepdream-suite
 import deepdream_utils as dd
 
+dd.set_language("en")  # the module's messages and figure words; "zh_CN": 简体中文
+
 # %% [markdown]
 # ## Parameters
 #

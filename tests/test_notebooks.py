@@ -143,9 +143,10 @@ def test_shared_cells_are_identical_in_every_notebook(kind, index):
         assert sources[NOTEBOOKS[0].name].startswith("## Credits")
 
 
-def test_setup_is_at_most_four_lines_and_imports_the_module():
+def test_setup_is_at_most_five_lines_imports_the_module_and_sets_its_language():
     setup = _source(_cells(NOTEBOOKS[0])[2]).splitlines()
-    assert len(setup) <= 4 and setup[-1] == "import deepdream_utils as dd"
+    assert len(setup) <= 5 and setup[-3:-1] == ["import deepdream_utils as dd", ""]
+    assert setup[-1].startswith('dd.set_language("en")  # ')  # the Chinese rendering's: "zh_CN"
 
 
 def test_colab_installs_the_suite_from_the_repository_the_package_names():

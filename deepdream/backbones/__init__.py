@@ -24,6 +24,7 @@ from typing import Any
 
 from deepdream import checks
 from deepdream.backbones import inception_v3, vgg19
+from deepdream.i18n import gettext as _
 
 SHAPES_FILE = Path(__file__).resolve().parents[1] / "data" / "layer_shapes.json"  # tools/layer_table.py writes it
 
@@ -194,6 +195,6 @@ def check_image_size(shape: Sequence[int], layers: Sequence[str], min_side: int)
         min_side: the smallest side that reaches them all (``check_layers``, or a model's ``min_side``).
     """
     if min(shape) < min_side:
-        raise ValueError(
-            f"The image is {shape[1]}x{shape[0]} pixels, but layer(s) {', '.join(layers)} "
-            f"need at least {min_side} pixels on each side. Use a larger image or a shallower layer.")
+        raise ValueError(_("The image is {width}x{height} pixels, but layer(s) {layers} need at least {side} "
+                           "pixels on each side. Use a larger image or a shallower layer.").format(
+            width=shape[1], height=shape[0], layers=", ".join(layers), side=min_side))

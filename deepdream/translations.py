@@ -1,0 +1,210 @@
+"""The notebooks in the class's language: one English source, a gettext catalog per notebook, one rendering.
+
+Each notebook's markdown cells are the entries of its catalog (``notebooks/locale/<language>/<notebook>.po``,
+read and written with Babel), one per cell, with ``<notebook>:<cell id>`` as the context. ``update`` brings a
+catalog in step with its notebook: a new cell gets an empty entry, a changed cell keeps its old translation
+marked fuzzy (with the English it translated as the previous text), and the entry of a removed cell goes.
+``render`` makes the translated notebook (``notebooks/<language>/<notebook>.ipynb``): every cell in the same
+place with the same id, type and metadata (nbgrader's too, so the same hidden tests grade it); a markdown cell
+in its translation; a code cell the same code, its language literal (``dd.set_language("en")``) the
+rendering's own. ``problems`` lists what keeps a rendering from being used: untranslated and fuzzy entries,
+and translations that lost a code span, a link, an image or a formula of the English.
+
+    python -m deepdream.translations            # update every catalog, render every notebook (make translations)
+    python -m deepdream.translations --check    # say what is missing or stale, change nothing
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+from deepdream.paths import REPO_ROOT
+
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"  # the English notebooks, in a checkout
+
+LANGUAGES = ("zh_CN",)  # the renderings made; English is the source
+SOURCE_LANGUAGE = "en"
+FIRST_WRITTEN = datetime.datetime(2026, 12, 4, tzinfo=datetime.timezone.utc)  # the catalogs' dates: fixed, so
+# that updating an unchanged catalog changes no byte
+LANGUAGE_CALL = re.compile(r'dd\.set_language\("([A-Za-z_]+)"\)')  # the one code difference of a rendering
+KEPT = {  # what a translation keeps exactly as the English has it
+    "code spans": re.compile(r"`[^`\n]+`"),
+    "links and images": re.compile(r"\]\(([^)\s]+)"),
+    "formulas": re.compile(r"\$[^$\n]+\$"),
+    "HTML tags": re.compile(r"<[a-zA-Z/][^>\n]*>"),
+}
+
+
+def catalog_path(notebook: Path, language: str) -> Path:
+    """Where a notebook's catalog for ``language`` lives."""
+    return Path(notebook).parent / "locale" / language / f"{Path(notebook).stem}.po"
+
+
+def rendering_path(notebook: Path, language: str) -> Path:
+    """Where a notebook's rendering in ``language`` lives."""
+    return Path(notebook).parent / language / Path(notebook).name
+
+
+def _context(notebook: Path, cell) -> str:
+    return f"{Path(notebook).stem}:{cell.id}"
+
+
+def read_catalog(path: Path, language: str) -> Catalog:
+    """The catalog at ``path``, or an empty one for ``language`` if there is none yet."""
+    if not Path(path).exists():
+        return Catalog(locale=language, project="deepdream-suite notebooks", fuzzy=False,
+                       creation_date=FIRST_WRITTEN, revision_date=FIRST_WRITTEN)
+    with open(path, "rb") as file:
+        return read_po(file, locale=language)
+
+
+def update(notebook: Path, language: str) -> Catalog:
+    """Brings ``notebook``'s catalog for ``language`` in step with its markdown cells, and writes it.
+
+    Returns:
+        The catalog as written.
+    """
+    notebook = Path(notebook)
+    old = read_catalog(catalog_path(notebook, language), language)
+    new = Catalog(locale=language, project="deepdream-suite notebooks", version="1", fuzzy=False,
+                  creation_date=old.creation_date, revision_date=old.revision_date,
+                  last_translator="the course's translators", language_team=f"{language} <none>",
+                  header_comment=f"# {notebook.name} in {language}: one entry per markdown cell "
+                                 "(python -m deepdream.translations).")
+    for cell in nbformat.read(notebook, as_version=4).cells:
+        if cell.cell_type != "markdown":
+            continue
+        context = _context(notebook, cell)
+        before = next((message for message in old if message.id and message.context == context), None)
+        if before is None:
+            new.add(cell.source, "", context=context)
+        elif before.id == cell.source:
+            new.add(cell.source, before.string, context=context, flags=before.flags,
+                    previous_id=before.previous_id, auto_comments=before.auto_comments)
+        else:  # the English changed: its old translation is kept to start from, marked stale
+            flags = set(before.flags) | ({"fuzzy"} if before.string else set())
+            new.add(cell.source, before.string, context=context, flags=flags,
+                    previous_id=[before.id] if before.string else [])
+    path = catalog_path(notebook, language)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as file:
+        write_po(file, new, width=0, include_previous=True, omit_header=False)
+    return new
+
+
+def render(notebook: Path, language: str, catalog: Catalog | None = None) -> nbformat.NotebookNode:
+    """``notebook`` in ``language``: markdown from its catalog (the English where an entry is missing or stale),
+    code the same but for the language it sets."""
+    notebook = Path(notebook)
+    catalog = catalog if catalog is not None else read_catalog(catalog_path(notebook, language), language)
+    translated = {message.context: message.string for message in catalog
+                  if message.id and message.string and not message.fuzzy}
+    rendering = copy.deepcopy(nbformat.read(notebook, as_version=4))
+    for cell in rendering.cells:
+        if cell.cell_type == "markdown":
+            cell.source = translated.get(_context(notebook, cell), cell.source)
+        elif cell.cell_type == "code":
+            cell.source = LANGUAGE_CALL.sub(f'dd.set_language("{language}")', cell.source)
+            cell.outputs, cell.execution_count = [], None
+    rendering.metadata["language"] = language
+    return rendering
+
+
+def write_rendering(notebook: Path, language: str, catalog: Catalog | None = None) -> Path:
+    """Writes ``notebook``'s rendering in ``language`` if its sources changed, keeping each unchanged code
+    cell's outputs (``make dreams`` makes new ones); returns its path."""
+    target = rendering_path(notebook, language)
+    rendering = render(notebook, language, catalog)
+    if target.exists():
+        saved = nbformat.read(target, as_version=4)
+        if _sources(saved) == _sources(rendering):
+            return target
+        _keep_outputs(rendering, saved)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(rendering, target)
+    return target
+
+
+def kept_parts(text: str) -> dict[str, Counter]:
+    """The code spans, link targets, formulas and HTML tags of a markdown text, counted."""
+    return {name: Counter(pattern.findall(text)) for name, pattern in KEPT.items()}
+
+
+def problems(notebook: Path, language: str) -> list[str]:
+    """What is missing or stale in ``notebook``'s catalog for ``language`` (empty when its rendering is whole)."""
+    notebook = Path(notebook)
+    path = catalog_path(notebook, language)
+    if not path.exists():
+        return [f"{path}: no catalog; run `make translations`"]
+    catalog = read_catalog(path, language)
+    cells = {_context(notebook, cell): cell.source for cell in nbformat.read(notebook, as_version=4).cells
+             if cell.cell_type == "markdown"}
+    found = []
+    entries = {message.context: message for message in catalog if message.id}
+    for context in entries.keys() - cells.keys():
+        found.append(f"{path}: {context}: no such markdown cell in {notebook.name} (an orphan entry)")
+    for context, source in cells.items():
+        message = entries.get(context)
+        if message is None or message.id != source:
+            found.append(f"{path}: {context}: not in step with the English; run `make translations`")
+        elif not message.string:
+            found.append(f"{path}: {context}: not translated")
+        elif message.fuzzy:
+            found.append(f"{path}: {context}: stale (fuzzy): the English changed, translate it again")
+        else:
+            english, translation = kept_parts(source), kept_parts(message.string)
+            for name in KEPT:
+                if english[name] != translation[name]:
+                    lost = sorted((english[name] - translation[name]) + (translation[name] - english[name]))
+                    found.append(f"{path}: {context}: the {name} differ from the English: {lost}")
+    return found
+
+
+def english_notebooks(folder: Path = NOTEBOOKS_DIR) -> list[Path]:
+    """The English source notebooks, in course order."""
+    return sorted(Path(folder).glob("[0-9]*.ipynb"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m deepdream.translations", description=__doc__.split("\n")[0])
+    parser.add_argument("--check", action="store_true", help="say what is missing or stale, change nothing")
+    parser.add_argument("--folder", type=Path, default=NOTEBOOKS_DIR, help="the English notebooks' folder")
+    args = parser.parse_args(argv)
+    found = []
+    for language in LANGUAGES:
+        for notebook in english_notebooks(args.folder):
+            if not args.check:
+                write_rendering(notebook, language, update(notebook, language))
+            found += problems(notebook, language)
+    for problem in found:
+        print(problem, file=sys.stderr)
+    print(f"{len(found)} entr{'y' if len(found) == 1 else 'ies'} to translate or fix" if found else
+          "every translation is whole and in step")
+    return 1 if found and args.check else 0
+
+
+def _sources(notebook: nbformat.NotebookNode) -> list[tuple[str, str, str]]:
+    return [(cell.id, cell.cell_type, cell.source) for cell in notebook.cells]
+
+
+def _keep_outputs(rendering: nbformat.NotebookNode, saved: nbformat.NotebookNode) -> None:
+    """Gives each unchanged code cell of a new rendering the outputs the saved rendering has for it."""
+    before = {cell.id: cell for cell in saved.cells if cell.cell_type == "code"}
+    for cell in rendering.cells:
+        old = before.get(cell.id)
+        if cell.cell_type == "code" and old is not None and old.source == cell.source:
+            cell.outputs, cell.execution_count = old.outputs, old.execution_count
+
+
+if __name__ == "__main__":
+    sys.exit(main())
