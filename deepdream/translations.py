@@ -112,7 +112,8 @@ def render(notebook: Path, language: str, catalog: Catalog | None = None) -> nbf
     rendering = copy.deepcopy(nbformat.read(notebook, as_version=4))
     for cell in rendering.cells:
         if cell.cell_type == "markdown":
-            cell.source = translated.get(_context(notebook, cell), cell.source)
+            context = _context(notebook, cell)
+            cell.source = joined_cjk_lines(translated[context]) if context in translated else cell.source
         elif cell.cell_type == "code":
             cell.source = LANGUAGE_CALL.sub(f'dd.set_language("{language}")', cell.source)
             cell.outputs, cell.execution_count = [], None
@@ -133,6 +134,28 @@ def write_rendering(notebook: Path, language: str, catalog: Catalog | None = Non
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(rendering, target)
     return target
+
+
+CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"  # CJK punctuation, ideographs, full-width forms
+SOFT_BREAK = re.compile(rf"(?<=[{CJK}])\n(?=[{CJK}])")
+BLOCK_LINE = re.compile(r"^\s*(#|\||>|[-*+] |\d+\. |```)")
+
+
+def joined_cjk_lines(text: str) -> str:
+    """Markdown whose line breaks between two Chinese characters inside a paragraph are removed: Markdown shows
+    such a break as a space, which Chinese text does not have. Headings, tables, lists and code keep theirs."""
+    lines, fenced = text.split("\n"), False
+    joined: list[str] = []
+    for line in lines:
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        previous = joined[-1] if joined else ""
+        if (joined and not fenced and SOFT_BREAK.search(previous[-1:] + "\n" + line[:1])
+                and not BLOCK_LINE.match(line) and not previous.lstrip().startswith(("#", "|"))):
+            joined[-1] = previous + line
+        else:
+            joined.append(line)
+    return "\n".join(joined)
 
 
 def kept_parts(text: str) -> dict[str, Counter]:

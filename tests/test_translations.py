@@ -182,3 +182,9 @@ def test_make_translations_says_what_is_missing_and_check_changes_nothing(one_no
     assert translations.main(["--folder", str(one_notebook.parent)]) == 0
     assert "stale (fuzzy)" in capsys.readouterr().err
     assert translations.rendering_path(one_notebook, "zh_CN").exists()
+
+
+def test_a_line_break_between_two_chinese_characters_is_removed_but_headings_lists_and_code_keep_theirs():
+    text = "## 标题\n第一行\n第二行，`x`\n\n- 列表项\n续行\n- 第二项\n```\n代码\n代码\n```\nEnglish\n中文"
+    assert translations.joined_cjk_lines(text) == (
+        "## 标题\n第一行第二行，`x`\n\n- 列表项续行\n- 第二项\n```\n代码\n代码\n```\nEnglish\n中文")
