@@ -147,6 +147,15 @@ def test_an_error_after_tensorflow_loads_is_still_one_line_in_a_fresh_process():
     assert lines[0].startswith("deepdream: error:") and "Unknown layer 'mixed33'" in lines[0]
 
 
+def test_a_chinese_locale_gets_the_error_in_chinese_still_in_one_line():
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("DEEPDREAM_LANG", "LC_ALL", "LC_MESSAGES")} | {"LANGUAGE": "zh_CN:en"}
+    result = run_cli("images/no_such_file.jpg", "-q", env=environment)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("deepdream: error: 'images/no_such_file.jpg' 处没有图像。请检查路径")
+
+
 def test_a_kaleidoscope_from_the_command_line_is_mirror_symmetric_and_recorded(tmp_path):
     from PIL import Image
 
