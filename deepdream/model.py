@@ -157,8 +157,8 @@ def dream_model(layers: str | Sequence[str] | Mapping[str, float] | objectives.O
         if found is not None:
             return found
         objective = objectives.from_layers(layers)
-        if channel is not None and len(objective.terms) != 1:
-            raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
+        if channel is not None:
+            backbones.check_channel(channel, len(objective.terms))
         if guide is not None and (len(objective.terms) != 1 or channel is not None):
             raise ValueError("guide= needs exactly one layer and no channel.")
         dm = build(trunk(backbone, weights), backbone, weights or backbones.default_weights(backbone),
@@ -222,10 +222,7 @@ def build(network: Any, backbone: str, weights: str, objective: objectives.Objec
     min_side = _min_side(model)
     layer = objective.layers[0]
     if channel is not None:
-        depth = outputs[0].shape[-1]
-        if not (checks.is_whole(channel) and 0 <= channel < depth):
-            raise ValueError(f"channel must be a whole number from 0 to {depth - 1} for this layer, "
-                             f"got {channel!r}.")
+        backbones.check_channel(channel, len(objective.terms), outputs[0].shape[-1])
         objective = objectives.channel(layer, int(channel))
     if guide is not None:
         guide = check_image(guide)

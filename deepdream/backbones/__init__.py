@@ -177,13 +177,22 @@ def check_layers(layers: Sequence[str], backbone: str = DEFAULT, weights: str | 
             raise ValueError(unknown_layer_message(name, backbone, weights, named_first(record, valid)))
     shapes = layer_shapes(backbone)
     if channel is not None:
-        if len(layers) != 1:
-            raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
-        depth = shapes[layers[0]][1]
-        if not (checks.is_whole(channel) and 0 <= channel < depth):
-            raise ValueError(f"channel must be a whole number from 0 to {depth - 1} for this layer, "
-                             f"got {channel!r}.")
+        check_channel(channel, len(layers), shapes[layers[0]][1])
     return max(shapes[name][0] for name in layers)
+
+
+def check_channel(channel: Any, layers: int, depth: int | None = None) -> None:
+    """Refuses a channel asked of several layers, or (``depth`` known) one the layer does not have.
+
+    Args:
+        channel: the channel asked for.
+        layers: how many layers the dream reads.
+        depth: the layer's channel count, once known (the table's, or the built layer's).
+    """
+    if layers != 1:
+        raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
+    if depth is not None and not (checks.is_whole(channel) and 0 <= channel < depth):
+        raise ValueError(f"channel must be a whole number from 0 to {depth - 1} for this layer, got {channel!r}.")
 
 
 def check_image_size(shape: Sequence[int], layers: Sequence[str], min_side: int) -> None:
