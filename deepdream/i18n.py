@@ -63,7 +63,8 @@ def set_language(language: str | None = None) -> None:
     else:
         chosen = _matching(str(language)) if isinstance(language, str) else None
         if chosen is None:
-            raise ValueError(f"language must be one of {', '.join(LANGUAGES)}, got {language!r}.")
+            raise ValueError(gettext("language must be one of {languages}, got {language!r}.").format(
+                languages=", ".join(LANGUAGES), language=language))
     _state["language"] = chosen
     _state["translation"] = gnu_gettext.translation(DOMAIN, LOCALE_DIR, languages=[chosen], fallback=True)
     if chosen == "zh_CN":

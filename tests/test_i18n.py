@@ -84,7 +84,8 @@ def test_every_translated_string_renders_with_the_bundled_font_and_no_missing_gl
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*missing from font")
         for text in strings:
-            ax.set_title(text.format(path="a.jpg", folder="images", width=1, height=1, layers="mixed3", side=43))
+            ax.set_title(text.format(path="a.jpg", folder="images", width=1, height=1, layers="mixed3", side=43,
+                                     languages="en, zh_CN", language="fr"))
             fig.canvas.draw()
     plt.close(fig)
 
