@@ -27,7 +27,7 @@ tf = tensorflow()
 import keras  # noqa: E402  (after TensorFlow, whose Keras it is)
 
 
-def _canonical_names(model: Any, families: Sequence[str]) -> None:
+def canonical_names(model: Any, families: Sequence[str]) -> None:
     """Renames auto-named layers to the names a fresh Keras process gives them (conv2d, conv2d_1...),
     so that the course's names mean the same layers however many models were built before."""
     members: dict[str, list[tuple[int, Any]]] = {}
@@ -83,7 +83,7 @@ def trunk(backbone: str = backbones.DEFAULT, weights: str | None = None) -> Any:
         raise ValueError(f"weights must be one of {tuple(record.weights)} for {record.title}, got {weights!r}.")
     source = record.weights[weights]
     model = record.build(None if source.url is None else _downloaded(record, source))
-    _canonical_names(model, record.auto_named)
+    canonical_names(model, record.auto_named)
     if source.bundled_file is not None:
         if source.last_layer is not None:
             model = keras.Model(model.input, model.get_layer(source.last_layer).output, name=f"{backbone}_trunk")
@@ -219,7 +219,7 @@ def build(network: Any, backbone: str, weights: str, objective: objectives.Objec
             raise ValueError(backbones.unknown_layer_message(name, backbone, weights, valid))
     outputs = [network.get_layer(name).output for name in objective.layers]
     model = keras.Model(network.input, outputs, name="dream_" + "_".join(objective.layers))
-    min_side = _min_side(model)
+    min_side = smallest_side(model)
     layer = objective.layers[0]
     if channel is not None:
         backbones.check_channel(channel, len(objective.terms), outputs[0].shape[-1])
@@ -237,7 +237,7 @@ def build(network: Any, backbone: str, weights: str, objective: objectives.Objec
                                values=compiled_values(dm.activations, objective))
 
 
-def _min_side(model: Any, limit: int = 1024) -> int:
+def smallest_side(model: Any, limit: int = 1024) -> int:
     """Smallest square input side for which every output of ``model`` is at least 1x1."""
 
     def fits(side: int) -> bool:

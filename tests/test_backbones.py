@@ -43,7 +43,7 @@ def whole_inception():
     """InceptionV3 to mixed10, untrained (its shapes are all the table needs), named as a fresh process names it."""
     record = backbones.get("inceptionv3")
     network = record.build(None)
-    model._canonical_names(network, record.auto_named)
+    model.canonical_names(network, record.auto_named)
     return network
 
 
@@ -60,7 +60,7 @@ def test_the_layer_table_has_every_layer_of_the_built_network_with_its_channels_
     assert list(table) == [layer.name for layer in network.layers[1:]]
     assert [channels for _, channels in table.values()] == [layer.output.shape[-1] for layer in network.layers[1:]]
     for name in SAMPLED[backbone]:  # found as dream_model finds it: a model that ends at the layer
-        assert table[name][0] == model._min_side(keras.Model(network.input, network.get_layer(name).output)), name
+        assert table[name][0] == model.smallest_side(keras.Model(network.input, network.get_layer(name).output)), name
     sides = [side for side, _ in table.values()]
     assert sides == sorted(sides) or backbone == "inceptionv3"  # a chain grows; Inception's branches need not
 

@@ -4,7 +4,7 @@
 unknown layer, a channel a layer lacks or an image too small for a layer, in ``dream_model``'s words,
 without loading TensorFlow. The networks are built here without weights (the architecture is enough),
 named as a fresh process names them, and each layer's smallest side is found as ``dream_model`` finds
-it (a model ending at that layer, ``deepdream.model._min_side``). tests/test_backbones.py checks the
+it (a model ending at that layer, ``deepdream.model.smallest_side``). tests/test_backbones.py checks the
 table against the built networks.
 
 Writes deepdream/data/layer_shapes.json: ``{backbone: {layer: [smallest side, channels]}}``.
@@ -27,11 +27,11 @@ def network_table(backbone: str) -> dict[str, list[int]]:
 
     record = backbones.get(backbone)
     network = record.build(None)
-    model_module._canonical_names(network, record.auto_named)
+    model_module.canonical_names(network, record.auto_named)
     table = {}
     for layer in network.layers[1:]:
         single = keras.Model(network.input, layer.output)
-        table[layer.name] = [model_module._min_side(single), int(layer.output.shape[-1])]
+        table[layer.name] = [model_module.smallest_side(single), int(layer.output.shape[-1])]
     return table
 
 
