@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import cv2
-import imageio_ffmpeg
 import numpy as np
 import pytest
 from PIL import Image
@@ -18,7 +17,7 @@ import deepdream_utils as dd
 from deepdream import flow, live, web
 from deepdream.web import live as web_live
 from deepdream.web.settings import Refusal
-from tests.helpers import Server, chromium
+from tests.helpers import Server, chromium, duration_and_frames
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +157,7 @@ def test_record_gives_back_an_mp4_of_the_dreamed_frames(app, frames, tmp_path):
     assert "attachment" in response.headers["Content-Disposition"]
     movie = tmp_path / "recorded.mp4"
     movie.write_bytes(response.data)
-    assert imageio_ffmpeg.count_frames_and_secs(str(movie))[0] == 4 + 1  # the last once more, at the stop
+    assert duration_and_frames(movie)[1] == 4 + 1  # the last once more, at the stop
     again = client.post("/api/live/record", data={"action": "stop"})
     assert again.status_code == 409 and "Nothing was recorded" in again.json["error"]
     assert client.post("/api/live/record", data={"action": "pause"}).status_code == 400
