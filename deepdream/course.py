@@ -4,7 +4,7 @@ The graded notebooks 01-05 in ``notebooks/`` are nbgrader *source* notebooks: th
 hold ``### BEGIN SOLUTION`` regions and their test cells carry points and ``### BEGIN HIDDEN TESTS``.
 This module runs nbgrader's steps in a course folder (``course/`` by default):
 
-    python -m deepdream.course release              # make release: course/release/deepdream/
+    python -m deepdream.course release              # make release: course/release/deepdream/ (and the wheel)
     python -m deepdream.course grade [--zips DIR]   # make grade: autograde, feedback, course/grades.csv
 
 The course is graded on a five-line rubric; each line is one notebook:
@@ -31,13 +31,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
 
 from deepdream import grading, reasons, sandbox
-from deepdream.paths import REPO_ROOT
+from deepdream.paths import IN_CHECKOUT, REPO_ROOT
 from deepdream.runtime import OneLineParser
 from deepdream.submissions import ASSIGNMENT, unpack_submissions
 
@@ -53,6 +54,7 @@ CELL_LIMIT_S = 120  # a cell of a graded notebook running longer is stopped, and
 STUDENT_LIMIT_S = 1800  # one student's whole grading running longer is stopped: their notebooks earn nothing
 STUB = "raise NotImplementedError"  # what every exercise cell of the release says
 CONFIG = COURSE_DIR / "nbgrader_config.py"  # nbgrader's settings; a new course folder gets a copy
+WHEEL_SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "deepdream_utils.py", "deepdream", "images")
 
 
 def rubric_grade(passed: Mapping[str, bool]) -> int:
@@ -162,13 +164,50 @@ def fix_values(source: Path) -> int:
     return len(calls)
 
 
-def release(course: Path = COURSE_DIR, notebooks: Path = NOTEBOOKS_DIR) -> Path:
-    """``nbgrader generate_assignment``: the student notebooks in ``course/release/deepdream/``; returns it.
+def build_wheel(target: Path) -> Path:
+    """Builds the suite's wheel, the weights and the mountain inside, into the folder ``target``; returns its path.
 
-    The hidden tests' values are fixed first (``fix_values``), and stored with them in the gradebook.
+    It is built from a copy of the repository's files, so that the working tree gains no ``build/`` folder.
+    A student with the wheel and any package mirror needs neither GitHub nor Colab: each notebook's setup cell
+    installs the wheel it finds beside the notebook (``pip install deepdream_suite-*.whl``).
 
     Raises:
-        RuntimeError: nbgrader failed, or the release still holds solution text (it says where).
+        RuntimeError: the suite runs from an installed wheel, not a checkout, or the build failed.
+    """
+    if not IN_CHECKOUT:
+        raise RuntimeError("The wheel is built from a checkout of the repository: run make release there.")
+    target = Path(target).resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="deepdream-wheel-") as scratch:
+        source = Path(scratch) / "source"
+        source.mkdir()
+        for name in WHEEL_SOURCES:
+            if (REPO_ROOT / name).is_dir():
+                shutil.copytree(REPO_ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy2(REPO_ROOT / name, source / name)
+        done = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
+                               str(Path(scratch) / "dist")], cwd=source, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"Building the wheel failed (exit status {done.returncode}):\n{done.stderr[-3000:]}")
+        (built,) = (Path(scratch) / "dist").glob("*.whl")
+        for old in target.glob("deepdream_suite-*.whl"):  # one wheel beside the notebooks: this one
+            old.unlink()
+        return Path(shutil.copy2(built, target / built.name))
+
+
+def release(course: Path = COURSE_DIR, notebooks: Path = NOTEBOOKS_DIR, wheel: bool = True) -> Path:
+    """``nbgrader generate_assignment``: the student notebooks in ``course/release/deepdream/``; returns it.
+
+    The hidden tests' values are fixed first (``fix_values``), and stored with them in the gradebook. The
+    suite's wheel goes beside the notebooks (``build_wheel``), for students without Colab or GitHub.
+
+    Args:
+        wheel: put the wheel in the release (False: the notebooks only).
+
+    Raises:
+        RuntimeError: nbgrader failed, the release still holds solution text (it says where), or the wheel
+            could not be built.
     """
     course = Path(course).resolve()
     fix_values(prepare(course, notebooks))
@@ -177,6 +216,8 @@ def release(course: Path = COURSE_DIR, notebooks: Path = NOTEBOOKS_DIR) -> Path:
     problems = release_problems(folder)
     if problems:
         raise RuntimeError("The release is not fit for students:\n" + "\n".join(problems))
+    if wheel:
+        build_wheel(folder)
     return folder
 
 
@@ -338,7 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     try:
         if options.command == "release":
-            print(f"released the student notebooks in {release(options.course)}")
+            print(f"released the student notebooks and the suite's wheel in {release(options.course)}")
         else:
             grade(options.course, options.zips, options.cell_limit, sandboxed=not options.unsandboxed,
                   jobs=options.jobs)

@@ -41,12 +41,20 @@
 # ## Setup
 #
 # Locally, `make setup` has installed the suite into `.venv` (open this notebook with its
-# Jupyter: `.venv/bin/jupyter lab`). In Colab, this cell installs the suite with pip,
-# once: the bundled weights and the mountain come with it.
+# Jupyter: `.venv/bin/jupyter lab`). Anywhere else (Colab, a hosted notebook platform, a
+# Jupyter of your own), this cell installs the suite with pip, once: from the wheel your
+# instructor handed out beside this notebook (`make release` puts it there), else from
+# GitHub. The bundled weights and the mountain come with it; pip takes the other packages
+# from your package index (`pip config set global.index-url` chooses a mirror).
 
 # %%
-if "google.colab" in str(get_ipython()):  # Colab: install the suite, weights included, once
-    # %pip install -q git+https://github.com/deepdream-course/deepdream-suite
+from glob import glob
+from importlib.util import find_spec
+
+if not find_spec("deepdream_utils"):  # not installed here: install the suite, once, from
+    suite = [*glob("deepdream_suite-*.whl"),  # the wheel handed out beside this notebook,
+             "git+https://github.com/deepdream-course/deepdream-suite"]  # else GitHub
+    # %pip install -q {suite[0]}
 import deepdream_utils as dd
 
 dd.set_language("en")  # the module's messages and figure words; "zh_CN": 简体中文

@@ -183,6 +183,22 @@ def test_every_exercise_cell_of_the_release_says_not_implemented_and_the_rest_is
             assert not theirs.get("outputs")
 
 
+@pytest.mark.slow
+def test_the_release_hands_out_the_suites_wheel_with_weights_and_mountain_beside_the_notebooks(graded):
+    (wheel,) = graded["release"].glob("*.whl")
+    assert wheel.name.startswith("deepdream_suite-") and wheel.name.endswith("-py3-none-any.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "deepdream_utils.py" in names and "deepdream/data/mountain.jpg" in names
+    assert any(name.startswith("deepdream/data/inception_v3_imagenet") for name in names), names  # the weights
+
+
+def test_the_wheel_is_built_only_from_a_checkout_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(course_module, "IN_CHECKOUT", False)
+    with pytest.raises(RuntimeError, match="built from a checkout of the repository: run make release there"):
+        course_module.build_wheel(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_new_course_folder_gets_the_repositorys_nbgrader_config_and_the_sources_without_outputs(tmp_path):
     source = course_module.prepare(tmp_path / "course")
     assert (tmp_path / "course" / "nbgrader_config.py").read_text() == course_module.CONFIG.read_text()

@@ -143,16 +143,21 @@ def test_shared_cells_are_identical_in_every_notebook(kind, index):
         assert sources[NOTEBOOKS[0].name].startswith("## Credits")
 
 
-def test_setup_is_at_most_five_lines_imports_the_module_and_sets_its_language():
+def test_setup_is_at_most_ten_lines_imports_the_module_and_sets_its_language():
     setup = _source(_cells(NOTEBOOKS[0])[2]).splitlines()
-    assert len(setup) <= 5 and setup[-3:-1] == ["import deepdream_utils as dd", ""]
+    assert len(setup) <= 10 and setup[-3:-1] == ["import deepdream_utils as dd", ""]
     assert setup[-1].startswith('dd.set_language("en")  # ')  # the Chinese rendering's: "zh_CN"
 
 
-def test_colab_installs_the_suite_from_the_repository_the_package_names():
+def test_setup_installs_only_where_the_suite_is_missing_the_wheel_beside_it_else_the_repository():
     repository = re.search(r'^Repository = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
     setup = _source(_cells(NOTEBOOKS[0])[2])
-    assert f"%pip install -q git+{repository}\n" in setup
+    condition = re.search(r'^if not find_spec\("deepdream_utils"\):', setup, re.M)
+    wheel = re.search(r'glob\("(deepdream_suite-\*\.whl)"\)', setup)
+    assert condition and wheel and f'"git+{repository}"' in setup, setup
+    assert re.search(r"^    %pip install -q \{suite\[0\]\}$", setup, re.M)  # the first found: the wheel, if any
+    name = re.search(r'^name = "([^"]+)"$', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    assert wheel.group(1) == name.replace("-", "_") + "-*.whl"  # the wheel's file name, as the build writes it
 
 
 @pytest.mark.parametrize("name", RESULTS)

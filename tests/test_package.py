@@ -1,7 +1,8 @@
 """The package as a maintainer and a student meet it: modules readable whole, tests that mirror them,
-no private names across modules, and a wheel that works outside the repository."""
+no private names across modules, and a wheel that a notebook's setup cell installs outside the repository."""
 
 import ast
+import json
 import os
 import re
 import shutil
@@ -49,40 +50,59 @@ def test_no_module_or_test_imports_a_private_name_of_another_module():
                 assert not private, f"{path.relative_to(ROOT)} imports {private} from {node.module}"
 
 
+# Run by the fresh venv's Python in a student's folder: the notebooks' setup cell, as Jupyter runs it (IPython).
+RUN_SETUP_CELL = """import json, sys
+from IPython.core.interactiveshell import InteractiveShell
+result = InteractiveShell.instance().run_cell(json.load(sys.stdin))
+result.raise_error()
+print(InteractiveShell.instance().user_ns["dd"].__file__)
+"""
+
+
+def _dependencies_without_the_suite(folder: Path) -> Path:
+    """This interpreter's site-packages as links, less the suite's own editable install: the packages a mirror
+    would give (no download here), for a fresh venv that must install the suite itself."""
+    folder.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.startswith(("deepdream_suite", "__editable__", "deepdream")):
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
 @pytest.mark.slow
-def test_the_wheel_installs_and_dreams_in_a_fresh_venv_outside_the_repository(tmp_path):
-    source, dist, venv, work = tmp_path / "source", tmp_path / "dist", tmp_path / "venv", tmp_path / "elsewhere"
-    work.mkdir()
-    source.mkdir()  # what the build reads, copied: the build leaves nothing in the working tree
-    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "deepdream_utils.py"):
-        shutil.copy2(ROOT / name, source / name)
-    for name in ("deepdream", "images"):
-        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
-                           cwd=source, capture_output=True, text=True, timeout=300)
-    assert built.returncode == 0, built.stdout[-2000:] + built.stderr[-2000:]
-    wheel = next(dist.glob("*.whl"))
+def test_the_setup_cell_installs_the_wheel_beside_the_notebook_in_a_fresh_venv_and_it_dreams(tmp_path):
+    from deepdream import course
+
+    student, venv = tmp_path / "student", tmp_path / "venv"  # a folder as the release hands it out
+    before = sorted(path.name for path in ROOT.iterdir())
+    wheel = course.build_wheel(student)
+    assert wheel.parent == student and wheel.name.startswith("deepdream_suite-")
+    assert sorted(path.name for path in ROOT.iterdir()) == before, "the build wrote into the repository"
+    shutil.copy(ROOT / "notebooks" / "01_noise_single_layer.ipynb", student)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    installed = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)],
-                               capture_output=True, text=True, timeout=300)
-    assert installed.returncode == 0, installed.stderr
-    # The wheel's dependencies are this interpreter's (no download here): its site-packages, added as a
-    # plain path, so that the repository's own editable install is not seen.
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())
-    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (site / "dependencies.pth").write_text(f"{_dependencies_without_the_suite(tmp_path / 'mirror')}\n")
     environment = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "DEEPDREAM_OUTPUTS")}
-    imported = subprocess.run([str(python), "-c", "import deepdream_utils as dd; print(dd.__file__); "
-                               "print((dd.IMAGES_DIR / 'mountain.jpg').is_file())"],
-                              cwd=work, capture_output=True, text=True, timeout=120, env=environment)
-    assert imported.returncode == 0, imported.stderr
-    where, mountain = imported.stdout.split()
-    assert Path(where).is_relative_to(venv) and mountain == "True"
+    environment |= {"PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}  # nothing may come from the network
+    setup = "".join(json.loads((student / "01_noise_single_layer.ipynb").read_text())["cells"][2]["source"])
+    said = {}
+    for run in ("installs", "finds it installed"):
+        done = subprocess.run([str(python), "-c", RUN_SETUP_CELL], input=json.dumps(setup), cwd=student,
+                              capture_output=True, text=True, timeout=300, env=environment)
+        assert done.returncode == 0, (run, done.stdout[-2000:], done.stderr[-2000:])
+        assert Path(done.stdout.split()[-1]).is_relative_to(site), (run, done.stdout)
+        said[run] = done.stdout + done.stderr
+    assert "restart the kernel" in said["installs"] and "restart" not in said["finds it installed"]
     dreamed = subprocess.run([str(venv / "bin" / "deepdream"), "--noise", "96x96", "--steps", "2", "-q", "-o", "x.png"],
-                             cwd=work, capture_output=True, text=True, timeout=300, env=environment)
+                             cwd=student, capture_output=True, text=True, timeout=300, env=environment)
     assert dreamed.returncode == 0, dreamed.stderr
-    assert (work / "x.png").is_file() and (work / "x.png.json").is_file()
+    assert (student / "x.png").is_file() and (student / "x.png.json").is_file()
+    mountain = "import deepdream_utils as dd; print(dd.IMAGES_DIR / 'mountain.jpg')"  # the wheel's own
+    imported = subprocess.run([str(python), "-c", mountain], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=120, env=environment)
+    assert Path(imported.stdout.strip()).is_file() and Path(imported.stdout.strip()).is_relative_to(site)
 
 
 @pytest.mark.parametrize("package", ["deepdream", "deepdream.web"])
