@@ -43,10 +43,12 @@ def resize_image(image: np.ndarray, height: int, width: int) -> np.ndarray:
 
 def print_layer_losses(dm: DreamModel, image: np.ndarray, when: str = "start image") -> None:
     """Prints each chosen layer's loss with its weight, and their weighted sum (the objective)."""
+    when = _(when)  # the default, in the student's language; a caller's own words as they are
     for name, value in layer_losses(dm, image).items():
-        print(f"{when}, {name} (weight {dm.layer_weights[name]:g}): loss = {value:.3f}")
+        print(_("{when}, {name} (weight {weight:g}): loss = {loss:.3f}").format(
+            when=when, name=name, weight=dm.layer_weights[name], loss=value))
     if len(dm.layer_weights) > 1:
-        print(f"{when}, weighted sum: loss = {dream_loss(dm, image):.3f}")
+        print(_("{when}, weighted sum: loss = {loss:.3f}").format(when=when, loss=dream_loss(dm, image)))
 
 
 def layer_losses(dm: DreamModel, image: np.ndarray) -> dict[str, float]:
@@ -65,8 +67,9 @@ def show_one_step(dm: DreamModel, image: np.ndarray, step_size: float) -> np.nda
     """Runs one ``gradient_ascent_step`` on a [0, 1] image, prints the loss before and after; returns the new image."""
     x, loss_before = gradient_ascent_step(dm, to_model(check_image(image)), checked_step_size(step_size))
     after = from_model(x)
-    print(f"before: loss = {loss_before:.3f}")
-    print(f"after one step of size {step_size:g}: loss = {dream_loss(dm, after):.3f}")
+    print(_("before: loss = {loss:.3f}").format(loss=loss_before))
+    print(_("after one step of size {step_size:g}: loss = {loss:.3f}").format(step_size=step_size,
+                                                                              loss=dream_loss(dm, after)))
     return after
 
 

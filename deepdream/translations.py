@@ -7,8 +7,12 @@ marked fuzzy (with the English it translated as the previous text), and the entr
 ``render`` makes the translated notebook (``notebooks/<language>/<notebook>.ipynb``): every cell in the same
 place with the same id, type and metadata (nbgrader's too, so the same hidden tests grade it); a markdown cell
 in its translation; a code cell the same code, its language literal (``dd.set_language("en")``) the
-rendering's own. ``problems`` lists what keeps a rendering from being used: untranslated and fuzzy entries,
-and translations that lost a code span, a link, an image or a formula of the English.
+rendering's own, and the texts a student reads in it translated: each comment and each string literal with
+words in it (``code_texts``) is an entry of its own, with ``<notebook>:<cell id>:code`` as the context. A text
+that is code in disguise (a dictionary key, a file name) is "translated" as itself. ``problems`` lists what
+keeps a rendering from being used: untranslated and fuzzy entries, translations that lost a code span, a link,
+an image or a formula of the English, and code cells whose code, once comments and string literals are set
+aside, is not the English code (``code_skeleton``).
 
     python -m deepdream.translations            # update every catalog, render every notebook (make translations)
     python -m deepdream.translations --check    # say what is missing or stale, change nothing
@@ -17,10 +21,13 @@ and translations that lost a code span, a link, an image or a formula of the Eng
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import datetime
+import io
 import re
 import sys
+import tokenize
 from collections import Counter
 from pathlib import Path
 
@@ -56,7 +63,83 @@ def rendering_path(notebook: Path, language: str) -> Path:
 
 
 def _context(notebook: Path, cell) -> str:
-    return f"{Path(notebook).stem}:{cell.id}"
+    return f"{Path(notebook).stem}:{cell.id}" + (":code" if cell.cell_type == "code" else "")
+
+
+WORDS = re.compile(r"[^\W\d_]{2}")  # two letters in a row: a text with words in it
+NBGRADER_MARK = re.compile(r"#+\s*(BEGIN|END) (SOLUTION|HIDDEN TESTS)")  # nbgrader's region markers: never translated
+FIELD = re.compile(r"\{[^{}]*\}")  # an f-string's replacement field, kept exactly by a translation
+
+
+def code_texts(source: str) -> list[tuple[int, int, str]]:
+    """The texts a student reads in a code cell, in order: ``(start, end, text)`` with character offsets, for
+    each comment (``# ...``, not nbgrader's region markers) and each string literal with words and a space in
+    it, quotes and prefix included (``f"Same noise, {STEPS} steps"``). A cell that is not plain Python (an
+    IPython magic) gives its comments only."""
+    lines = source.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(row: int, column: int, in_bytes: bool) -> int:
+        line = lines[row - 1] if row - 1 < len(lines) else ""
+        return starts[row - 1] + (len(line.encode()[:column].decode(errors="ignore")) if in_bytes else column)
+
+    texts = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if (token.type == tokenize.COMMENT and WORDS.search(token.string)
+                    and not NBGRADER_MARK.match(token.string)):
+                texts.append((offset(*token.start, False), offset(*token.end, False), token.string))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return []
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return texts
+    skip: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            skip |= {id(child) for child in ast.walk(node) if child is not node}
+    for node in ast.walk(tree):
+        if id(node) in skip or not isinstance(node, (ast.Constant, ast.JoinedStr)):
+            continue
+        words = node.value if isinstance(node, ast.Constant) else "".join(
+            part.value for part in node.values if isinstance(part, ast.Constant))
+        if isinstance(words, str) and WORDS.search(words) and (" " in words or "\n" in words):
+            start = offset(node.lineno, node.col_offset, True)
+            end = offset(node.end_lineno, node.end_col_offset, True)
+            texts.append((start, end, source[start:end]))
+    return sorted(texts)
+
+
+class _Skeleton(ast.NodeTransformer):
+    def visit_Constant(self, node):
+        return ast.Constant("") if isinstance(node.value, str) else node
+
+    def visit_JoinedStr(self, node):  # the fields only, in any order: a translation may move them
+        fields = [self.visit(part) for part in node.values if isinstance(part, ast.FormattedValue)]
+        return ast.Tuple(sorted(fields, key=ast.dump), ast.Load())
+
+
+def code_skeleton(source: str) -> str:
+    """A code cell's code with its comments and string literals set aside (an f-string's fields kept, in any
+    order): equal for a cell and its translation. IPython's magics count as the calls they stand for."""
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    try:
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except SyntaxError as error:
+        return f"<not Python: {error.msg}, line {error.lineno}>"
+    return ast.dump(_Skeleton().visit(tree))
+
+
+def translated_code(source: str, context: str, translated: dict[tuple[str, str], str]) -> str:
+    """``source`` with each of its texts (``code_texts``) replaced by its translation, where there is one."""
+    for start, end, text in reversed(code_texts(source)):
+        if (context, text) in translated:
+            source = source[:start] + translated[context, text] + source[end:]
+    return source
 
 
 def read_catalog(path: Path, language: str) -> Catalog:
@@ -79,12 +162,15 @@ def update(notebook: Path, language: str) -> Catalog:
     new = Catalog(locale=language, project="deepdream-suite notebooks", version="1", fuzzy=False,
                   creation_date=old.creation_date, revision_date=old.revision_date,
                   last_translator="the course's translators", language_team=f"{language} <none>",
-                  header_comment=f"# {notebook.name} in {language}: one entry per markdown cell "
-                                 "(python -m deepdream.translations).")
+                  header_comment=f"# {notebook.name} in {language}: one entry per markdown cell, one per text of a "
+                                 "code cell (python -m deepdream.translations).")
     for cell in nbformat.read(notebook, as_version=4).cells:
+        context = _context(notebook, cell)
+        if cell.cell_type == "code":
+            _update_code_entries(new, old, context, cell.source)
+            continue
         if cell.cell_type != "markdown":
             continue
-        context = _context(notebook, cell)
         before = next((message for message in old if message.id and message.context == context), None)
         if before is None:
             new.add(cell.source, "", context=context)
@@ -102,20 +188,37 @@ def update(notebook: Path, language: str) -> Catalog:
     return new
 
 
+def _update_code_entries(new: Catalog, old: Catalog, context: str, source: str) -> None:
+    """A code cell's entries, one per text: a text that changed keeps the translation of the text that was in
+    its place, marked stale; a new one gets an empty entry."""
+    before = [message for message in old if message.id and message.context == context]
+    texts = list(dict.fromkeys(text for _, _, text in code_texts(source)))
+    for index, text in enumerate(texts):
+        same = next((message for message in before if message.id == text), None)
+        if same is not None:
+            new.add(text, same.string, context=context, flags=same.flags, previous_id=same.previous_id)
+        elif index < len(before) and before[index].string and before[index].id not in texts:
+            new.add(text, before[index].string, context=context, flags={"fuzzy"}, previous_id=[before[index].id])
+        else:
+            new.add(text, "", context=context)
+
+
 def render(notebook: Path, language: str, catalog: Catalog | None = None) -> nbformat.NotebookNode:
     """``notebook`` in ``language``: markdown from its catalog (the English where an entry is missing or stale),
     code the same but for the language it sets."""
     notebook = Path(notebook)
     catalog = catalog if catalog is not None else read_catalog(catalog_path(notebook, language), language)
-    translated = {message.context: message.string for message in catalog
-                  if message.id and message.string and not message.fuzzy}
+    usable = [message for message in catalog if message.id and message.string and not message.fuzzy]
+    translated = {message.context: message.string for message in usable if not message.context.endswith(":code")}
+    code = {(message.context, message.id): message.string for message in usable if message.context.endswith(":code")}
     rendering = copy.deepcopy(nbformat.read(notebook, as_version=4))
     for cell in rendering.cells:
+        context = _context(notebook, cell)
         if cell.cell_type == "markdown":
-            context = _context(notebook, cell)
             cell.source = joined_cjk_lines(translated[context]) if context in translated else cell.source
         elif cell.cell_type == "code":
-            cell.source = LANGUAGE_CALL.sub(f'dd.set_language("{language}")', cell.source)
+            source = translated_code(cell.source, context, code)
+            cell.source = LANGUAGE_CALL.sub(f'dd.set_language("{language}")', source)
             cell.outputs, cell.execution_count = [], None
     rendering.metadata["language"] = language
     return rendering
@@ -170,10 +273,10 @@ def problems(notebook: Path, language: str) -> list[str]:
     if not path.exists():
         return [f"{path}: no catalog; run `make translations`"]
     catalog = read_catalog(path, language)
-    cells = {_context(notebook, cell): cell.source for cell in nbformat.read(notebook, as_version=4).cells
-             if cell.cell_type == "markdown"}
-    found = []
-    entries = {message.context: message for message in catalog if message.id}
+    english = nbformat.read(notebook, as_version=4)
+    cells = {_context(notebook, cell): cell.source for cell in english.cells if cell.cell_type == "markdown"}
+    found = _code_problems(notebook, path, catalog, english, language)
+    entries = {message.context: message for message in catalog if message.id and not message.context.endswith(":code")}
     for context in entries.keys() - cells.keys():
         found.append(f"{path}: {context}: no such markdown cell in {notebook.name} (an orphan entry)")
     for context, source in cells.items():
@@ -190,6 +293,33 @@ def problems(notebook: Path, language: str) -> list[str]:
                 if english[name] != translation[name]:
                     lost = sorted((english[name] - translation[name]) + (translation[name] - english[name]))
                     found.append(f"{path}: {context}: the {name} differ from the English: {lost}")
+    return found
+
+
+def _code_problems(notebook: Path, path: Path, catalog: Catalog, english: nbformat.NotebookNode,
+                   language: str) -> list[str]:
+    """``problems`` for the code cells: each text's entry, and each translated cell's code."""
+    wanted = {(_context(notebook, cell), text) for cell in english.cells if cell.cell_type == "code"
+              for _, _, text in code_texts(cell.source)}
+    entries = {(message.context, message.id): message for message in catalog
+               if message.id and message.context.endswith(":code")}
+    found = [f"{path}: {context}: {text[:50]!r}: no such text in its code cell (an orphan entry)"
+             for context, text in sorted(entries.keys() - wanted)]
+    for context, text in sorted(wanted):
+        message, where = entries.get((context, text)), f"{path}: {context}: {text[:50]!r}"
+        if message is None:
+            found.append(f"{where}: not in the catalog; run `make translations`")
+        elif not message.string:
+            found.append(f"{where}: not translated")
+        elif message.fuzzy:
+            found.append(f"{where}: stale (fuzzy): the English changed, translate it again")
+        elif sorted(FIELD.findall(text)) != sorted(FIELD.findall(message.string)):
+            found.append(f"{where}: the f-string fields differ from the English: {message.string!r}")
+    rendering = render(notebook, language, catalog)
+    for ours, theirs in zip(english.cells, rendering.cells):
+        if ours.cell_type == "code" and code_skeleton(ours.source) != code_skeleton(theirs.source):
+            found.append(f"{path}: {_context(notebook, ours)}: the translated cell is not the English code "
+                         "(a translated text broke it: its quotes, prefix or fields)")
     return found
 
 

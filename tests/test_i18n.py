@@ -2,6 +2,7 @@
 
 import io
 import warnings
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -11,6 +12,8 @@ from babel.messages.pofile import read_po
 
 import deepdream_utils as dd
 from deepdream import i18n, plots
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -36,6 +39,17 @@ def test_an_image_too_small_for_the_layer_is_a_chinese_error(chinese, conv15):
 def test_the_progress_bar_says_dreaming_in_chinese(chinese, conv15, capsys):
     dd.dream(conv15, dd.noise_image(32, 32, seed=0), steps=1, step_size=0.01, transforms=None)
     assert "生成梦境" in capsys.readouterr().out
+
+
+def test_the_layer_losses_and_one_step_are_printed_in_chinese_and_a_callers_own_words_kept(chinese, conv15, capsys):
+    image = dd.noise_image(32, 32, seed=0)
+    dd.print_layer_losses(conv15, image)
+    dd.print_layer_losses(conv15, image, when="梦境之后")
+    dd.show_one_step(conv15, image, 0.01)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("初始图像，conv2d_15（权重 1）：损失 = ")
+    assert lines[1].startswith("梦境之后，conv2d_15（权重 1）：损失 = ")
+    assert lines[2].startswith("之前：损失 = ") and lines[3].startswith("走一步（步长 0.01）之后：损失 = ")
 
 
 def test_a_figure_title_has_its_parameters_and_panel_names_in_chinese(chinese):
@@ -85,9 +99,22 @@ def test_every_translated_string_renders_with_the_bundled_font_and_no_missing_gl
         warnings.filterwarnings("error", message=".*missing from font")
         for text in strings:
             ax.set_title(text.format(path="a.jpg", folder="images", width=1, height=1, layers="mixed3", side=43,
-                                     languages="en, zh_CN", language="fr"))
+                                     languages="en, zh_CN", language="fr", when="初始图像", name="mixed3",
+                                     weight=1.0, loss=0.5, step_size=0.01))
             fig.canvas.draw()
     plt.close(fig)
+
+
+def test_the_bundled_font_has_every_character_of_the_notebooks_chinese_code_texts():
+    from fontTools.ttLib import TTFont
+
+    glyphs = TTFont(i18n.FONT_FILE).getBestCmap()
+    for catalog in sorted((ROOT / "notebooks" / "locale" / "zh_CN").glob("[0-9]*.po")):
+        with open(catalog, "rb") as file:
+            texts = [message.string for message in read_po(file) if message.id and message.context.endswith(":code")]
+        missing = sorted({character for text in texts for character in text if ord(character) not in glyphs
+                          and not character.isspace()})
+        assert texts and missing == [], f"{catalog.name}: {''.join(missing)}; run tools/make_font_subset.py"
 
 
 def test_chinese_draws_with_a_system_cjk_font_first_then_the_bundled_one(chinese):

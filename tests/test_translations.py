@@ -23,7 +23,8 @@ def _cells(path: Path) -> list:
 
 
 def _without_comments_and_strings(source: str) -> str:
-    """The code's AST dump with every string literal emptied (comments are not in an AST)."""
+    """The code's AST dump with every string literal emptied (comments are not in an AST), an f-string's fields
+    kept in any order (Chinese may put them elsewhere)."""
     lines = [line[:len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
              for line in source.splitlines()]  # an IPython magic: not Python, and the same in both
     tree = ast.parse("\n".join(lines))
@@ -31,7 +32,8 @@ def _without_comments_and_strings(source: str) -> str:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             node.value = ""
         if isinstance(node, ast.JoinedStr):
-            node.values = []
+            node.values = sorted((value for value in node.values if isinstance(value, ast.FormattedValue)),
+                                 key=ast.dump)
     return ast.dump(tree)
 
 
@@ -63,11 +65,51 @@ def test_chinese_code_cells_are_the_english_code_and_every_cell_keeps_its_id_typ
             assert any("\u4e00" <= ch <= "\u9fff" for ch in theirs.source), (name, ours.id)
 
 
-def test_the_code_comparison_sees_a_changed_name_but_not_a_translated_string_or_comment():
-    code = 'print(f"{len(x)} layers")  # how many\nfig = plot(x, title="Dreams")'
-    assert _without_comments_and_strings(code) == _without_comments_and_strings(
-        'print(f"{len(x)} 层")  # 数量\nfig = plot(x, title="梦境")')
-    assert _without_comments_and_strings(code) != _without_comments_and_strings(code.replace("title=", "suptitle="))
+def test_the_code_comparison_sees_a_changed_name_or_field_but_not_a_translated_string_or_comment():
+    code = 'print(f"{len(x)} layers of {n}")  # how many\nfig = plot(x, title="Dreams")'
+    for same in (_without_comments_and_strings, translations.code_skeleton):
+        assert same(code) == same('print(f"{n} 的 {len(x)} 层")  # 数量\nfig = plot(x, title="梦境")')
+        assert same(code) != same(code.replace("title=", "suptitle="))
+        assert same(code) != same(code.replace("{n}", "{m}"))
+
+
+def test_a_code_cells_texts_are_its_comments_and_worded_strings_not_names_keys_or_nbgrader_marks():
+    source = ('LAYER = "mixed3"  # the layer we dream\n'
+              '### BEGIN SOLUTION\n'
+              'print("Größe", "zwei Wörter", f"{LAYER}: {n} steps", "std")\n'
+              '### END SOLUTION\n'
+              'def f():\n    """One step, by hand."""\n')
+    texts = translations.code_texts(source)
+    assert [text for _, _, text in texts] == ["# the layer we dream", '"zwei Wörter"', 'f"{LAYER}: {n} steps"',
+                                              '"""One step, by hand."""']
+    assert all(source[start:end] == text for start, end, text in texts)  # character offsets, after an umlaut too
+    magic = '# install it, once\n%pip install -q {suite[0]}\nprint("not Python: left alone")'  # a magic
+    assert translations.code_texts(magic) == [(0, 18, "# install it, once")]
+
+
+def _code_entry(catalog, cell_id: str, containing: str):
+    return next(m for m in catalog if m.context == f"03_mountain_single_layer:{cell_id}:code" and containing in m.id)
+
+
+def test_a_changed_code_text_is_stale_and_a_translation_that_breaks_the_code_is_refused(one_notebook):
+    book = nbformat.read(one_notebook, as_version=4)
+    cell = next(c for c in book.cells if c.cell_type == "code" and 'f"start: {start.shape[1]}x' in c.source)
+    cell.source = cell.source.replace("pixels", "px")
+    nbformat.write(book, one_notebook)
+    path = translations.catalog_path(one_notebook, "zh_CN")
+    catalog = translations.update(one_notebook, "zh_CN")
+    changed = _code_entry(catalog, cell.id, "px")
+    assert changed.fuzzy and changed.string and "pixels" in changed.previous_id[0]  # the old translation kept
+    assert translations.problems(one_notebook, "zh_CN") == [
+        f"{path}: 03_mountain_single_layer:{cell.id}:code: {changed.id[:50]!r}: stale (fuzzy): the English changed, "
+        "translate it again"]
+    changed.flags.discard("fuzzy")
+    changed.string = changed.string.replace("{start.shape[0]}", "{start.shape[2]}")  # a field changed
+    with open(path, "wb") as file:
+        write_po(file, catalog, width=0)
+    found = translations.problems(one_notebook, "zh_CN")
+    assert any("the f-string fields differ from the English" in problem for problem in found), found
+    assert any(f"{cell.id}:code: the translated cell is not the English code" in problem for problem in found), found
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@
 matplotlib draws Chinese figure words only with a font that has their glyphs. A student's machine often has
 one (``deepdream.i18n`` prefers Microsoft YaHei, PingFang SC, Noto Sans CJK SC, WenQuanYi...); for a machine
 with none, the package carries this subset: every character of ``deepdream/locale/*/LC_MESSAGES/*.po``'s
-translations, ASCII and the CJK punctuation, renamed so that it never stands in for a full system font of the
-same name. Its licence (SIL Open Font License 1.1) goes beside it. Run it after the catalog gains characters;
-tests/test_i18n.py fails while a translated string has a character the subset lacks.
+translations and of the notebooks' code texts (``notebooks/locale/*/*.po``: their figure titles), ASCII and the
+CJK punctuation, renamed so that it never stands in for a full system font of the same name. Its licence (SIL
+Open Font License 1.1) goes beside it. Run it after a catalog gains characters; tests/test_i18n.py fails while a
+translated string has a character the subset lacks.
 
 Source: Debian's ``fonts-noto-cjk`` (``sudo apt-get install fonts-noto-cjk``), Noto Sans CJK SC Regular.
 
@@ -28,6 +29,7 @@ from deepdream import i18n
 SOURCE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 LICENCE_SOURCE = Path("/usr/share/doc/fonts-noto-cjk/copyright")
 SC_NAME = "Noto Sans CJK SC"
+NOTEBOOK_CATALOGS = Path(__file__).resolve().parents[1] / "notebooks" / "locale"
 
 
 def suite_characters() -> str:
@@ -37,6 +39,11 @@ def suite_characters() -> str:
         with open(po, "rb") as file:
             for message in read_po(file):
                 if message.id and message.string:
+                    found |= set(message.string)
+    for po in sorted(NOTEBOOK_CATALOGS.glob("*/[0-9]*.po")):  # the code cells' texts: a figure title may say them
+        with open(po, "rb") as file:
+            for message in read_po(file):
+                if message.id and message.string and message.context.endswith(":code"):
                     found |= set(message.string)
     return "".join(sorted(found))
 

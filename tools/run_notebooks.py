@@ -7,12 +7,17 @@ metadata, the cell ids it already has, and stream outputs merged the way Jupyter
 (progress-bar updates collapse to their last state, which carries no timings). Re-running an
 unchanged notebook therefore changes only its pictures.
 
-    python tools/run_notebooks.py                      # all notebooks
+The Chinese renderings (``notebooks/zh_CN/``, made from the English ones by ``python -m deepdream.translations``)
+run after them, each in its own folder, with their results in ``outputs/zh_CN/`` (``DEEPDREAM_OUTPUTS``), so
+that they never overwrite the English pictures the README's gallery shows.
+
+    python tools/run_notebooks.py                      # all notebooks, English then Chinese
     python tools/run_notebooks.py notebooks/03_*.ipynb # some
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -33,9 +38,18 @@ def sync(paths: list[Path]) -> None:
 
 def run(path: Path) -> float:
     notebook = nbformat.read(path, as_version=4)
+    language = notebook.metadata.get("language")  # a rendering's (notebooks/zh_CN/); None: the English source
+    before = os.environ.get("DEEPDREAM_OUTPUTS")
+    if language:
+        os.environ["DEEPDREAM_OUTPUTS"] = str(ROOT / "outputs" / language)
     start = time.perf_counter()
-    NotebookClient(notebook, kernel_name="python3", timeout=1200, record_timing=False,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    try:
+        NotebookClient(notebook, kernel_name="python3", timeout=1200, record_timing=False,
+                       resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:
+        os.environ.pop("DEEPDREAM_OUTPUTS", None)
+        if before is not None:
+            os.environ["DEEPDREAM_OUTPUTS"] = before
     seconds = time.perf_counter() - start
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -50,10 +64,16 @@ def run(path: Path) -> float:
 
 
 def main() -> None:
-    paths = [Path(p).resolve() for p in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
-    sync(paths)
+    paths = [Path(p).resolve() for p in sys.argv[1:]] or [*sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")),
+                                                           *sorted((ROOT / "notebooks" / "zh_CN").glob("[0-9]*.ipynb"))]
+    english = [path for path in paths if path.parent == ROOT / "notebooks"]  # the ones with a .py twin
+    if english:
+        sync(english)
+    if len(english) < len(paths):  # the renderings from the English as it now is, outputs of unchanged cells kept
+        subprocess.run([sys.executable, "-m", "deepdream.translations"], check=True)
     total = sum(run(path) for path in paths)
-    sync(paths)  # the twins' timestamps follow the rewritten notebooks, as Jupyter expects
+    if english:
+        sync(english)  # the twins' timestamps follow the rewritten notebooks, as Jupyter expects
     print(f"all {len(paths)} notebooks: {total:.0f} s")
 
 
