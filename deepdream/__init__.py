@@ -3,12 +3,12 @@
 Students import ``deepdream_utils`` (the top-level course module: a map that names what the notebooks use);
 the code is here, each capability in one module that can be read whole. From the bottom up:
 
-* ``paths``, ``runtime``, ``checks``, ``handwork``: where things are, the process (TensorFlow's log,
-  SIGTERM, one-line argument errors, the progress bar), the checks of plain values, and the hidden
-  tests' checks that can't be borrowed;
+* ``paths``, ``runtime``, ``checks``: where things are, the process (TensorFlow's log, SIGTERM, one-line
+  argument errors, the progress bar), and the checks of plain values;
 * ``i18n``: the messages in the student's language (gettext catalogs in ``locale/``, ``set_language``, the CJK
   font for figures);
-* ``images`` (reading), ``files`` (atomic writing), ``transforms`` (random transforms, symmetry);
+* ``images`` (reading), ``handwork`` (the hidden tests' checks that can't be borrowed), ``files`` (atomic
+  writing), ``transforms`` (random transforms, symmetry);
 * ``backbones`` (InceptionV3, VGG19: described as data), ``objectives`` (composable), ``step`` (the
   gradient step: its random draws and its compiled body);
 * ``model`` (the dream model), ``quality`` (indicators), ``plots`` (figures), ``recipe`` (every
@@ -18,10 +18,11 @@ the code is here, each capability in one module that can be read whole. From the
   a layer's channel strip;
 * ``live``: the live dream (dreamer, sources, recorder, broadcast);
 * the applications: ``video`` (``deepdream VIDEO``), ``web`` (``deepdream serve``), and the course's
-  grading, ``sandbox``, ``canaries``, ``submissions``, ``reasons``, ``grading`` and ``course``
-  (``make release``, ``make grade``); ``translations`` (the notebooks in Chinese: catalogs and renderings,
-  ``make translations``); ``live_command`` (``deepdream live``); ``cli`` (the ``deepdream`` command) and
-  ``__main__`` (``python -m deepdream``).
+  grading, ``sandbox``, ``canaries``, ``submissions``, ``reasons``, ``feedback`` (nbgrader's feedback pages,
+  offline and in the course's language), ``grading``, ``grades`` (the rubric, the gradebook's rows,
+  ``grades.csv``) and ``course`` (``make release``, ``make grade``); ``translations`` (the notebooks in
+  Chinese: catalogs and renderings, ``make translations``); ``live_command`` (``deepdream live``); ``cli``
+  (the ``deepdream`` command) and ``__main__`` (``python -m deepdream``).
 
 Imports run one way, from the applications down to ``paths``, with no circle: the contracts are in
 ``pyproject.toml`` (``lint-imports``). No module here imports the course module. Importing this package

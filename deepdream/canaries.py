@@ -24,6 +24,8 @@ from typing import Any
 from nbformat import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from deepdream.i18n import gettext as _
+
 CANARY = "deepdream grading canary"  # the message every check cell must end with, before its nonce
 FLAGGED = "FlaggedForReview"  # the error name of a check that did not prove it ran
 FLAG_MESSAGE = ("flagged for review: the checks of this notebook did not run to their end ({cells}), so an "
@@ -68,7 +70,7 @@ class CheckCanaries(NbGraderPreprocessor):
             if not errors:  # no canary and no failure of its own: the check did not run to its end
                 silent.append(cell.metadata["nbgrader"].get("grade_id", "a check"))
         if silent:
-            message = FLAG_MESSAGE.format(cells=", ".join(silent))
+            message = _(FLAG_MESSAGE).format(cells=", ".join(silent))
             for cell in checks:
                 cell.outputs.append(NotebookNode(output_type="error", ename=FLAGGED, evalue=message,
                                                  traceback=[f"{FLAGGED}: {message}"]))

@@ -25,45 +25,40 @@ per cell, and reads the scores back through nbgrader's gradebook API.
 from __future__ import annotations
 
 import ast
-import csv
 import json
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
 
-from deepdream import grading, reasons, sandbox
+from deepdream import feedback, grading, sandbox
+from deepdream.grades import (
+    CELL_LIMIT_S,
+    LANGUAGE_FILE,
+    NOTES_FILE,
+    RUBRIC,
+    UNSANDBOXED_NOTE,
+    course_language,
+    grade_rows,
+    gradebook_settings,
+    write_grades,
+)
+from deepdream.i18n import LANGUAGES, speaking
+from deepdream.i18n import gettext as _
 from deepdream.paths import IN_CHECKOUT, REPO_ROOT
 from deepdream.runtime import OneLineParser
 from deepdream.submissions import ASSIGNMENT, unpack_submissions
 
-RUBRIC: dict[str, int] = {  # notebook -> the rubric line it answers
-    "01_noise_single_layer": 6, "02_noise_multi_layer": 7, "03_mountain_single_layer": 8,
-    "04_mountain_multi_layer": 9, "05_mountain_octaves_tiled": 10,
-}
-POINTS: dict[str, int] = {  # each notebook is worth its line's increment
-    name: line - previous for (name, line), previous in zip(RUBRIC.items(), (0, *RUBRIC.values()))}
 COURSE_DIR = REPO_ROOT / "course"  # the course folder: gradebook.db, source/, release/, submitted/...
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"  # the instructor's notebooks: nbgrader's source, one copy
-CELL_LIMIT_S = 120  # a cell of a graded notebook running longer is stopped, and the student told why
 STUDENT_LIMIT_S = 1800  # one student's whole grading running longer is stopped: their notebooks earn nothing
 STUB = "raise NotImplementedError"  # what every exercise cell of the release says
 CONFIG = COURSE_DIR / "nbgrader_config.py"  # nbgrader's settings; a new course folder gets a copy
 WHEEL_SOURCES = ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "deepdream_utils.py", "deepdream", "images")
-
-
-def rubric_grade(passed: Mapping[str, bool]) -> int:
-    """The highest rubric line whose notebook passes, as the rubric reads; 0 when none does.
-
-    Args:
-        passed: notebook name -> whether it earned all its points.
-    """
-    return max((line for name, line in RUBRIC.items() if passed.get(name)), default=0)
 
 
 # --------------------------------------------------------------------------- nbgrader's steps
@@ -157,7 +152,7 @@ def fix_values(source: Path) -> int:
                           capture_output=True, text=True, cwd=REPO_ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"The hidden tests' values could not be computed:\n{done.stderr[-3000:]}")
-    for (cell, call, _), value in zip(calls, json.loads(done.stdout.strip().splitlines()[-1])):
+    for (cell, call, _expression), value in zip(calls, json.loads(done.stdout.strip().splitlines()[-1])):
         cell.source = cell.source.replace(call, f"dd.fixed_at_release({value!r})", 1)
     for path, notebook in notebooks.items():
         nbformat.write(notebook, path)
@@ -196,21 +191,31 @@ def build_wheel(target: Path) -> Path:
         return Path(shutil.copy2(built, target / built.name))
 
 
-def release(course: Path = COURSE_DIR, notebooks: Path = NOTEBOOKS_DIR, wheel: bool = True) -> Path:
+def release(course: Path = COURSE_DIR, notebooks: Path | None = None, wheel: bool = True,
+            language: str = "en") -> Path:
     """``nbgrader generate_assignment``: the student notebooks in ``course/release/deepdream/``; returns it.
 
     The hidden tests' values are fixed first (``fix_values``), and stored with them in the gradebook. The
     suite's wheel goes beside the notebooks (``build_wheel``), for students without Colab or GitHub.
 
     Args:
+        notebooks: the instructor's notebooks (default: ``notebooks/``, or its rendering in ``language``).
         wheel: put the wheel in the release (False: the notebooks only).
+        language: the course's language, kept in the course folder: its notebooks, the reasons in
+            ``grades.csv`` and the feedback pages are in it (``en`` or ``zh_CN``).
 
     Raises:
         RuntimeError: nbgrader failed, the release still holds solution text (it says where), or the wheel
             could not be built.
     """
+    if language not in LANGUAGES:
+        raise ValueError(f"The course's language must be one of {', '.join(LANGUAGES)}, got {language!r}.")
+    notebooks = Path(notebooks) if notebooks else NOTEBOOKS_DIR / ("" if language == "en" else language)
+    if not all((notebooks / f"{name}.ipynb").is_file() for name in RUBRIC):
+        raise FileNotFoundError(f"No graded notebooks in {notebooks}: run make translations first.")
     course = Path(course).resolve()
     fix_values(prepare(course, notebooks))
+    (course / LANGUAGE_FILE).write_text(language + "\n", encoding="utf-8")
     _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--create")
     folder = course / "release" / ASSIGNMENT
     problems = release_problems(folder)
@@ -225,86 +230,6 @@ def students(course: Path) -> list[str]:
     """The students with a submission in ``course/submitted/<student>/deepdream/``."""
     submitted = Path(course) / "submitted"
     return sorted(path.parent.name for path in submitted.glob(f"*/{ASSIGNMENT}") if path.is_dir())
-
-
-def gradebook_settings(course: Path) -> tuple[str, str]:
-    """The gradebook's SQLAlchemy URL and course id, from the course's ``nbgrader_config.py``.
-
-    The URL is ``CourseDirectory.db_url`` when the config names one, else ``course/gradebook.db``.
-    """
-    from traitlets.config.loader import PyFileConfigLoader
-
-    course = Path(course).resolve()
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    url = config.CourseDirectory.get("db_url") or f"sqlite:///{course / 'gradebook.db'}"
-    return url, config.CourseDirectory.get("course_id", "default_course")
-
-
-NOTES_FILE = "grading_notes.json"  # in the course folder: what the last grading run said of whom
-UNSANDBOXED_NOTE = "graded UNSANDBOXED (--unsandboxed): the student's code ran with the grader's rights"
-
-
-def _saved_notes(course: Path) -> dict[str, dict[str, str]]:
-    path = Path(course) / NOTES_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
-def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S,
-               notes: Mapping[str, Mapping[str, str]] | None = None, everyone: list[str] | None = None) -> list[dict]:
-    """One row per student, from nbgrader's gradebook: points per notebook, total, rubric grade, reasons.
-
-    Args:
-        notes: ``{student: {notebook: why it could not be graded}}``, said in place of that notebook's
-            reasons; a student's ``""`` (their zip refused) opens their reasons, and ``{"*": {"": ...}}``
-            every row's. The last ``grade``'s notes are read too (``course/grading_notes.json``).
-        everyone: students who get a row even when the gradebook has none of their notebooks.
-    """
-    from nbgrader.api import Gradebook, MissingEntry
-
-    notes = {**_saved_notes(course), **(notes or {})}
-    rows = []
-    with Gradebook(*gradebook_settings(course)) as gradebook:
-        noted = set(notes) - {"*"}  # a refused zip's student has a note and no notebook
-        for student in sorted({s.id for s in gradebook.students} | set(everyone or []) | noted):
-            row, passed, lost = {"student": student}, {}, []
-            for name in RUBRIC:
-                try:
-                    notebook = gradebook.find_submission_notebook(name, ASSIGNMENT, student)
-                    score, top, grades = notebook.score or 0.0, notebook.max_score, notebook.grades
-                except MissingEntry:
-                    score, top, grades = 0.0, POINTS[name], []
-                row[name] = round(score, 2)
-                passed[name] = top > 0 and score >= top - 1e-9
-                failure = notes.get(student, {}).get(name)
-                if notes.get(student, {}).get(""):  # their zip was refused: that says it all
-                    continue
-                if failure:
-                    lost.append(f"{name}: {failure}")
-                elif not passed[name]:
-                    lost += (reasons.notebook_reasons(course, student, name, grades, cell_limit)
-                             or [f"{name}: no points"])
-            row["total"] = round(sum(row[name] for name in RUBRIC), 2)
-            row["rubric_grade"] = rubric_grade(passed)
-            first = [notes.get("*", {}).get(""), notes.get(student, {}).get("")]
-            row["reasons"] = "; ".join([note for note in first if note] + lost)
-            rows.append(row)
-    return rows
-
-
-def write_grades(rows: list[dict], path: Path) -> Path:
-    """Writes the rows as ``grades.csv``: student, the points per notebook, total, rubric_grade, reasons."""
-    with open(path, "w", newline="") as file:
-        writer = csv.DictWriter(file, ["student", *RUBRIC, "total", "rubric_grade", "reasons"])
-        writer.writeheader()
-        writer.writerows(rows)
-    return Path(path)
-
-
-def without_network(page: Path) -> None:
-    """Drops the scripts a feedback page would load from the internet (nbconvert's MathJax from a CDN; the
-    notebooks write no formulas), so that it opens offline, as everything in the suite does."""
-    html = page.read_text(encoding="utf-8")
-    page.write_text(re.sub(r'<script[^>]*\ssrc="https?://[^"]*"[^>]*>\s*</script>\s*', "", html), encoding="utf-8")
 
 
 def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float = CELL_LIMIT_S,
@@ -335,34 +260,36 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
     problem = sandbox.bwrap_problem() if sandboxed else None
     if problem:
         raise RuntimeError(problem)
-    refused: dict[str, str] = {}
-    if zips is not None:
-        unpacked, refused = unpack_submissions(Path(zips), course / "submitted")
-        for student, names in unpacked.items():
-            print(f"unpacked {student}: {', '.join(names) or 'no notebooks'}")
-        for student, why in refused.items():
-            print(f"refused {student}'s zip: {why}")
-    everyone = students(course)
-    if not everyone and not refused:
-        raise ValueError(f"No submissions in {course / 'submitted'}: put each student's notebooks in "
-                         f"submitted/<student>/{ASSIGNMENT}/, or pass a folder of zips (make grade ZIPS=folder).")
-    if not (course / "release" / ASSIGNMENT).is_dir():
-        release(course, notebooks)
-    notes: dict[str, dict[str, str]] = {} if sandboxed else {"*": {"": UNSANDBOXED_NOTE}}
-    notes |= {student: {"": f"zip refused: {why}"} for student, why in refused.items()}
-    url, course_id = gradebook_settings(course)
-    notes |= grading.grade_class(course, everyone, list(RUBRIC), jobs, cell_limit, sandboxed, student_limit,
-                                 url, course_id, say=lambda line: print(line, flush=True))
-    (course / NOTES_FILE).write_text(json.dumps(notes, indent=1, ensure_ascii=False))
-    _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
-    for page in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):
-        without_network(page)
-    rows = grade_rows(course, cell_limit, notes, sorted(set(everyone) | set(refused)))
-    path = write_grades(rows, course / "grades.csv")
-    failed = sorted(student for student in notes if student != "*")
-    print(f"wrote {path} ({len(rows)} students) and feedback in {course / 'feedback'}"
-          + (f"; {len(failed)} could not be graded in full: {', '.join(failed)}" if failed else ""))
-    return rows
+    with speaking(course_language(course)), tempfile.TemporaryDirectory(prefix="deepdream-feedback-") as templates:
+        refused: dict[str, str] = {}
+        if zips is not None:
+            unpacked, refused = unpack_submissions(Path(zips), course / "submitted")
+            for student, names in unpacked.items():
+                print(f"unpacked {student}: {', '.join(names) or 'no notebooks'}")
+            for student, why in refused.items():
+                print(f"refused {student}'s zip: {why}")
+        everyone = students(course)
+        if not everyone and not refused:
+            raise ValueError(f"No submissions in {course / 'submitted'}: put each student's notebooks in "
+                             f"submitted/<student>/{ASSIGNMENT}/, or pass a folder of zips (make grade ZIPS=folder).")
+        if not (course / "release" / ASSIGNMENT).is_dir():
+            release(course, notebooks)
+        notes: dict[str, dict[str, str]] = {} if sandboxed else {"*": {"": _(UNSANDBOXED_NOTE)}}
+        notes |= {student: {"": _("zip refused: {why}").format(why=why)} for student, why in refused.items()}
+        url, course_id = gradebook_settings(course)
+        notes |= grading.grade_class(course, everyone, list(RUBRIC), jobs, cell_limit, sandboxed, student_limit,
+                                     url, course_id, say=lambda line: print(line, flush=True))
+        (course / NOTES_FILE).write_text(json.dumps(notes, indent=1, ensure_ascii=False))
+        _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force",
+                  *feedback.template_options(Path(templates), course_language(course)))
+        for page in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):
+            feedback.without_network(page)
+        rows = grade_rows(course, cell_limit, notes, sorted(set(everyone) | set(refused)))
+        path = write_grades(rows, course / "grades.csv")
+        failed = sorted(student for student in notes if student != "*")
+        print(f"wrote {path} ({len(rows)} students) and feedback in {course / 'feedback'}"
+              + (f"; {len(failed)} could not be graded in full: {', '.join(failed)}" if failed else ""))
+        return rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -373,13 +300,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--zips", type=Path, help="grade: a folder of one .zip of notebooks per student")
     parser.add_argument("--cell-limit", type=float, default=CELL_LIMIT_S, help="grade: seconds per cell")
     parser.add_argument("--jobs", type=int, default=1, help="grade: how many students to grade at once")
+    parser.add_argument("--language", choices=LANGUAGES, default="en",
+                        help="release: the course's language: its notebooks, reasons and feedback pages (default: en)")
     parser.add_argument("--unsandboxed", action="store_true",
                         help="grade: run the students' code without the bubblewrap sandbox, with your rights "
                              "(every row of grades.csv says so)")
     options = parser.parse_args(argv)
     try:
         if options.command == "release":
-            print(f"released the student notebooks and the suite's wheel in {release(options.course)}")
+            folder = release(options.course, language=options.language)
+            print(f"released the student notebooks ({options.language}) and the suite's wheel in {folder}")
         else:
             grade(options.course, options.zips, options.cell_limit, sandboxed=not options.unsandboxed,
                   jobs=options.jobs)

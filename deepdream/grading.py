@@ -34,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deepdream import canaries, files, reasons, sandbox
+from deepdream.i18n import LANGUAGE_VARIABLE, language
+from deepdream.i18n import gettext as _
 from deepdream.runtime import GRADING_VARIABLE, OneLineParser
 from deepdream.submissions import ASSIGNMENT
 
@@ -76,9 +78,10 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def nbgrader_environment() -> dict[str, str]:
-    """This process's environment with its Python's scripts first on PATH: nbgrader runs ``alembic`` from PATH
-    to make a new gradebook, and it must be this Python's (a venv's)."""
-    return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    """This process's environment with its Python's scripts first on PATH (nbgrader runs ``alembic`` from PATH to
+    make a new gradebook, and it must be this Python's, a venv's), speaking the language in use (the course's)."""
+    return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+            LANGUAGE_VARIABLE: language()}
 
 
 # --------------------------------------------------------------------------- the gradebooks
@@ -248,7 +251,7 @@ def _outcome(worker: _Worker, timed_out: bool, student_limit: float) -> dict[str
     if len(outcome) == len(worker.names):
         return outcome
     if timed_out:
-        why = f"grading ran past the {student_limit:g}-second limit per student and was stopped"
+        why = _("grading ran past the {limit:g}-second limit per student and was stopped").format(limit=student_limit)
     else:
         with open(worker.work / "worker.log", "rb") as file:  # its tail: a crash's last words
             file.seek(max(0, file.seek(0, os.SEEK_END) - 3000))

@@ -28,14 +28,16 @@ from typing import Any
 
 import numpy as np
 
+from deepdream.i18n import gettext as _
+
 
 class BorrowedReference(AssertionError):
     """An exercise's code called the module's own answer to that exercise."""
 
 
 def _borrowed_message(exercise: str, name: str) -> str:
-    return (f"{exercise} calls dd.{name}, the module's own answer to this exercise, so it earns nothing: write it "
-            f"by hand (the given code may use the module, this exercise may not)")
+    return _("{exercise} calls dd.{name}, the module's own answer to this exercise, so it earns nothing: write it "
+             "by hand (the given code may use the module, this exercise may not)").format(exercise=exercise, name=name)
 
 
 @contextlib.contextmanager
@@ -65,8 +67,8 @@ def by_hand(exercise: str, references: Mapping[str, Callable]) -> Iterator[None]
         if used:
             raise BorrowedReference(_borrowed_message(exercise, used[0]))
         if sys.getprofile() is not watch:
-            raise BorrowedReference(f"{exercise} switched off the check's watch (sys.setprofile), so it earns "
-                                    "nothing: leave the profiler alone")
+            raise BorrowedReference(_("{exercise} switched off the check's watch (sys.setprofile), so it earns "
+                                      "nothing: leave the profiler alone").format(exercise=exercise))
     finally:
         sys.setprofile(previous)
         threading.setprofile(None)

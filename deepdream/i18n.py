@@ -11,8 +11,10 @@ bundled subset of Noto Sans SC (``data/fonts``, OFL) for the suite's own strings
 
 from __future__ import annotations
 
+import contextlib
 import gettext as gnu_gettext
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from deepdream.paths import DATA_DIR, PACKAGE_DIR
@@ -76,6 +78,21 @@ def language() -> str:
     if _state["language"] is None:
         set_language(None)
     return str(_state["language"])
+
+
+@contextlib.contextmanager
+def speaking(language: str) -> Iterator[None]:
+    """Speaks ``language`` inside the ``with`` block and the language in use before it after (a course's
+    grading speaks the course's language, whatever the instructor's shell)."""
+    before = _state["language"]
+    set_language(language)
+    try:
+        yield
+    finally:
+        if before is None:
+            _state["language"] = _state["translation"] = None  # chosen from the environment again on first use
+        else:
+            set_language(str(before))
 
 
 def gettext(message: str) -> str:

@@ -13,6 +13,8 @@ import stat
 import zipfile
 from pathlib import Path
 
+from deepdream.i18n import gettext as _
+
 ASSIGNMENT = "deepdream"  # nbgrader's assignment name: course/source/deepdream/, course/release/deepdream/
 LARGEST_ZIP_BYTES = 100 * 1024 * 1024  # unpacked size of one student's zip
 LARGEST_RATIO = 200  # unpacked / packed: more is a zip bomb, not notebooks
@@ -22,7 +24,7 @@ def student_id(zip_path: Path) -> str:
     """A student's id from their zip's name (``Wang Fang.zip`` -> ``wang_fang``): letters, digits, _ and -."""
     name = re.sub(r"[^a-z0-9_-]+", "_", zip_path.stem.lower()).strip("_")
     if not name:
-        raise ValueError(f"'{zip_path.name}' gives no student id: name the zip after the student.")
+        raise ValueError(_("'{name}' gives no student id: name the zip after the student.").format(name=zip_path.name))
     return name
 
 
@@ -30,9 +32,9 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
     """Why a zip member may not be unpacked, or None."""
     parts = Path(info.filename).parts
     if info.filename.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", info.filename) or ".." in parts:
-        return f"the path '{info.filename}' points outside the folder"
+        return _("the path '{path}' points outside the folder").format(path=info.filename)
     if stat.S_ISLNK(info.external_attr >> 16):
-        return f"'{info.filename}' is a symbolic link"
+        return _("'{path}' is a symbolic link").format(path=info.filename)
     return None
 
 
@@ -41,19 +43,21 @@ def _unpack_one(path: Path, submitted: Path, student: str, largest: int) -> list
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise ValueError(f"'{path.name}' is not a zip file (or it is corrupt): ask {student} to zip the "
-                         "notebooks again.") from None
+        raise ValueError(_("'{name}' is not a zip file (or it is corrupt): ask {student} to zip the notebooks "
+                           "again.").format(name=path.name, student=student)) from None
     with archive:
         members = archive.infolist()
         for info in members:
             problem = _member_problem(info)
             if problem:
-                raise ValueError(f"Refused '{path.name}': {problem}. Nothing of it was unpacked.")
+                raise ValueError(_("Refused '{name}': {problem}. Nothing of it was unpacked.").format(
+                    name=path.name, problem=problem))
         size = sum(info.file_size for info in members)
         packed = max(1, sum(info.compress_size for info in members))
         if size > largest or size / packed > LARGEST_RATIO:
-            raise ValueError(f"Refused '{path.name}': it unpacks to {size / 1e6:.0f} MB (the limit is "
-                             f"{largest / 1e6:.0f} MB of notebooks). Nothing of it was unpacked.")
+            raise ValueError(_("Refused '{name}': it unpacks to {size:.0f} MB (the limit is {limit:.0f} MB of "
+                               "notebooks). Nothing of it was unpacked.").format(name=path.name, size=size / 1e6,
+                                                                                limit=largest / 1e6))
         target = Path(submitted) / student / ASSIGNMENT
         notebooks = [info for info in members if info.filename.endswith(".ipynb") and not info.is_dir()
                      and not Path(info.filename).name.startswith(".")]
@@ -61,7 +65,8 @@ def _unpack_one(path: Path, submitted: Path, student: str, largest: int) -> list
         for info in notebooks:
             destination = target / Path(info.filename).name
             if not destination.resolve().is_relative_to(Path(submitted).resolve()):
-                raise ValueError(f"Refused '{path.name}': '{info.filename}' would land outside the folder.")
+                raise ValueError(_("Refused '{name}': '{path}' would land outside the folder.").format(
+                    name=path.name, path=info.filename))
             destination.write_bytes(archive.read(info))
         return sorted(Path(info.filename).name for info in notebooks)
 
@@ -88,9 +93,11 @@ def unpack_submissions(zips: Path, submitted: Path,
         ValueError: no folder of zips, or no zip in it.
     """
     if not Path(zips).is_dir():
-        raise ValueError(f"No folder of zips at '{zips}': give the folder that holds one .zip per student.")
+        raise ValueError(_("No folder of zips at '{zips}': give the folder that holds one .zip per student.").format(
+            zips=zips))
     if not any(Path(zips).glob("*.zip")):
-        raise ValueError(f"No .zip files in '{zips}': collect one .zip of notebooks per student there.")
+        raise ValueError(_("No .zip files in '{zips}': collect one .zip of notebooks per student there.").format(
+            zips=zips))
     by_student: dict[str, list[Path]] = {}
     refused: dict[str, str] = {}
     for path in sorted(Path(zips).glob("*.zip")):
@@ -104,8 +111,9 @@ def unpack_submissions(zips: Path, submitted: Path,
         if target.exists():  # a new zip replaces the last one whole: no notebook of it is left stale
             shutil.rmtree(target)
         if len(paths) > 1:
-            refused[student] = (f"Refused {' and '.join(repr(path.name) for path in paths)}: both name the student "
-                                f"'{student}'. Rename or remove one, then grade again. Neither was unpacked.")
+            refused[student] = _("Refused {names}: both name the student '{student}'. Rename or remove one, then "
+                                 "grade again. Neither was unpacked.").format(
+                names=_(" and ").join(repr(path.name) for path in paths), student=student)
             continue
         try:
             unpacked[student] = _unpack_one(paths[0], Path(submitted), student, largest)

@@ -1,4 +1,4 @@
-"""The rubric, the release and grading end to end: grades as the rubric reads, whatever a student hands in."""
+"""The release and grading end to end: grades as the rubric reads, whatever a student hands in, in its language."""
 
 import csv
 import os
@@ -13,20 +13,6 @@ import pytest
 from deepdream import course as course_module
 from deepdream import sandbox
 from tests.helpers import digest, rewrite_cell
-
-
-def test_each_notebook_is_worth_its_lines_increment():
-    assert list(course_module.POINTS.values()) == [6, 1, 1, 1, 1] and sum(course_module.POINTS.values()) == 10
-
-
-@pytest.mark.parametrize("passed,grade", [
-    ({}, 0), ({"01_noise_single_layer": True}, 6),
-    ({"01_noise_single_layer": True, "02_noise_multi_layer": True}, 7),
-    ({name: True for name in course_module.RUBRIC}, 10), ({"01_noise_single_layer": False}, 0),
-])
-def test_the_rubric_grade_is_the_highest_line_that_passes(passed, grade):
-    assert course_module.rubric_grade(passed) == grade
-
 
 # --------------------------------------------------------------------------- release and grading, end to end
 
@@ -103,13 +89,11 @@ CELL_LIMIT_S = 30
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """A course graded end to end, in grading mode, with six students, each with the fewest notebooks that
-    prove their cases:
+    """A course graded end to end, in grading mode, with five students, each with the fewest notebooks that
+    prove their cases (bob, the untouched release, is in the Chinese course, ``graded_zh``):
 
     * Ada (zipped, as the course collects them): the instructor's notebooks, but 03's ``load_photo`` written
       the other usual way, with Pillow's ``thumbnail`` (200x113 where ``dd.load_image`` gives 200x112);
-    * bob: the release, untouched but for 03's first test cell, edited to ``pass``, and 04's exercise cell,
-      which ends its kernel (``os._exit(0)``);
     * cy: 01 and 02 completed, and 04's exercise an endless loop (the cell limit is 30 s here; no other cell
       comes near it); 03 and 05 not handed in;
     * eve: 01 only, whose first exercise registers an input transformer that blanks every check cell, and
@@ -129,8 +113,7 @@ def graded(tmp_path_factory):
         for name in course_module.RUBRIC:
             archive.write(ada / f"{name}.ipynb", f"homework/{name}.ipynb")
     _zip(zips / "Mallory.zip", {"01_noise_single_layer.ipynb": "{}", "../escape.ipynb": "{}"})
-    for student, handed_in in (("bob", {name: release_folder for name in course_module.RUBRIC}),
-                               ("cy", {"01_noise_single_layer": ROOT / "notebooks",
+    for student, handed_in in (("cy", {"01_noise_single_layer": ROOT / "notebooks",
                                        "02_noise_multi_layer": ROOT / "notebooks",
                                        "04_mountain_multi_layer": release_folder}),
                                ("eve", {"01_noise_single_layer": release_folder}),
@@ -139,9 +122,6 @@ def graded(tmp_path_factory):
         folder.mkdir(parents=True)
         for name, source in handed_in.items():
             shutil.copy(source / f"{name}.ipynb", folder / f"{name}.ipynb")
-    bob = course / "submitted" / "bob" / "deepdream"
-    rewrite_cell(bob / "03_mountain_single_layer.ipynb", "check_load_photo", "pass")
-    rewrite_cell(bob / "04_mountain_multi_layer.ipynb", "choose_layers", "import os\nos._exit(0)")
     # An endless loop that waits rather than spins, so that it does not slow the other test process.
     rewrite_cell(course / "submitted" / "cy" / "deepdream" / "04_mountain_multi_layer.ipynb", "choose_layers",
                  "import time\nwhile True:\n    time.sleep(1)")
@@ -156,6 +136,28 @@ def graded(tmp_path_factory):
     rows = course_module.grade(course, zips=zips, cell_limit=CELL_LIMIT_S, jobs=2)
     return {"course": course, "release": release_folder, "rows": {row["student"]: row for row in rows},
             "submitted": submitted, "zips": zips}
+
+
+@pytest.fixture(scope="module")
+def graded_zh(tmp_path_factory):
+    """A course released in Chinese (``make release LANGUAGE=zh_CN``) and graded end to end, in grading mode:
+
+    * ada: the instructor's Chinese notebooks (``notebooks/zh_CN/``);
+    * bob: the Chinese release, untouched but for 03's first test cell, edited to ``pass``, and 04's exercise
+      cell, which ends its kernel (``os._exit(0)``).
+    """
+    course = tmp_path_factory.mktemp("course_zh") / "course"
+    release_folder = course_module.release(course, wheel=False, language="zh_CN")
+    for student, source in (("ada", ROOT / "notebooks" / "zh_CN"), ("bob", release_folder)):
+        folder = course / "submitted" / student / "deepdream"
+        folder.mkdir(parents=True)
+        for name in course_module.RUBRIC:
+            shutil.copy(source / f"{name}.ipynb", folder / f"{name}.ipynb")
+    bob = course / "submitted" / "bob" / "deepdream"
+    rewrite_cell(bob / "03_mountain_single_layer.ipynb", "check_load_photo", "pass")
+    rewrite_cell(bob / "04_mountain_multi_layer.ipynb", "choose_layers", "import os\nos._exit(0)")
+    rows = course_module.grade(course, cell_limit=CELL_LIMIT_S, jobs=2)
+    return {"course": course, "release": release_folder, "rows": {row["student"]: row for row in rows}}
 
 
 @pytest.mark.slow
@@ -222,17 +224,45 @@ def test_the_instructors_notebooks_earn_every_point_and_rubric_grade_10(graded):
 
 
 @pytest.mark.slow
-def test_the_untouched_release_earns_nothing_and_each_reason_says_what_is_missing(graded):
-    bob = graded["rows"]["bob"]
+def test_the_instructors_chinese_notebooks_earn_every_point_and_rubric_grade_10(graded_zh):
+    ada = graded_zh["rows"]["ada"]
+    assert (ada["total"], ada["rubric_grade"], ada["reasons"]) == (10, 10, "")
+
+
+@pytest.mark.slow
+def test_the_untouched_chinese_release_earns_nothing_and_each_reason_says_in_chinese_what_is_missing(graded_zh):
+    bob = graded_zh["rows"]["bob"]
     assert [bob[name] for name in course_module.RUBRIC] == [0] * 5 and bob["rubric_grade"] == 0
     reasons = [reason for reason in bob["reasons"].split("; ") if not reason.startswith("04_")]  # 04: os._exit
     assert len(reasons) == 9  # one per test cell with points: 3 + 2 + 2 + 2
     for name in course_module.RUBRIC:
         assert any(reason.startswith(name) for reason in bob["reasons"].split("; ")), name
     for reason in reasons:
-        assert "is not written yet" in reason or "is not defined: its exercise cell" in reason, reason
-    assert any("layer_loss is not written yet" in reason for reason in reasons)
-    assert any("octave_dream is not written yet" in reason for reason in reasons)
+        assert "还没有写（它仍然抛出 NotImplementedError）" in reason or "没有定义：它的练习单元格" in reason, reason
+    assert any("layer_loss 还没有写" in reason for reason in reasons)
+    assert any("octave_dream 还没有写" in reason for reason in reasons)
+
+
+@pytest.mark.slow
+def test_the_chinese_release_is_the_chinese_notebooks_without_solutions_and_the_course_remembers_it(graded_zh):
+    assert course_module.release_problems(graded_zh["release"]) == []
+    assert course_module.course_language(graded_zh["course"]) == "zh_CN"
+    for name in course_module.RUBRIC:
+        sources = _cell_sources(graded_zh["release"] / f"{name}.ipynb")
+        assert any('dd.set_language("zh_CN")' in source for source in sources)
+        assert sources[0].startswith(f"# {name[:2]} ") and any("\u4e00" <= ch <= "\u9fff" for ch in sources[0])
+
+
+@pytest.mark.slow
+def test_the_chinese_feedback_pages_say_their_words_in_chinese(graded_zh):
+    pages = sorted((graded_zh["course"] / "feedback").glob("*/deepdream/*.html"))
+    assert len(pages) == 9  # ada's five, bob's four: his 04's kernel died
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "(得分: " in html and "Score:" not in html and "Test cell" not in html, page
+    with open(graded_zh["course"] / "grades.csv", newline="", encoding="utf-8") as file:
+        rows = {row["student"]: row for row in csv.DictReader(file)}
+    assert rows["bob"]["reasons"] == graded_zh["rows"]["bob"]["reasons"] and "还没有写" in rows["bob"]["reasons"]
 
 
 @pytest.mark.slow
@@ -243,11 +273,11 @@ def test_two_notebooks_completed_give_rubric_grade_7(graded):
 
 
 @pytest.mark.slow
-def test_a_test_cell_edited_to_pass_gets_its_original_back_and_loses_its_points(graded):
-    bob = graded["rows"]["bob"]
-    assert "03_mountain_single_layer, check_load_photo (-0.5): load_photo is not written yet" in bob["reasons"]
-    graded_copy = graded["course"] / "autograded" / "bob" / "deepdream" / "03_mountain_single_layer.ipynb"
-    assert any(source.startswith("# Checks load_photo") for source in _cell_sources(graded_copy))
+def test_a_test_cell_edited_to_pass_gets_its_original_back_and_loses_its_points(graded_zh):
+    bob = graded_zh["rows"]["bob"]
+    assert "03_mountain_single_layer, check_load_photo (-0.5): load_photo 还没有写" in bob["reasons"]
+    graded_copy = graded_zh["course"] / "autograded" / "bob" / "deepdream" / "03_mountain_single_layer.ipynb"
+    assert any(source.startswith("# 检查 load_photo") for source in _cell_sources(graded_copy))
 
 
 @pytest.mark.slow
@@ -276,12 +306,13 @@ def test_a_notebook_that_asks_for_the_graders_kernel_still_runs_in_the_sandbox(g
 
 
 @pytest.mark.slow
-def test_a_kernel_that_exits_costs_only_its_notebook_and_the_class_goes_on(graded):
-    bob = graded["rows"]["bob"]
+def test_a_kernel_that_exits_costs_only_its_notebook_and_the_class_goes_on(graded, graded_zh):
+    bob = graded_zh["rows"]["bob"]
     reasons = [reason for reason in bob["reasons"].split("; ") if reason.startswith("04_")]
-    assert reasons == ["04_mountain_multi_layer: its kernel died, so it was not graded: the code ended Python "
-                       "(os._exit, a crash) or used more memory than the limit"], bob["reasons"]
-    assert bob["05_mountain_octaves_tiled"] == 0 and "octave_dream is not written yet" in bob["reasons"]
+    assert reasons == ["04_mountain_multi_layer: 它的内核终止了，因此没有评分：代码结束了 Python 进程（os._exit、崩溃）"
+                       "或使用的内存超过了限制"], bob["reasons"]
+    assert bob["05_mountain_octaves_tiled"] == 0 and "octave_dream 还没有写" in bob["reasons"]
+    assert graded_zh["rows"]["ada"]["rubric_grade"] == 10
     assert graded["rows"]["cy"]["rubric_grade"] == 7 and graded["rows"]["eve"]["rubric_grade"] == 0
 
 
@@ -303,23 +334,22 @@ def test_a_notebook_not_handed_in_earns_nothing_and_says_so(graded):
 
 @pytest.mark.slow
 def test_grades_csv_has_one_row_per_student_read_from_the_gradebook(graded):
-    with open(graded["course"] / "grades.csv", newline="") as file:
+    with open(graded["course"] / "grades.csv", newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     assert list(rows[0]) == ["student", *course_module.RUBRIC, "total", "rubric_grade", "reasons"]
-    assert [row["student"] for row in rows] == ["ada", "bob", "cy", "dan", "eve", "mallory"]
-    assert [row["rubric_grade"] for row in rows] == ["10", "0", "7", "0", "0", "0"]
+    assert [row["student"] for row in rows] == ["ada", "cy", "dan", "eve", "mallory"]
+    assert [row["rubric_grade"] for row in rows] == ["10", "7", "0", "0", "0"]
     again = course_module.grade_rows(graded["course"], cell_limit=CELL_LIMIT_S)  # the notes kept too
     assert rows == [{key: str(value) for key, value in row.items()} for row in again]
 
 
 @pytest.mark.slow
 def test_every_student_gets_html_feedback_for_every_notebook_handed_in(graded):
-    graded_notebooks = {"ada": "0", "bob": ("01_", "02_", "03_", "05_"), "cy": ("01_", "02_", "04_"), "eve": "01_",
-                        "dan": ("01_", "02_", "03_", "05_")}
+    graded_notebooks = {"ada": "0", "cy": ("01_", "02_", "04_"), "eve": "01_", "dan": ("01_", "02_", "03_", "05_")}
     for student, prefixes in graded_notebooks.items():
         for name in course_module.RUBRIC:
             page = graded["course"] / "feedback" / student / "deepdream" / f"{name}.html"
-            if not name.startswith(prefixes):  # not handed in, or its kernel died (bob's 04)
+            if not name.startswith(prefixes):  # not handed in
                 assert not page.exists(), page
                 continue
             assert page.exists() and "<html" in page.read_text()[:2000].lower(), page

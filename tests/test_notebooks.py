@@ -14,7 +14,7 @@ import jupytext
 import pytest
 
 from conftest import SESSION
-from deepdream import course
+from deepdream import grades
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
@@ -88,7 +88,7 @@ def _grading_marks(path: Path) -> list[dict]:
 @pytest.mark.parametrize("name", GRADED)
 def test_the_graded_notebooks_are_nbgrader_sources_worth_their_rubric_increment(name):
     marks = _grading_marks(ROOT / "notebooks" / name)
-    assert sum(mark.get("points", 0) for mark in marks if mark["grade"]) == course.POINTS[name[:-6]]
+    assert sum(mark.get("points", 0) for mark in marks if mark["grade"]) == grades.POINTS[name[:-6]]
     assert any(mark["solution"] for mark in marks) and all(mark["schema_version"] == 3 for mark in marks)
     assert len({mark["grade_id"] for mark in marks}) == len(marks), "grade ids are unique in a notebook"
     code = {cell.metadata.get("nbgrader", {}).get("grade_id"): cell.source
