@@ -3,12 +3,11 @@
 Students import ``deepdream_utils`` (the top-level course module: a map that names what the notebooks use);
 the code is here, each capability in one module that can be read whole. From the bottom up:
 
-* ``paths``, ``runtime``, ``checks``: where things are, the process (TensorFlow's log, SIGTERM, one-line
-  argument errors, the progress bar), and the checks of plain values;
-* ``i18n``: the messages in the student's language (gettext catalogs in ``locale/``, ``set_language``, the CJK
-  font for figures);
-* ``images`` (reading), ``handwork`` (the hidden tests' checks that can't be borrowed), ``files`` (atomic
-  writing), ``transforms`` (random transforms, symmetry);
+* ``paths``: where things are; ``i18n``: the messages in the student's language (gettext catalogs in
+  ``locale/``, ``set_language``, the CJK font for figures); ``checks``: the checks of plain values;
+* ``images`` (reading), ``handwork`` (the hidden tests' checks that can't be borrowed), ``runtime`` (the
+  process: TensorFlow's log, SIGTERM, one-line argument errors in the user's language, the progress bar);
+  ``files`` (atomic writing), ``transforms`` (random transforms, symmetry);
 * ``backbones`` (InceptionV3, VGG19: described as data), ``objectives`` (composable), ``step`` (the
   gradient step: its random draws and its compiled body);
 * ``model`` (the dream model), ``quality`` (indicators), ``plots`` (figures), ``recipe`` (every

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from deepdream.i18n import gettext as _
+
 
 def is_whole(value: Any) -> bool:
     """Whether ``value`` is a whole number (a Python or NumPy integer, not a bool)."""
@@ -27,10 +29,12 @@ def whole(name: str, value: Any, low: int | None = None, high: int | None = None
     """``value`` as an int if it is a whole number in [low, high]; else a clear ValueError."""
     if not is_whole(value) or (low is not None and value < low) or (high is not None and value > high):
         if low == 1 and high is None:
-            raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+            raise ValueError(_("{name} must be a positive whole number, got {value!r}.").format(name=name, value=value))
         if high is None:
-            raise ValueError(f"{name} must be a whole number of at least {low}, got {value!r}.")
-        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+            raise ValueError(_("{name} must be a whole number of at least {low}, got {value!r}.").format(
+                name=name, low=low, value=value))
+        raise ValueError(_("{name} must be a whole number from {low} to {high}, got {value!r}.").format(
+            name=name, low=low, high=high, value=value))
     return int(value)
 
 
@@ -49,21 +53,22 @@ def positive_float(name: str, value: Any) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a positive number, got {value!r}.") from None
+        raise ValueError(_("{name} must be a positive number, got {value!r}.").format(name=name, value=value)) from None
     if isinstance(value, bool) or not math.isfinite(number) or number <= 0:
-        raise ValueError(f"{name} must be a positive, finite number, got {value!r}.")
+        raise ValueError(_("{name} must be a positive, finite number, got {value!r}.").format(name=name, value=value))
     return number
 
 
 def boolean(name: str, value: Any) -> bool:
     """``value`` if it is True or False (not 0, 1 or a string)."""
     if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be true or false, got {value!r}.")
+        raise ValueError(_("{name} must be true or false, got {value!r}.").format(name=name, value=value))
     return bool(value)
 
 
 def choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
     """``value`` if it is one of ``choices``."""
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(str, choices))}, got {value!r}.")
+        raise ValueError(_("{name} must be one of {choices}, got {value!r}.").format(
+            name=name, choices=", ".join(map(str, choices)), value=value))
     return value

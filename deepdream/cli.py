@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from deepdream import backbones, files, recipe, runtime
+from deepdream.i18n import gettext as _
 from deepdream.images import check_image_file, decode_image
 from deepdream.paths import OUTPUTS_DIR
 
@@ -37,32 +38,37 @@ def build_parser() -> argparse.ArgumentParser:
     """The picture dreamer's options: one per recipe field, plus the start, the output and the re-run."""
     parser = runtime.OneLineParser(
         prog="deepdream",
-        description="Dream a picture (octaves, random-shift tiled gradients, random transforms), save it, and "
-                    "write a JSON sidecar that can re-run it. A video as INPUT dreams the video (see --video).",
-        epilog="Examples:\n" + __doc__.split("\n\n")[2], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("image", nargs="?", help="start image (any format Pillow reads); or use --noise")
+        description=_("Dream a picture (octaves, random-shift tiled gradients, random transforms), save it, and "
+                      "write a JSON sidecar that can re-run it. A video as INPUT dreams the video (see --video)."),
+        epilog=_("Examples:") + "\n" + _(__doc__.split("\n\n")[2]),  # the examples: one catalog entry
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("image", nargs="?", help=_("start image (any format Pillow reads); or use --noise"))
     parser.add_argument("-o", "--output", type=Path,
-                        help="result path, .jpg or .png (default: outputs/<name>_dream.jpg); "
-                             "the sidecar is written beside it, named after it plus .json")
+                        help=_("result path, .jpg or .png (default: outputs/<name>_dream.jpg); "
+                               "the sidecar is written beside it, named after it plus .json"))
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing output that this tool did not write (never the start image)")
-    parser.add_argument("--noise", type=recipe.parse_size, metavar="WxH", help="start from seeded noise of this size")
+                        help=_("replace an existing output that this tool did not write (never the start image)"))
+    parser.add_argument("--noise", type=recipe.parse_size, metavar="WxH",
+                        help=_("start from seeded noise of this size"))
     for field in recipe.FIELDS:
         if field.kind is bool:  # the only one: detail, on unless --no-detail
             parser.add_argument(f"--no-{field.name}", dest=field.name, action="store_false", default=None,
-                                help=f"do not {field.help} (default: {field.help.split()[0]})")
+                                help=_("do not {help} (default: {default})").format(
+                                    help=_(field.help), default=_(field.help.split()[0])))
             continue
         default = ",".join(field.default) if field.kind == "layers" else field.default
         parser.add_argument(f"--{field.name.replace('_', '-')}", type=_TYPES[field.kind], choices=field.choices,
-                            metavar=_METAVARS.get(field.kind), help=f"{field.help} (default: {default})")
+                            metavar=_METAVARS.get(field.kind),
+                            help=_("{help} (default: {default})").format(help=_(field.help), default=default))
     parser.add_argument("--from-sidecar", type=Path, metavar="FILE",
-                        help="re-run the dream recorded in this JSON sidecar (only -o, --overwrite, "
-                             "--allow-changed-input and --quiet may be added)")
+                        help=_("re-run the dream recorded in this JSON sidecar (only -o, --overwrite, "
+                               "--allow-changed-input and --quiet may be added)"))
     parser.add_argument("--allow-changed-input", action="store_true",
-                        help="with --from-sidecar: dream even if the start image changed since")
-    parser.add_argument("--video", action="store_true", help="INPUT is a video whatever its suffix "
-                        f"(a suffix {', '.join(recipe.VIDEO_SUFFIXES)} is one already): see deepdream VIDEO --help")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+                        help=_("with --from-sidecar: dream even if the start image changed since"))
+    parser.add_argument("--video", action="store_true", help=_(
+        "INPUT is a video whatever its suffix (a suffix {suffixes} is one already): see deepdream VIDEO --help").format(
+        suffixes=", ".join(recipe.VIDEO_SUFFIXES)))
+    parser.add_argument("-q", "--quiet", action="store_true", help=_("no progress bar"))
     return parser
 
 
@@ -70,10 +76,11 @@ def _parameters(args: argparse.Namespace, parser: argparse.ArgumentParser) -> di
     given = {key: getattr(args, key) for key in recipe.DREAM_OPTIONS if getattr(args, key) is not None}
     if args.from_sidecar is not None:
         if given:
-            parser.error(f"--from-sidecar re-runs a recorded dream; drop {', '.join(sorted(given))}")
+            parser.error(_("--from-sidecar re-runs a recorded dream; drop {options}").format(
+                options=", ".join(sorted(given))))
         return recipe.read_sidecar(args.from_sidecar, args.allow_changed_input)
     if ("image" in given) == ("noise" in given):
-        parser.error("give a start IMAGE or --noise WxH (one of them)")
+        parser.error(_("give a start IMAGE or --noise WxH (one of them)"))
     parameters = {"image": given.get("image"), "noise": given.get("noise")} | recipe.DEFAULTS | given
     if "weights" not in given:  # the backbone's own default (VGG19 has no bundled weights)
         parameters["weights"] = backbones.default_weights(parameters["backbone"])
@@ -113,7 +120,8 @@ def dream_from_parameters(parameters: dict[str, Any], output: Path, progress: bo
     for given in filter(None, (source, parameters["mask"] and Path(parameters["mask"]))):
         check_image_file(given)  # a missing file is said at once, before TensorFlow loads
         if output.resolve() == given.resolve():
-            raise ValueError(f"Refusing to overwrite '{given}', an input of this dream: choose another -o.")
+            raise ValueError(_("Refusing to overwrite '{path}', an input of this dream: choose another -o.").format(
+                path=given))
     output = files.check_output_path(output, overwrite=overwrite)  # before the dream, not after it
     files.check_output_path(recipe.sidecar_path(output), (".json",), overwrite)
     from deepdream.dream import dream_octaves  # TensorFlow: after every check that can be made without it
@@ -239,12 +247,13 @@ def _run(args: argparse.Namespace, parser: argparse.ArgumentParser, stop: runtim
         print(f"deepdream: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("deepdream: stopped. Any file saved above is complete; nothing is half-written.", file=sys.stderr)
+        print("deepdream: " + _("stopped. Any file saved above is complete; nothing is half-written."),
+              file=sys.stderr)
         return stop.exit_status
-    print(f"saved {output} and {recipe.sidecar_path(output)} ({sidecar['steps_done']} steps, "
-          f"{sidecar['seconds']:.1f} s)")
+    print(_("saved {picture} and {sidecar} ({steps} steps, {seconds:.1f} s)").format(
+        picture=output, sidecar=recipe.sidecar_path(output), steps=sidecar["steps_done"], seconds=sidecar["seconds"]))
     if sidecar["interrupted"]:
-        print("deepdream: interrupted: the picture above is the dream as far as it got.", file=sys.stderr)
+        print("deepdream: " + _("interrupted: the picture above is the dream as far as it got."), file=sys.stderr)
         return stop.exit_status
     return 0
 

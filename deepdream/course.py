@@ -294,28 +294,30 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m deepdream.course release|grade``: the instructor's commands (``make release``, ``make grade``)."""
-    parser = OneLineParser(prog="deepdream.course", description=__doc__.split("\n")[0])
+    parser = OneLineParser(prog="deepdream.course", description=_(  # the docstring's first line
+        "The instructor's side of the course, on nbgrader: the student release, grading, feedback and grades."))
     parser.add_argument("command", choices=["release", "grade"])
-    parser.add_argument("--course", type=Path, default=COURSE_DIR, help="the course folder (default: course/)")
-    parser.add_argument("--zips", type=Path, help="grade: a folder of one .zip of notebooks per student")
-    parser.add_argument("--cell-limit", type=float, default=CELL_LIMIT_S, help="grade: seconds per cell")
-    parser.add_argument("--jobs", type=int, default=1, help="grade: how many students to grade at once")
-    parser.add_argument("--language", choices=LANGUAGES, default="en",
-                        help="release: the course's language: its notebooks, reasons and feedback pages (default: en)")
-    parser.add_argument("--unsandboxed", action="store_true",
-                        help="grade: run the students' code without the bubblewrap sandbox, with your rights "
-                             "(every row of grades.csv says so)")
+    parser.add_argument("--course", type=Path, default=COURSE_DIR, help=_("the course folder (default: course/)"))
+    parser.add_argument("--zips", type=Path, help=_("grade: a folder of one .zip of notebooks per student"))
+    parser.add_argument("--cell-limit", type=float, default=CELL_LIMIT_S, help=_("grade: seconds per cell"))
+    parser.add_argument("--jobs", type=int, default=1, help=_("grade: how many students to grade at once"))
+    parser.add_argument("--language", choices=LANGUAGES, default="en", help=_(
+        "release: the course's language: its notebooks, reasons and feedback pages (default: en)"))
+    parser.add_argument("--unsandboxed", action="store_true", help=_(
+        "grade: run the students' code without the bubblewrap sandbox, with your rights (every row of grades.csv "
+        "says so)"))
     options = parser.parse_args(argv)
     try:
         if options.command == "release":
             folder = release(options.course, language=options.language)
-            print(f"released the student notebooks ({options.language}) and the suite's wheel in {folder}")
+            print(_("released the student notebooks ({language}) and the suite's wheel in {folder}").format(
+                language=options.language, folder=folder))
         else:
             grade(options.course, options.zips, options.cell_limit, sandboxed=not options.unsandboxed,
                   jobs=options.jobs)
     except KeyboardInterrupt:
-        print("python -m deepdream.course: interrupted; every grade written so far is kept: grade again to go on",
-              file=sys.stderr)
+        print("python -m deepdream.course: " + _("interrupted; every grade written so far is kept: grade again to "
+                                                 "go on"), file=sys.stderr)
         return 130
     except (ValueError, RuntimeError, FileNotFoundError) as error:
         print(f"python -m deepdream.course: error: {error}", file=sys.stderr)

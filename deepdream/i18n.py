@@ -101,6 +101,12 @@ def gettext(message: str) -> str:
     return _state["translation"].gettext(message)  # type: ignore[union-attr]
 
 
+def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)
+    """Marks ``message`` for the catalog and returns it as it is: for texts defined once and said later, in the
+    language in use then (``gettext(field.help)``)."""
+    return message
+
+
 def use_cjk_font() -> list[str]:
     """Makes matplotlib draw Chinese: the system CJK fonts it finds first, then the bundled subset.
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from deepdream import backbones, checks
+from deepdream.i18n import N_
+from deepdream.i18n import gettext as _
 from deepdream.transforms import NORMALIZATIONS, ROBUST, Symmetry
 
 TRANSFORM_CHOICES = ("robust", "none")  # dd.ROBUST or the plain step
@@ -53,32 +55,36 @@ class Field:
     label: str = ""
 
 
+# help and label stay English (the page reads them too): marked for the catalog, said with _(field.help)
 FIELDS: tuple[Field, ...] = (
-    Field("layers", {"mixed3": 1.0, "mixed5": 1.0}, "layers and weights, L[=W],...; a negative weight suppresses "
-          "that layer, 0 is refused", "layers", page="mixed3", label="Layers"),
-    Field("steps", 25, "gradient steps per octave", int, 1, 200, page=12, label="Steps per octave"),
-    Field("step_size", 0.01, "change per step, in gradient standard deviations (strength)", float, 0.001, 0.1,
-          page=0.015, label="Strength (step size)"),
-    Field("octaves", 4, "number of scales; 1 dreams at full size only", int, 1, 8, page=3, label="Octaves"),
-    Field("octave_scale", 1.4, "size ratio between octaves", float, 1.01, 4.0),
-    Field("tile_size", 512, "tile side for the random-shift tiled gradients, pixels", int, 32, 4096, nullable=True),
-    Field("detail", True, "re-inject the detail lost at each upscale", bool),
-    Field("seed", 0, "seeds the noise, the tile shifts and the transforms", int, 0, 2**32 - 1, page=0, label="Seed"),
-    Field("max_side", None, "shrink the start image to this longest side, pixels", int, 32, 1024, page=768,
-          nullable=True, label="Longest side"),
-    Field("backbone", backbones.DEFAULT, "the network: " + ", ".join(backbones.BACKBONES), str,
-          choices=tuple(backbones.BACKBONES)),
-    Field("weights", "bundled", "bundled: offline ImageNet weights up to mixed7; imagenet: Keras's download", str,
-          choices=("bundled", "imagenet")),
-    Field("channel", None, "dream only this channel of the (single) layer", int, 0, 4095, nullable=True),
-    Field("transforms", "robust", "robust: take each step through small random shifts, zooms and rotations; "
-          "none: the tutorial's plain step", str, choices=TRANSFORM_CHOICES),
-    Field("normalize", "std", "gradient normalisation: std (the tutorial's) or laplacian (per pyramid level: "
-          "smoother, larger patterns)", str, choices=NORMALIZATIONS),
-    Field("symmetry", None, "a kaleidoscope: mirror, N (N-fold rotation) or Nm (both), for example 6m", "symmetry",
+    Field("layers", {"mixed3": 1.0, "mixed5": 1.0}, N_("layers and weights, L[=W],...; a negative weight "
+          "suppresses that layer, 0 is refused"), "layers", page="mixed3", label=N_("Layers")),
+    Field("steps", 25, N_("gradient steps per octave"), int, 1, 200, page=12, label=N_("Steps per octave")),
+    Field("step_size", 0.01, N_("change per step, in gradient standard deviations (strength)"), float, 0.001, 0.1,
+          page=0.015, label=N_("Strength (step size)")),
+    Field("octaves", 4, N_("number of scales; 1 dreams at full size only"), int, 1, 8, page=3, label=N_("Octaves")),
+    Field("octave_scale", 1.4, N_("size ratio between octaves"), float, 1.01, 4.0),
+    Field("tile_size", 512, N_("tile side for the random-shift tiled gradients, pixels"), int, 32, 4096,
           nullable=True),
-    Field("mask", None, "where to dream: a greyscale picture the size of the start (white dreams, black keeps "
-          "the picture, grey makes a soft edge)", "path", nullable=True),
+    Field("detail", True, N_("re-inject the detail lost at each upscale"), bool),
+    Field("seed", 0, N_("seeds the noise, the tile shifts and the transforms"), int, 0, 2**32 - 1, page=0,
+          label=N_("Seed")),
+    Field("max_side", None, N_("shrink the start image to this longest side, pixels"), int, 32, 1024, page=768,
+          nullable=True, label=N_("Longest side")),
+    # the list of backbones.BACKBONES written out, so that the catalog has it: keep the two in step
+    Field("backbone", backbones.DEFAULT, N_("the network: inceptionv3, vgg19"), str,
+          choices=tuple(backbones.BACKBONES)),
+    Field("weights", "bundled", N_("bundled: offline ImageNet weights up to mixed7; imagenet: Keras's download"),
+          str, choices=("bundled", "imagenet")),
+    Field("channel", None, N_("dream only this channel of the (single) layer"), int, 0, 4095, nullable=True),
+    Field("transforms", "robust", N_("robust: take each step through small random shifts, zooms and rotations; "
+          "none: the tutorial's plain step"), str, choices=TRANSFORM_CHOICES),
+    Field("normalize", "std", N_("gradient normalisation: std (the tutorial's) or laplacian (per pyramid level: "
+          "smoother, larger patterns)"), str, choices=NORMALIZATIONS),
+    Field("symmetry", None, N_("a kaleidoscope: mirror, N (N-fold rotation) or Nm (both), for example 6m"),
+          "symmetry", nullable=True),
+    Field("mask", None, N_("where to dream: a greyscale picture the size of the start (white dreams, black keeps "
+          "the picture, grey makes a soft edge)"), "path", nullable=True),
 )
 FIELD = {field.name: field for field in FIELDS}
 DEFAULTS: dict[str, Any] = {field.name: field.default for field in FIELDS}
@@ -92,13 +98,14 @@ def parse_layers(text: str) -> dict[str, float]:
     """``"mixed3,mixed5=1.5"`` -> ``{"mixed3": 1.0, "mixed5": 1.5}``."""
     layers: dict[str, float] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
-        name, _, weight = item.partition("=")
+        name, _equals, weight = item.partition("=")
         try:
             layers[name.strip()] = float(weight) if weight else 1.0
         except ValueError:
-            raise argparse.ArgumentTypeError(f"layer weight {weight!r} is not a number") from None
+            raise argparse.ArgumentTypeError(_("layer weight {weight!r} is not a number").format(
+                weight=weight)) from None
     if not layers:
-        raise argparse.ArgumentTypeError("give at least one layer, for example mixed3,mixed5=1.5")
+        raise argparse.ArgumentTypeError(_("give at least one layer, for example mixed3,mixed5=1.5"))
     return layers
 
 
@@ -107,9 +114,10 @@ def parse_size(text: str) -> list[int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"size {text!r} is not WIDTHxHEIGHT, for example 400x300") from None
+        raise argparse.ArgumentTypeError(_("size {text!r} is not WIDTHxHEIGHT, for example 400x300").format(
+            text=text)) from None
     if width <= 0 or height <= 0:
-        raise argparse.ArgumentTypeError(f"size {text!r} must be positive")
+        raise argparse.ArgumentTypeError(_("size {text!r} must be positive").format(text=text))
     return [width, height]
 
 
@@ -119,8 +127,8 @@ def symmetry_parts(text: str) -> tuple[int, bool]:
         return 1, True
     digits, mirror = (text[:-1], True) if text.endswith("m") else (text, False)
     if not digits.isdigit() or not 1 <= int(digits) <= 24:
-        raise argparse.ArgumentTypeError(f"symmetry {text!r} is not mirror, N or Nm with N from 2 to 24 "
-                                         "(for example 6m: six-fold, mirrored)")
+        raise argparse.ArgumentTypeError(_("symmetry {text!r} is not mirror, N or Nm with N from 2 to 24 "
+                                           "(for example 6m: six-fold, mirrored)").format(text=text))
     return int(digits), mirror
 
 
@@ -128,7 +136,8 @@ def parse_symmetry(text: str) -> str:
     """``"mirror"``, ``"6"`` (6-fold rotation) or ``"6m"`` (6-fold and mirrored), checked; returned as given."""
     folds, mirror = symmetry_parts(text)
     if folds == 1 and not mirror:
-        raise argparse.ArgumentTypeError(f"symmetry {text!r} changes nothing: give mirror, or 2 folds or more")
+        raise argparse.ArgumentTypeError(_("symmetry {text!r} changes nothing: give mirror, or 2 folds or more").format(
+            text=text))
     return text
 
 
@@ -156,28 +165,30 @@ def check(key: str, value: Any) -> None:
         return
     if key == "image" or (field is not None and field.kind == "path"):
         if not isinstance(value, str) or not value:
-            raise ValueError(f"{key} must be a file name (or null), got {value!r}")
+            raise ValueError(_("{key} must be a file name (or null), got {value!r}").format(key=key, value=value))
     elif key == "noise":
         if not (isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value)):
-            raise ValueError(f"noise must be [width, height] (or null), got {value!r}")
+            raise ValueError(_("noise must be [width, height] (or null), got {value!r}").format(value=value))
         _argument(parse_size, f"{value[0]}x{value[1]}")
     elif field.kind == "layers":
         if not (isinstance(value, dict) and value and all(checks.is_number(w) for w in value.values())):
-            raise ValueError(f"layers must be a non-empty object of layer names and numbers, got {value!r}")
+            raise ValueError(_("layers must be a non-empty object of layer names and numbers, got {value!r}").format(
+                value=value))
     elif field.kind == "symmetry":
         if not isinstance(value, str):
-            raise ValueError(f"symmetry must be a string such as '6m' (or null), got {value!r}")
+            raise ValueError(_("symmetry must be a string such as '6m' (or null), got {value!r}").format(value=value))
         _argument(parse_symmetry, value)
     elif field.kind is bool:
         checks.boolean(key, value)
     elif field.choices:
         if value not in field.choices:
-            raise ValueError(f"{key} must be {' or '.join(map(repr, field.choices))}, got {value!r}")
+            raise ValueError(_("{key} must be {choices}, got {value!r}").format(
+                key=key, choices=(" " + _("or") + " ").join(map(repr, field.choices)), value=value))
     elif field.kind is int:
         if not checks.is_whole(value):
-            raise ValueError(f"{key} must be a whole number, got {value!r}")
+            raise ValueError(_("{key} must be a whole number, got {value!r}").format(key=key, value=value))
     elif field.kind is float and not checks.is_number(value):
-        raise ValueError(f"{key} must be a number, got {value!r}")
+        raise ValueError(_("{key} must be a number, got {value!r}").format(key=key, value=value))
 
 
 def _argument(parse: Any, text: str) -> Any:
@@ -192,11 +203,11 @@ def check_all(parameters: dict[str, Any]) -> dict[str, Any]:
     for key in DREAM_OPTIONS:
         check(key, parameters[key])
     if (parameters["image"] is None) == (parameters["noise"] is None):
-        raise ValueError("give exactly one of image and noise (the other null)")
+        raise ValueError(_("give exactly one of image and noise (the other null)"))
     sources = backbones.get(parameters["backbone"]).weights
     if parameters["weights"] not in sources:
-        raise ValueError(f"weights must be one of {', '.join(sources)} for {parameters['backbone']}, "
-                         f"got {parameters['weights']!r}")
+        raise ValueError(_("weights must be one of {sources} for {backbone}, got {weights!r}").format(
+            sources=", ".join(sources), backbone=parameters["backbone"], weights=parameters["weights"]))
     return parameters
 
 
@@ -232,47 +243,51 @@ def read_chain(path: Path, allow_changed_input: bool = False) -> list[dict[str, 
     it was saved (a JPEG, ``files.jpeg_bytes``). Raises as ``read_sidecar``, naming the step.
     """
     if not path.is_file():
-        raise FileNotFoundError(f"No sidecar at '{path}'." if not path.exists() else f"'{path}' is a folder.")
+        raise FileNotFoundError((_("No sidecar at '{path}'.") if not path.exists() else _("'{path}' is a folder."))
+                                .format(path=path))
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValueError(f"'{path}' is not a JSON sidecar written by this tool (it is not JSON text). "
-                         "Pass the .json file written beside a result.") from None
+        raise ValueError(_("'{path}' is not a JSON sidecar written by this tool (it is not JSON text). "
+                           "Pass the .json file written beside a result.").format(path=path)) from None
     parameters = record.get("parameters") if isinstance(record, dict) else None
     if not isinstance(parameters, dict):
-        raise ValueError(f"'{path}' is not a sidecar written by this tool: it has no \"parameters\" object.")
+        raise ValueError(_("'{path}' is not a sidecar written by this tool: it has no \"parameters\" object.").format(
+            path=path))
     chain = record.get("chain")
     if not isinstance(chain, list) or len(chain) < 2:
-        steps, recorded = [_checked(parameters, f"Sidecar '{path}'")], record.get("input_sha256")
+        steps, recorded = [_checked(parameters, _("Sidecar '{path}'").format(path=path))], record.get("input_sha256")
     else:
         links = [link if isinstance(link, dict) else {} for link in chain]
-        steps = [_checked(link.get("parameters"), f"Sidecar '{path}', step {number}")
+        steps = [_checked(link.get("parameters"), _("Sidecar '{path}', step {number}").format(path=path, number=number))
                  for number, link in enumerate(links, 1)]
         recorded = links[0].get("input_sha256")
     first = steps[0]
     if first["image"] and recorded and Path(first["image"]).is_file() and not allow_changed_input:
         if hashlib.sha256(Path(first["image"]).read_bytes()).hexdigest() != recorded:
-            raise ValueError(f"The start image '{first['image']}' has changed since '{path}' was written "
-                             "(its SHA-256 differs), so the dream would not be the same. "
-                             "Pass --allow-changed-input to dream it anyway.")
+            raise ValueError(_("The start image '{image}' has changed since '{path}' was written "
+                               "(its SHA-256 differs), so the dream would not be the same. "
+                               "Pass --allow-changed-input to dream it anyway.").format(
+                                   image=first["image"], path=path))
     return steps
 
 
 def _checked(parameters: Any, where: str) -> dict[str, Any]:
     """One step's recorded parameters, completed for older sidecars and checked."""
     if not isinstance(parameters, dict):
-        raise ValueError(f"{where} has no \"parameters\" object.")
+        raise ValueError(_("{where} has no \"parameters\" object.").format(where=where))
     parameters = {key: value for key, value in BEFORE_OPTIONS.items() if key not in parameters} | parameters
     missing = [key for key in DREAM_OPTIONS if key not in parameters]
     unknown = sorted(set(parameters) - set(DREAM_OPTIONS))
     if missing or unknown:
-        raise ValueError(f"{where}: " + "; ".join(
-            filter(None, [missing and f"missing {', '.join(missing)}", unknown and f"unknown {', '.join(unknown)}"]))
-            + ". Edit it back, or dream again with the command-line options.")
+        problems = "; ".join(filter(None, [missing and _("missing {keys}").format(keys=", ".join(missing)),
+                                           unknown and _("unknown {keys}").format(keys=", ".join(unknown))]))
+        raise ValueError(_("{where}: {problems}. Edit it back, or dream again with the command-line options.").format(
+            where=where, problems=problems))
     try:
         return check_all(parameters)
     except ValueError as error:
-        raise ValueError(f"{where}: {error}.") from None
+        raise ValueError(_("{where}: {error}.").format(where=where, error=error)) from None
 
 
 def model_arguments(parameters: dict[str, Any]) -> dict[str, Any]:

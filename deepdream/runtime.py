@@ -17,11 +17,15 @@ import argparse
 import contextlib
 import functools
 import os
+import re
 import signal
 import sys
 import threading
 import warnings
 from collections.abc import Iterator
+
+from deepdream.i18n import N_
+from deepdream.i18n import gettext as _
 
 GRADING_VARIABLE = "DEEPDREAM_GRADING"  # set to 1 by `make grade` for the notebooks it runs
 
@@ -109,11 +113,56 @@ def one_line_warnings(prog: str) -> Iterator[None]:
         warnings.showwarning = previous
 
 
+ARGPARSE_ERRORS = [  # argparse's own words for a usage mistake (Python 3.10-3.12), and the catalog's for them
+    (r"the following arguments are required: (?P<arguments>.+)", N_("the following arguments are required: "
+                                                                    "{arguments}")),
+    (r"unrecognized arguments: (?P<arguments>.+)", N_("unrecognized arguments: {arguments}")),
+    (r"argument (?P<argument>\S+): (?P<message>.+)", N_("argument {argument}: {message}")),
+    (r"expected one argument", N_("expected one argument")),
+    (r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.+)\)", N_("invalid choice: {value} (choose "
+                                                                           "from {choices})")),
+    (r"invalid (?P<type>\w+) value: (?P<value>.+)", N_("invalid {type} value: {value}")),
+    (r"not allowed with argument (?P<argument>.+)", N_("not allowed with argument {argument}")),
+    (r"ignored explicit argument (?P<value>.+)", N_("ignored explicit argument {value}")),
+]
+
+
+def argparse_error_in_words(message: str) -> str:
+    """One of argparse's own error messages in the language in use (itself when it is not one of them)."""
+    for pattern, said in ARGPARSE_ERRORS:
+        found = re.fullmatch(pattern, message)
+        if found:
+            parts = {key: argparse_error_in_words(value) if key == "message" else value
+                     for key, value in found.groupdict().items()}
+            return _(said).format(**parts)
+    return message
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """Reports a usage mistake as one line (and exit status 2) instead of the usage block."""
+    """Reports a usage mistake as one line (and exit status 2) instead of the usage block, and speaks the
+    language in use (``deepdream.i18n``): argparse's own words too (usage, options, its error messages)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._positionals.title = _("positional arguments")
+        self._optionals.title = _("options")
+        for action in self._actions:
+            if isinstance(action, argparse._HelpAction):
+                action.help = _("show this help message and exit")
+
+    def format_usage(self) -> str:
+        return self._translated_usage(super().format_usage())
+
+    def format_help(self) -> str:
+        return self._translated_usage(super().format_help())
+
+    @staticmethod
+    def _translated_usage(text: str) -> str:
+        return _("usage: ") + text.removeprefix("usage: ") if text.startswith("usage: ") else text
 
     def error(self, message: str) -> None:
-        self.exit(2, f"{self.prog.split()[0]}: error: {message} (see --help)\n")
+        said = _("{message} (see --help)").format(message=argparse_error_in_words(message))
+        self.exit(2, f"{self.prog.split()[0]}: error: {said}\n")
 
 
 def progress_bar(total: int | None, desc: str, enabled: bool):

@@ -22,6 +22,8 @@ import numpy as np
 from deepdream import recipe, runtime
 from deepdream.files import check_output_path, save_image, save_sidecar, signals_held
 from deepdream.flow import FLOW_METHODS, MODES, VideoDream, dream_frames
+from deepdream.i18n import N_
+from deepdream.i18n import gettext as _
 from deepdream.paths import OUTPUTS_DIR
 from deepdream.videofiles import frame_size, probe_video, read_frames, write_video
 
@@ -64,12 +66,13 @@ def dream_video(source: str | os.PathLike, output: str | os.PathLike, layers: An
     source, output = Path(source), Path(output)
     info = probe_video(source)
     if output.resolve() == source.resolve():
-        raise ValueError(f"Refusing to overwrite the input video '{source}': choose another -o.")
+        raise ValueError(_("Refusing to overwrite the input video '{source}': choose another -o.").format(
+            source=source))
     output = check_output_path(output, (".mp4",), overwrite)
     check_output_path(recipe.sidecar_path(output), (".json",), overwrite)
     if start < 0 or (end is not None and end <= start) or (info.duration and start >= info.duration):
-        raise ValueError(f"start and end must satisfy 0 <= start < end <= {info.duration:.2f} s (the video's "
-                         f"length), got start={start}, end={end}.")
+        raise ValueError(_("start and end must satisfy 0 <= start < end <= {duration:.2f} s (the video's length), "
+                           "got start={start}, end={end}.").format(duration=info.duration, start=start, end=end))
     size = frame_size(info, max_side)
     # TensorFlow: after every check that can be made without it
     from deepdream.model import check_image_size, dream_model
@@ -88,9 +91,9 @@ def dream_video(source: str | os.PathLike, output: str | os.PathLike, layers: An
     frames = read_frames(source, info, size, start, end)
     previous = None
     started, interrupted = time.perf_counter(), False
-    with runtime.progress_bar(total, "frames", progress) as bar:
+    with runtime.progress_bar(total, _("frames"), progress) as bar:
         try:
-            for _ in range(done):  # frames already dreamed: read past them
+            for _frame in range(done):  # frames already dreamed: read past them
                 last_input = next(frames)
                 bar.update(1)
             if done:
@@ -101,10 +104,12 @@ def dream_video(source: str | os.PathLike, output: str | os.PathLike, layers: An
         except KeyboardInterrupt:
             interrupted = True
         except StopIteration:
-            raise ValueError(f"'{source}' has fewer frames than the {done} already dreamed in '{folder}'.") from None
+            raise ValueError(_("'{source}' has fewer frames than the {done} already dreamed in '{folder}'.").format(
+                source=source, done=done, folder=folder)) from None
     kept = sorted(folder.glob("frame_*.png"))
     if not kept:
-        raise ValueError(f"'{source}' has no frames between {start} s and {end} s: nothing to dream.")
+        raise ValueError(_("'{source}' has no frames between {start} s and {end} s: nothing to dream.").format(
+            source=source, start=start, end=end))
     with signals_held():
         write_video((_read_png(path) for path in kept), output, info.fps, size,
                     source if info.audio else None, start, None if end is None else end - start)
@@ -129,16 +134,18 @@ def _frames_kept(folder: Path, state_file: Path, record: dict[str, Any], resume:
     kept = len(list(folder.glob("frame_*.png"))) if folder.is_dir() else 0
     if not resume:
         if kept:
-            raise ValueError(f"An earlier run left {kept} dreamed frames in '{folder}': pass --resume to continue "
-                             "it, or delete that folder to start again.")
+            raise ValueError(_("An earlier run left {kept} dreamed frames in '{folder}': pass --resume to continue "
+                               "it, or delete that folder to start again.").format(kept=kept, folder=folder))
         return 0
     if not state_file.is_file():
-        raise ValueError(f"Nothing to resume: no earlier run in '{folder}'. Run again without --resume.")
+        raise ValueError(_("Nothing to resume: no earlier run in '{folder}'. Run again without --resume.").format(
+            folder=folder))
     earlier = json.loads(state_file.read_text(encoding="utf-8"))
-    for key in ("parameters", "input_sha256", "size"):
+    for key, what in (("parameters", N_("parameters")), ("input_sha256", N_("input sha256")), ("size", N_("size"))):
         if earlier.get(key) != json.loads(json.dumps(record[key])):
-            raise ValueError(f"Cannot resume: the earlier run in '{folder}' had other {key.replace('_', ' ')} "
-                             f"({earlier.get(key)!r}). Run with the same options, or delete that folder.")
+            raise ValueError(_("Cannot resume: the earlier run in '{folder}' had other {what} ({earlier!r}). Run with "
+                               "the same options, or delete that folder.").format(
+                                   folder=folder, what=_(what), earlier=earlier.get(key)))
     return kept
 
 
@@ -148,35 +155,35 @@ def build_parser() -> runtime.OneLineParser:
     """The options of ``deepdream VIDEO``."""
     defaults = VideoDream()
     parser = runtime.OneLineParser(
-        prog="deepdream VIDEO", description="Dream a video without flicker (optical-flow coherence), keeping "
-        "its frame rate and audio; writes H.264 MP4 and a JSON sidecar. Ctrl-C writes the video so far.")
-    parser.add_argument("video", help="the input video (any format ffmpeg reads)")
-    parser.add_argument("-o", "--output", type=Path, help="result, .mp4 (default: outputs/<name>_dream.mp4)")
+        prog="deepdream VIDEO", description=_("Dream a video without flicker (optical-flow coherence), keeping "
+        "its frame rate and audio; writes H.264 MP4 and a JSON sidecar. Ctrl-C writes the video so far."))
+    parser.add_argument("video", help=_("the input video (any format ffmpeg reads)"))
+    parser.add_argument("-o", "--output", type=Path, help=_("result, .mp4 (default: outputs/<name>_dream.mp4)"))
     parser.add_argument("--layers", type=recipe.parse_layers, default={"mixed3": 1.0}, metavar="L[=W],...",
-                        help="layers and weights (default: mixed3)")
+                        help=_("layers and weights (default: mixed3)"))
     parser.add_argument("--mode", choices=MODES, default=defaults.mode,
-                        help="flow: coherent along the optical flow; independent: each frame alone; blend: "
-                             "DeepDreamVideo's 0.5 blend of the last dream into the next frame (default: flow)")
-    parser.add_argument("--steps", type=int, default=defaults.steps,
-                        help=f"dream steps on each frame after the first (default: {defaults.steps})")
-    parser.add_argument("--carry", type=float, default=defaults.carry,
-                        help=f"share of the dream detail carried to the next frame (default: {defaults.carry})")
+                        help=_("flow: coherent along the optical flow; independent: each frame alone; blend: "
+                               "DeepDreamVideo's 0.5 blend of the last dream into the next frame (default: flow)"))
+    parser.add_argument("--steps", type=int, default=defaults.steps, help=_(
+        "dream steps on each frame after the first (default: {steps})").format(steps=defaults.steps))
+    parser.add_argument("--carry", type=float, default=defaults.carry, help=_(
+        "share of the dream detail carried to the next frame (default: {carry})").format(carry=defaults.carry))
     parser.add_argument("--flow", choices=FLOW_METHODS, default=defaults.flow,
-                        help=f"optical flow method (default: {defaults.flow})")
-    parser.add_argument("--octaves", type=int, default=defaults.octaves,
-                        help=f"octaves of the first frame's full dream (default: {defaults.octaves})")
-    parser.add_argument("--octave-steps", type=int, default=defaults.octave_steps,
-                        help=f"steps per octave of that dream (default: {defaults.octave_steps})")
+                        help=_("optical flow method (default: {flow})").format(flow=defaults.flow))
+    parser.add_argument("--octaves", type=int, default=defaults.octaves, help=_(
+        "octaves of the first frame's full dream (default: {octaves})").format(octaves=defaults.octaves))
+    parser.add_argument("--octave-steps", type=int, default=defaults.octave_steps, help=_(
+        "steps per octave of that dream (default: {octave_steps})").format(octave_steps=defaults.octave_steps))
     parser.add_argument("--step-size", type=float, default=defaults.step_size,
-                        help=f"change per step (default: {defaults.step_size})")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the random transforms (default: 0)")
-    parser.add_argument("--max-side", type=int, default=540, help="longest side of the frames (default: 540)")
-    parser.add_argument("--start", type=float, default=0.0, help="start time, seconds (default: 0)")
-    parser.add_argument("--end", type=float, help="end time, seconds (default: the end)")
-    parser.add_argument("--resume", action="store_true", help="continue an interrupted run (same options)")
+                        help=_("change per step (default: {step_size})").format(step_size=defaults.step_size))
+    parser.add_argument("--seed", type=int, default=0, help=_("seeds the random transforms (default: 0)"))
+    parser.add_argument("--max-side", type=int, default=540, help=_("longest side of the frames (default: 540)"))
+    parser.add_argument("--start", type=float, default=0.0, help=_("start time, seconds (default: 0)"))
+    parser.add_argument("--end", type=float, help=_("end time, seconds (default: the end)"))
+    parser.add_argument("--resume", action="store_true", help=_("continue an interrupted run (same options)"))
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace an existing output that this tool did not write (never the input)")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+                        help=_("replace an existing output that this tool did not write (never the input)"))
+    parser.add_argument("-q", "--quiet", action="store_true", help=_("no progress bar"))
     return parser
 
 
@@ -199,12 +206,14 @@ def _run(args: Any, output: Path) -> int:
         print(f"deepdream: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("deepdream: stopped; nothing is half-written.", file=sys.stderr)
+        print("deepdream: " + _("stopped; nothing is half-written."), file=sys.stderr)
         return 130
-    print(f"saved {output} ({sidecar['frames']} frames, {sidecar['seconds']:.1f} s"
-          f"{', audio kept' if sidecar['audio'] else ''})")
+    saved = (_("saved {output} ({frames} frames, {seconds:.1f} s, audio kept)") if sidecar["audio"]
+             else _("saved {output} ({frames} frames, {seconds:.1f} s)"))
+    print(saved.format(output=output, frames=sidecar["frames"], seconds=sidecar["seconds"]))
     if sidecar["interrupted"]:
-        print(f"deepdream: interrupted: {output} has the {sidecar['frames']} frames dreamed so far; "
-              "run the same command with --resume to continue.", file=sys.stderr)
+        print("deepdream: " + _("interrupted: {output} has the {frames} frames dreamed so far; run the same command "
+                                "with --resume to continue.").format(output=output, frames=sidecar["frames"]),
+              file=sys.stderr)
         return 130
     return 0

@@ -156,6 +156,29 @@ def test_a_chinese_locale_gets_the_error_in_chinese_still_in_one_line():
     assert lines[0].startswith("deepdream: error: 'images/no_such_file.jpg' 处没有图像。请检查路径")
 
 
+ENGLISH_PROSE = re.compile(r"[a-z]+( [a-z]+){3,}")  # four English words in a row: a sentence left untranslated
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--video", "--help"], ["live", "--help"], ["serve", "--help"],
+                                  ["worker", "--help"]])
+def test_every_commands_help_is_chinese_with_argparses_own_words(argv, capsys):
+    from deepdream import i18n
+
+    with i18n.speaking("zh_CN"), pytest.raises(SystemExit) as done:
+        cli.main(argv)
+    shown = capsys.readouterr().out
+    assert done.value.code == 0 and shown.startswith("用法：deepdream") and "选项:" in shown
+    assert ENGLISH_PROSE.search(shown) is None, ENGLISH_PROSE.search(shown)
+
+
+def test_a_usage_mistake_follows_lang_in_a_fresh_process():
+    environment = {key: value for key, value in os.environ.items()
+                   if key not in ("DEEPDREAM_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES")} | {"LANG": "zh_CN.UTF-8"}
+    result = run_cli("--noise", "64x64", "--steps", "x", env=environment)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "deepdream: error: 参数 --steps：无效的 int 值：'x'（见 --help）"
+
+
 def test_a_kaleidoscope_from_the_command_line_is_mirror_symmetric_and_recorded(tmp_path):
     from PIL import Image
 

@@ -49,3 +49,32 @@ def test_grading_mode_follows_its_environment_variable(monkeypatch, value, gradi
     else:
         monkeypatch.setenv(runtime.GRADING_VARIABLE, value)
     assert runtime.grading_mode() is grading
+
+
+@pytest.fixture
+def chinese():
+    """The package in Chinese for one test, English again after it."""
+    from deepdream import i18n
+
+    with i18n.speaking("zh_CN"):
+        yield
+
+
+def test_argparses_own_words_are_said_in_chinese_and_left_as_they_are_in_english(chinese, capsys):
+    parser = runtime.OneLineParser(prog="deepdream")
+    parser.add_argument("image")
+    parser.add_argument("--steps", type=int, choices=[1, 2])
+    help_text = parser.format_help()
+    assert help_text.startswith("用法：deepdream [-h]") and "位置参数:" in help_text and "选项:" in help_text
+    assert "显示本帮助信息并退出" in help_text and "show this help" not in help_text and "usage:" not in help_text
+    with pytest.raises(SystemExit):
+        parser.parse_args(["a.jpg", "--steps", "x"])
+    assert capsys.readouterr().err == "deepdream: error: 参数 --steps：无效的 int 值：'x'（见 --help）\n"
+    assert runtime.argparse_error_in_words("the following arguments are required: image") == "缺少必需的参数：image"
+    assert runtime.argparse_error_in_words("a message of our own") == "a message of our own"
+
+
+def test_an_unknown_argparse_message_is_kept_and_english_is_argparses_own():
+    assert runtime.argparse_error_in_words("argument --steps: invalid choice: 3 (choose from 1, 2)") == (
+        "argument --steps: invalid choice: 3 (choose from 1, 2)")
+    assert runtime.argparse_error_in_words("something argparse may say one day") == "something argparse may say one day"

@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from deepdream.i18n import N_
+
 
 def _option(default: Any, kind: type, help: str, low: float | None = None, above: float | None = None,
             flag: str = "") -> Any:
@@ -25,34 +27,34 @@ def _option(default: Any, kind: type, help: str, low: float | None = None, above
 class Settings:
     """How the service is run (the ``deepdream serve`` options)."""
 
-    workers: int = _option(1, int, "dreams run at once in this process (0 with --broker: only `deepdream worker` "
-                           "processes dream)", low=0)
-    queue: int = _option(8, int, "dreams that may wait; one more is answered 503", low=1)
-    per_client: int = _option(3, int, "dreams one browser (or one machine without cookies) may have waiting; one "
-                              "more is answered 429", low=1)
-    max_upload_mb: float = _option(20.0, float, "upload limit in megabytes; a larger body is answered 413", above=0)
-    max_side: int = _option(1024, int, "longest side dreamed: uploads are shrunk to it (a form may ask for less)",
+    workers: int = _option(1, int, N_("dreams run at once in this process (0 with --broker: only `deepdream worker` "
+                           "processes dream)"), low=0)
+    queue: int = _option(8, int, N_("dreams that may wait; one more is answered 503"), low=1)
+    per_client: int = _option(3, int, N_("dreams one browser (or one machine without cookies) may have waiting; one "
+                              "more is answered 429"), low=1)
+    max_upload_mb: float = _option(20.0, float, N_("upload limit in megabytes; a larger body is answered 413"), above=0)
+    max_side: int = _option(1024, int, N_("longest side dreamed: uploads are shrunk to it (a form may ask for less)"),
                             low=32)
-    max_video_frames: int = _option(240, int, "the longest clip a video job takes, in frames (one more is 413)",
+    max_video_frames: int = _option(240, int, N_("the longest clip a video job takes, in frames (one more is 413)"),
                                     low=1)
-    max_video_side: int = _option(480, int, "a clip's frames are shrunk to this longest side", low=32)
+    max_video_side: int = _option(480, int, N_("a clip's frames are shrunk to this longest side"), low=32)
     preview_side: int = 384  # the live preview's longest side, pixels (`deepdream worker --preview-side`)
     data_dir: Path | None = None  # the history and the queue's SQLite store (None: in memory, as in the tests)
     broker: str | None = None  # a Redis URL: the queue is shared with `deepdream worker` on other machines
-    keep_mb: float = _option(500.0, float, "the history's size in megabytes; the oldest dreams go first", above=0)
-    channel_steps: int = _option(16, int, "steps of each thumbnail in the page's channel strip", low=1)
+    keep_mb: float = _option(500.0, float, N_("the history's size in megabytes; the oldest dreams go first"), above=0)
+    channel_steps: int = _option(16, int, N_("steps of each thumbnail in the page's channel strip"), low=1)
     token: str | None = None  # with a token, every API request needs it (deepdream.web.guard)
-    keep_jobs: int = _option(32, int, "finished jobs kept in memory (the oldest go first)", low=1)
+    keep_jobs: int = _option(32, int, N_("finished jobs kept in memory (the oldest go first)"), low=1)
     keep_seconds: float = 3600.0  # finished jobs are forgotten after this
-    live_sessions: int = _option(2, int, "browsers that may dream their camera on /live at once; one more is "
-                                 "answered 503", low=1)
-    stream_viewers: int = _option(4, int, "viewers of /live.mjpg (deepdream live --serve) at once, each holding "
-                                  "a server thread; one more is answered 503", low=1)
-    wait_seconds: float = _option(600.0, float, "seconds POST /deepdream waits for its dream, then cancels it",
+    live_sessions: int = _option(2, int, N_("browsers that may dream their camera on /live at once; one more is "
+                                 "answered 503"), low=1)
+    stream_viewers: int = _option(4, int, N_("viewers of /live.mjpg (deepdream live --serve) at once, each holding "
+                                  "a server thread; one more is answered 503"), low=1)
+    wait_seconds: float = _option(600.0, float, N_("seconds POST /deepdream waits for its dream, then cancels it"),
                                   above=0, flag="--wait")
     network: bool = False  # served beyond loopback: each machine's dreams take one turn (deepdream.web.clients)
-    proxies: int = _option(0, int, "behind a reverse proxy: how many proxies in front to trust for each client's "
-                           "address (X-Forwarded-For; 0 trusts none)", low=0)
+    proxies: int = _option(0, int, N_("behind a reverse proxy: how many proxies in front to trust for each client's "
+                           "address (X-Forwarded-For; 0 trusts none)"), low=0)
 
     def __post_init__(self) -> None:
         for field, flag in options():
