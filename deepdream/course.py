@@ -285,7 +285,7 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
         for page in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):
             feedback.without_network(page)
         rows = grade_rows(course, cell_limit, notes, sorted(set(everyone) | set(refused)))
-        path = write_grades(rows, course / "grades.csv")
+        path = write_grades(rows, course / "grades.csv", course_language(course))
         failed = sorted(student for student in notes if student != "*")
         print(f"wrote {path} ({len(rows)} students) and feedback in {course / 'feedback'}"
               + (f"; {len(failed)} could not be graded in full: {', '.join(failed)}" if failed else ""))

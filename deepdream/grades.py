@@ -106,9 +106,14 @@ def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S,
     return rows
 
 
-def write_grades(rows: list[dict], path: Path) -> Path:
-    """Writes the rows as ``grades.csv``: student, the points per notebook, total, rubric_grade, reasons."""
-    with open(path, "w", newline="", encoding="utf-8") as file:
+def write_grades(rows: list[dict], path: Path, language: str = "en") -> Path:
+    """Writes the rows as ``grades.csv``: student, the points per notebook, total, rubric_grade, reasons.
+
+    Args:
+        language: the course's; in UTF-8 either way, with a byte-order mark for a language other than English,
+            so that Excel, which reads a CSV in the system's code page otherwise, shows Chinese reasons as such.
+    """
+    with open(path, "w", newline="", encoding="utf-8" if language == "en" else "utf-8-sig") as file:
         writer = csv.DictWriter(file, ["student", *RUBRIC, "total", "rubric_grade", "reasons"])
         writer.writeheader()
         writer.writerows(rows)

@@ -260,7 +260,7 @@ def test_the_chinese_feedback_pages_say_their_words_in_chinese(graded_zh):
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "(得分: " in html and "Score:" not in html and "Test cell" not in html, page
-    with open(graded_zh["course"] / "grades.csv", newline="", encoding="utf-8") as file:
+    with open(graded_zh["course"] / "grades.csv", newline="", encoding="utf-8-sig") as file:
         rows = {row["student"]: row for row in csv.DictReader(file)}
     assert rows["bob"]["reasons"] == graded_zh["rows"]["bob"]["reasons"] and "还没有写" in rows["bob"]["reasons"]
 

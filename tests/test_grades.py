@@ -26,9 +26,11 @@ def test_a_course_is_english_unless_its_release_chose_another_language(tmp_path)
     assert grades.course_language(tmp_path) == "zh_CN"
 
 
-def test_grades_csv_has_the_students_points_per_notebook_total_rubric_grade_and_reasons(tmp_path):
+def test_grades_csv_has_each_students_points_total_rubric_grade_and_reasons_in_utf_8(tmp_path):
     row = {"student": "wang_fang", **dict.fromkeys(grades.RUBRIC, 0), "total": 0, "rubric_grade": 0,
            "reasons": "01_noise_single_layer: 未提交（提交中没有 01_noise_single_layer.ipynb）"}
-    path = grades.write_grades([row], tmp_path / "grades.csv")
-    with open(path, newline="", encoding="utf-8") as file:
-        assert list(csv.DictReader(file)) == [{key: str(value) for key, value in row.items()}]
+    for language, start in (("en", b"student,"), ("zh_CN", b"\xef\xbb\xbfstudent,")):  # Excel needs the mark
+        path = grades.write_grades([row], tmp_path / f"grades_{language}.csv", language)
+        assert path.read_bytes().startswith(start)
+        with open(path, newline="", encoding="utf-8-sig") as file:
+            assert list(csv.DictReader(file)) == [{key: str(value) for key, value in row.items()}]

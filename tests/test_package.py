@@ -59,6 +59,13 @@ print(InteractiveShell.instance().user_ns["dd"].__file__)
 """
 
 
+def _build_artefacts() -> list[str]:
+    """What a wheel's build would leave in the repository: dist/, an egg-info, build/lib or build/bdist.*
+    (the other tests' own files, such as hypothesis's, may come and go meanwhile)."""
+    return sorted([path.name for path in ROOT.iterdir() if path.name == "dist" or path.name.endswith(".egg-info")]
+                  + [path.name for path in (ROOT / "build").glob("*") if path.name.startswith(("lib", "bdist"))])
+
+
 def _dependencies_without_the_suite(folder: Path) -> Path:
     """This interpreter's site-packages as links, less the suite's own editable install: the packages a mirror
     would give (no download here), for a fresh venv that must install the suite itself."""
@@ -74,10 +81,10 @@ def test_the_setup_cell_installs_the_wheel_beside_the_notebook_in_a_fresh_venv_a
     from deepdream import course
 
     student, venv = tmp_path / "student", tmp_path / "venv"  # a folder as the release hands it out
-    before = sorted(path.name for path in ROOT.iterdir())
+    before = _build_artefacts()
     wheel = course.build_wheel(student)
     assert wheel.parent == student and wheel.name.startswith("deepdream_suite-")
-    assert sorted(path.name for path in ROOT.iterdir()) == before, "the build wrote into the repository"
+    assert _build_artefacts() == before, "the build wrote into the repository"
     shutil.copy(ROOT / "notebooks" / "01_noise_single_layer.ipynb", student)
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
