@@ -41,9 +41,10 @@ test-quick: setup   # a developer's quick loop: the unit tests without the noteb
 test-time: setup   # after make test: its time against this machine's budget, each process's share, the slowest tests
 	$(BIN)/python tools/test_time.py
 
-# LANGUAGE=zh_CN on make's command line (not gettext's LANGUAGE from your shell): a course in Chinese.
+# LANGUAGE=zh_CN on make's command line (not gettext's LANGUAGE from your shell): a course in Chinese (make passes
+# it on to the command's environment too, so the command's own messages are Chinese).
 release: setup   # the student notebooks (no solutions, no hidden tests) and the wheel in course/release/deepdream/
-	$(BIN)/python -m deepdream.course release $(if $(filter command line,$(origin LANGUAGE)),--language $(LANGUAGE))
+	$(BIN)/python -m deepdream.course release $(if $(and $(filter command line,$(origin LANGUAGE)),$(LANGUAGE)),--language $(LANGUAGE))
 
 # Grades course/submitted/<student>/deepdream/*.ipynb, or first unpacks ZIPS=folder (one .zip per student):
 # nbgrader autograde in grading mode, each student's kernel in the bubblewrap sandbox (UNSANDBOXED=1: without,

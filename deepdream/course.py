@@ -215,12 +215,12 @@ def release(course: Path = COURSE_DIR, notebooks: Path | None = None, wheel: boo
         raise FileNotFoundError(f"No graded notebooks in {notebooks}: run make translations first.")
     course = Path(course).resolve()
     fix_values(prepare(course, notebooks))
-    (course / LANGUAGE_FILE).write_text(language + "\n", encoding="utf-8")
     _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--create")
     folder = course / "release" / ASSIGNMENT
     problems = release_problems(folder)
     if problems:
         raise RuntimeError("The release is not fit for students:\n" + "\n".join(problems))
+    (course / LANGUAGE_FILE).write_text(language + "\n", encoding="utf-8")  # once the release is fit
     if wheel:
         build_wheel(folder)
     return folder
@@ -272,14 +272,14 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
         if not everyone and not refused:
             raise ValueError(f"No submissions in {course / 'submitted'}: put each student's notebooks in "
                              f"submitted/<student>/{ASSIGNMENT}/, or pass a folder of zips (make grade ZIPS=folder).")
-        if not (course / "release" / ASSIGNMENT).is_dir():
-            release(course, notebooks)
+        if not (course / "release" / ASSIGNMENT).is_dir():  # in the course's language, if it had one
+            release(course, None if notebooks == NOTEBOOKS_DIR else notebooks, language=course_language(course))
         notes: dict[str, dict[str, str]] = {} if sandboxed else {"*": {"": _(UNSANDBOXED_NOTE)}}
         notes |= {student: {"": _("zip refused: {why}").format(why=why)} for student, why in refused.items()}
         url, course_id = gradebook_settings(course)
         notes |= grading.grade_class(course, everyone, list(RUBRIC), jobs, cell_limit, sandboxed, student_limit,
                                      url, course_id, say=lambda line: print(line, flush=True))
-        (course / NOTES_FILE).write_text(json.dumps(notes, indent=1, ensure_ascii=False))
+        (course / NOTES_FILE).write_text(json.dumps(notes, indent=1, ensure_ascii=False), encoding="utf-8")
         _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force",
                   *feedback.template_options(Path(templates), course_language(course)))
         for page in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from deepdream import reasons
+from deepdream.i18n import gettext as _
 from deepdream.i18n import speaking
 from deepdream.submissions import ASSIGNMENT
 
@@ -61,7 +62,7 @@ UNSANDBOXED_NOTE = "graded UNSANDBOXED (--unsandboxed): the student's code ran w
 
 def _saved_notes(course: Path) -> dict[str, dict[str, str]]:
     path = Path(course) / NOTES_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S,
@@ -97,7 +98,7 @@ def grade_rows(course: Path, cell_limit: float = CELL_LIMIT_S,
                     lost.append(f"{name}: {failure}")
                 elif not passed[name]:
                     lost += (reasons.notebook_reasons(course, student, name, grades, cell_limit)
-                             or [f"{name}: no points"])
+                             or [_("{name}: no points").format(name=name)])
             row["total"] = round(sum(row[name] for name in RUBRIC), 2)
             row["rubric_grade"] = rubric_grade(passed)
             first = [notes.get("*", {}).get(""), notes.get(student, {}).get("")]

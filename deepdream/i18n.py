@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gettext as gnu_gettext
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +85,8 @@ def language() -> str:
 def speaking(language: str) -> Iterator[None]:
     """Speaks ``language`` inside the ``with`` block and the language in use before it after (a course's
     grading speaks the course's language, whatever the instructor's shell)."""
+    fonts = ("font.sans-serif", "font.family", "axes.unicode_minus")  # what use_cjk_font changes, if it ran
+    drawn = {key: sys.modules["matplotlib"].rcParams[key] for key in fonts} if "matplotlib" in sys.modules else None
     before = _state["language"]
     set_language(language)
     try:
@@ -93,6 +96,8 @@ def speaking(language: str) -> Iterator[None]:
             _state["language"] = _state["translation"] = None  # chosen from the environment again on first use
         else:
             set_language(str(before))
+        if drawn is not None:
+            sys.modules["matplotlib"].rcParams.update(drawn)
 
 
 def gettext(message: str) -> str:

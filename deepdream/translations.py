@@ -76,7 +76,7 @@ def code_texts(source: str) -> list[tuple[int, int, str]]:
     each comment (``# ...``, not nbgrader's region markers) and each string literal with words and a space in
     it, quotes and prefix included (``f"Same noise, {STEPS} steps"``). A cell that is not plain Python (an
     IPython magic) gives its comments only."""
-    lines = source.splitlines(keepends=True)
+    lines = io.StringIO(source, newline="").readlines()  # split as tokenize and ast split: \n, \r\n, \r only
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
@@ -110,7 +110,9 @@ def code_texts(source: str) -> list[tuple[int, int, str]]:
             start = offset(node.lineno, node.col_offset, True)
             end = offset(node.end_lineno, node.end_col_offset, True)
             texts.append((start, end, source[start:end]))
-    return sorted(texts)
+    strings = [(start, end) for start, end, text in texts if not text.startswith("#")]
+    return sorted(text for text in texts if not (text[2].startswith("#") and any(  # a comment inside a string's
+        start < text[0] < end for start, end in strings)))  # span (between concatenated parts) goes with it
 
 
 class _Skeleton(ast.NodeTransformer):

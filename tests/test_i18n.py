@@ -122,6 +122,31 @@ def test_the_bundled_font_has_every_character_of_the_notebooks_chinese_code_text
         assert texts and missing == [], f"{catalog.name}: {''.join(missing)}; run tools/make_font_subset.py"
 
 
+def test_every_text_the_package_marks_for_the_catalog_has_its_chinese_entry():
+    from babel.messages.extract import extract_from_dir
+
+    from deepdream import canaries, cli, grades
+
+    marked = {message for _, _, message, _, _ in extract_from_dir(
+        str(ROOT / "deepdream"), [("**.py", "python")], keywords={"_": None, "N_": None}) if isinstance(message, str)}
+    marked |= {canaries.FLAG_MESSAGE, grades.UNSANDBOXED_NOTE, cli.__doc__.split("\n\n")[2], "re-inject"}  # by name
+    with open(i18n.catalog_file("zh_CN"), "rb") as file:
+        translated = {message.id for message in read_po(file) if message.id and message.string}
+    assert len(marked) >= 200 and sorted(marked - translated) == []  # 250 when written
+
+
+def test_speaking_a_language_for_a_while_leaves_the_language_and_the_figures_fonts_as_they_were():
+    import matplotlib.pyplot  # noqa: F401  (matplotlib's settings exist)
+
+    def state():
+        return i18n.language(), matplotlib.rcParams["font.sans-serif"], matplotlib.rcParams["axes.unicode_minus"]
+
+    before = state()
+    with i18n.speaking("zh_CN"):
+        assert i18n.gettext("dreaming") == "生成梦境" and matplotlib.rcParams["axes.unicode_minus"] is False
+    assert state() == before
+
+
 def test_chinese_draws_with_a_system_cjk_font_first_then_the_bundled_one(chinese):
     families = matplotlib.rcParams["font.sans-serif"]
     bundled = families.index(i18n.FONT_FAMILY)

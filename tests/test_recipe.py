@@ -55,3 +55,8 @@ def test_the_dream_arguments_name_every_option_of_the_loops():
     arguments = recipe.dream_arguments(recipe.DEFAULTS | {"symmetry": "6m"})
     assert arguments["steps_per_octave"] == 25 and arguments["symmetry"].folds == 6
     assert recipe.model_arguments(recipe.DEFAULTS)["backbone"] == "inceptionv3"
+
+
+def test_the_backbone_help_written_out_for_the_catalog_names_every_backbone():
+    assert recipe.FIELD["backbone"].help == "the network: " + ", ".join(backbones.BACKBONES)
+

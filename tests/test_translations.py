@@ -85,6 +85,10 @@ def test_a_code_cells_texts_are_its_comments_and_worded_strings_not_names_keys_o
     assert all(source[start:end] == text for start, end, text in texts)  # character offsets, after an umlaut too
     magic = '# install it, once\n%pip install -q {suite[0]}\nprint("not Python: left alone")'  # a magic
     assert translations.code_texts(magic) == [(0, 18, "# install it, once")]
+    feed = 'a = 1  # form\x0cfeed here\nb = "two words"\n'  # a form feed: no line break to Python
+    assert [text for _, _, text in translations.code_texts(feed)] == ["# form\x0cfeed here", '"two words"']
+    joined = 'x = ("two words "  # between the parts\n     "more words")\n'  # one literal, a comment inside
+    assert [text for _, _, text in translations.code_texts(joined)] == [joined[5:-2]]
 
 
 def _code_entry(catalog, cell_id: str, containing: str):
