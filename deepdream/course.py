@@ -170,7 +170,7 @@ def build_wheel(target: Path) -> Path:
         RuntimeError: the suite runs from an installed wheel, not a checkout, or the build failed.
     """
     if not IN_CHECKOUT:
-        raise RuntimeError("The wheel is built from a checkout of the repository: run make release there.")
+        raise RuntimeError(_("The wheel is built from a checkout of the repository: run make release there."))
     target = Path(target).resolve()
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="deepdream-wheel-") as scratch:
@@ -184,7 +184,8 @@ def build_wheel(target: Path) -> Path:
         done = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir",
                                str(Path(scratch) / "dist")], cwd=source, capture_output=True, text=True)
         if done.returncode != 0:
-            raise RuntimeError(f"Building the wheel failed (exit status {done.returncode}):\n{done.stderr[-3000:]}")
+            raise RuntimeError(_("Building the wheel failed (exit status {status}):").format(status=done.returncode)
+                               + "\n" + done.stderr[-3000:])
         (built,) = (Path(scratch) / "dist").glob("*.whl")
         for old in target.glob("deepdream_suite-*.whl"):  # one wheel beside the notebooks: this one
             old.unlink()
@@ -209,10 +210,12 @@ def release(course: Path = COURSE_DIR, notebooks: Path | None = None, wheel: boo
             could not be built.
     """
     if language not in LANGUAGES:
-        raise ValueError(f"The course's language must be one of {', '.join(LANGUAGES)}, got {language!r}.")
+        raise ValueError(_("The course's language must be one of {languages}, got {language!r}.").format(
+            languages=", ".join(LANGUAGES), language=language))
     notebooks = Path(notebooks) if notebooks else NOTEBOOKS_DIR / ("" if language == "en" else language)
     if not all((notebooks / f"{name}.ipynb").is_file() for name in RUBRIC):
-        raise FileNotFoundError(f"No graded notebooks in {notebooks}: run make translations first.")
+        raise FileNotFoundError(_("No graded notebooks in {folder}: run make translations first.").format(
+            folder=notebooks))
     course = Path(course).resolve()
     fix_values(prepare(course, notebooks))
     _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", "--create")
@@ -260,20 +263,23 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
     problem = sandbox.bwrap_problem() if sandboxed else None
     if problem:
         raise RuntimeError(problem)
-    with speaking(course_language(course)), tempfile.TemporaryDirectory(prefix="deepdream-feedback-") as templates:
+    language = course_language(course)  # chosen at release; a release made below keeps it
+    with speaking(language), tempfile.TemporaryDirectory(prefix="deepdream-feedback-") as templates:
         refused: dict[str, str] = {}
         if zips is not None:
             unpacked, refused = unpack_submissions(Path(zips), course / "submitted")
             for student, names in unpacked.items():
-                print(f"unpacked {student}: {', '.join(names) or 'no notebooks'}")
+                print(_("unpacked {student}: {names}").format(student=student,
+                                                               names=", ".join(names) or _("no notebooks")))
             for student, why in refused.items():
-                print(f"refused {student}'s zip: {why}")
+                print(_("refused {student}'s zip: {why}").format(student=student, why=why))
         everyone = students(course)
         if not everyone and not refused:
-            raise ValueError(f"No submissions in {course / 'submitted'}: put each student's notebooks in "
-                             f"submitted/<student>/{ASSIGNMENT}/, or pass a folder of zips (make grade ZIPS=folder).")
+            raise ValueError(_("No submissions in {folder}: put each student's notebooks in submitted/<student>/"
+                               "{assignment}/, or pass a folder of zips (make grade ZIPS=folder).").format(
+                folder=course / "submitted", assignment=ASSIGNMENT))
         if not (course / "release" / ASSIGNMENT).is_dir():  # in the course's language, if it had one
-            release(course, None if notebooks == NOTEBOOKS_DIR else notebooks, language=course_language(course))
+            release(course, None if notebooks == NOTEBOOKS_DIR else notebooks, language=language)
         notes: dict[str, dict[str, str]] = {} if sandboxed else {"*": {"": _(UNSANDBOXED_NOTE)}}
         notes |= {student: {"": _("zip refused: {why}").format(why=why)} for student, why in refused.items()}
         url, course_id = gradebook_settings(course)
@@ -281,21 +287,24 @@ def grade(course: Path = COURSE_DIR, zips: Path | None = None, cell_limit: float
                                      url, course_id, say=lambda line: print(line, flush=True))
         (course / NOTES_FILE).write_text(json.dumps(notes, indent=1, ensure_ascii=False), encoding="utf-8")
         _nbgrader(course, "generate_feedback", ASSIGNMENT, "--force",
-                  *feedback.template_options(Path(templates), course_language(course)))
+                  *feedback.template_options(Path(templates), language))
         for page in (course / "feedback").glob(f"*/{ASSIGNMENT}/*.html"):
             feedback.without_network(page)
         rows = grade_rows(course, cell_limit, notes, sorted(set(everyone) | set(refused)))
-        path = write_grades(rows, course / "grades.csv", course_language(course))
+        path = write_grades(rows, course / "grades.csv", language)
         failed = sorted(student for student in notes if student != "*")
-        print(f"wrote {path} ({len(rows)} students) and feedback in {course / 'feedback'}"
-              + (f"; {len(failed)} could not be graded in full: {', '.join(failed)}" if failed else ""))
+        wrote = _("wrote {path} ({count} students) and feedback in {folder}").format(
+            path=path, count=len(rows), folder=course / "feedback")
+        if failed:
+            wrote += _("; {count} could not be graded in full: {students}").format(
+                count=len(failed), students=", ".join(failed))
+        print(wrote)
         return rows
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m deepdream.course release|grade``: the instructor's commands (``make release``, ``make grade``)."""
-    parser = OneLineParser(prog="deepdream.course", description=_(  # the docstring's first line
-        "The instructor's side of the course, on nbgrader: the student release, grading, feedback and grades."))
+    parser = OneLineParser(prog="deepdream.course", description=_(__doc__.split("\n")[0]))  # one catalog entry
     parser.add_argument("command", choices=["release", "grade"])
     parser.add_argument("--course", type=Path, default=COURSE_DIR, help=_("the course folder (default: course/)"))
     parser.add_argument("--zips", type=Path, help=_("grade: a folder of one .zip of notebooks per student"))

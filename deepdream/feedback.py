@@ -47,13 +47,17 @@ def translated_template(source: str, language: str) -> str:
     Raises:
         RuntimeError: a word is no longer where the suite expects it (nbgrader changed its template).
     """
+    missing = None
     with speaking(language):
         for pattern, said in WORDS:
             source, count = re.subn(pattern, lambda found, said=said: found.group(1) + said() + (
                 found.group(2) if found.re.groups > 1 else ""), source)
             if not count:
-                raise RuntimeError(f"nbgrader's feedback template has no {pattern!r} any more: update "
-                                   "deepdream/feedback.py's WORDS for this nbgrader version")
+                missing = pattern
+                break
+    if missing:  # said in the language in use, not the pages'
+        raise RuntimeError(_("nbgrader's feedback template has no {pattern!r} any more: update "
+                             "deepdream/feedback.py's WORDS for this nbgrader version").format(pattern=missing))
     return source
 
 

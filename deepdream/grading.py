@@ -315,8 +315,7 @@ def grade_class(course: Path, everyone: list[str], notebooks: list[str], jobs: i
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m deepdream.grading worker COURSE STUDENT WORK``: grades one student (``grade_class`` runs it)."""
-    parser = OneLineParser(prog="deepdream.grading", description=_(  # the docstring's first line
-        "A class graded: one worker process per student, N students at once, one writer of the gradebook, resumable."))
+    parser = OneLineParser(prog="deepdream.grading", description=_(__doc__.split("\n")[0]))  # one catalog entry
     parser.add_argument("command", choices=["worker"])
     parser.add_argument("course", type=Path)
     parser.add_argument("student")

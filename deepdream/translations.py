@@ -283,12 +283,10 @@ def problems(notebook: Path, language: str) -> list[str]:
         found.append(f"{path}: {context}: no such markdown cell in {notebook.name} (an orphan entry)")
     for context, source in cells.items():
         message = entries.get(context)
-        if message is None or message.id != source:
-            found.append(f"{path}: {context}: not in step with the English; run `make translations`")
-        elif not message.string:
-            found.append(f"{path}: {context}: not translated")
-        elif message.fuzzy:
-            found.append(f"{path}: {context}: stale (fuzzy): the English changed, translate it again")
+        unusable = _unusable(message if message is not None and message.id == source else None,
+                             "not in step with the English; run `make translations`")
+        if unusable:
+            found.append(f"{path}: {context}: {unusable}")
         else:
             english, translation = kept_parts(source), kept_parts(message.string)
             for name in KEPT:
@@ -296,6 +294,15 @@ def problems(notebook: Path, language: str) -> list[str]:
                     lost = sorted((english[name] - translation[name]) + (translation[name] - english[name]))
                     found.append(f"{path}: {context}: the {name} differ from the English: {lost}")
     return found
+
+
+def _unusable(message, missing: str) -> str | None:
+    """Why an entry cannot be used (``missing`` when there is none for the English as it is), or None."""
+    if message is None:
+        return missing
+    if not message.string:
+        return "not translated"
+    return "stale (fuzzy): the English changed, translate it again" if message.fuzzy else None
 
 
 def _code_problems(notebook: Path, path: Path, catalog: Catalog, english: nbformat.NotebookNode,
@@ -309,12 +316,9 @@ def _code_problems(notebook: Path, path: Path, catalog: Catalog, english: nbform
              for context, text in sorted(entries.keys() - wanted)]
     for context, text in sorted(wanted):
         message, where = entries.get((context, text)), f"{path}: {context}: {text[:50]!r}"
-        if message is None:
-            found.append(f"{where}: not in the catalog; run `make translations`")
-        elif not message.string:
-            found.append(f"{where}: not translated")
-        elif message.fuzzy:
-            found.append(f"{where}: stale (fuzzy): the English changed, translate it again")
+        unusable = _unusable(message, "not in the catalog; run `make translations`")
+        if unusable:
+            found.append(f"{where}: {unusable}")
         elif sorted(FIELD.findall(text)) != sorted(FIELD.findall(message.string)):
             found.append(f"{where}: the f-string fields differ from the English: {message.string!r}")
     rendering = render(notebook, language, catalog)

@@ -125,11 +125,12 @@ def test_the_bundled_font_has_every_character_of_the_notebooks_chinese_code_text
 def test_every_text_the_package_marks_for_the_catalog_has_its_chinese_entry():
     from babel.messages.extract import extract_from_dir
 
-    from deepdream import canaries, cli, grades
+    from deepdream import canaries, cli, course, grades, grading
 
     marked = {message for _, _, message, _, _ in extract_from_dir(
         str(ROOT / "deepdream"), [("**.py", "python")], keywords={"_": None, "N_": None}) if isinstance(message, str)}
-    marked |= {canaries.FLAG_MESSAGE, grades.UNSANDBOXED_NOTE, cli.__doc__.split("\n\n")[2], "re-inject"}  # by name
+    marked |= {canaries.FLAG_MESSAGE, grades.UNSANDBOXED_NOTE, cli.__doc__.split("\n\n")[2], "re-inject",  # by name
+               course.__doc__.split("\n")[0], grading.__doc__.split("\n")[0]}
     with open(i18n.catalog_file("zh_CN"), "rb") as file:
         translated = {message.id for message in read_po(file) if message.id and message.string}
     assert len(marked) >= 200 and sorted(marked - translated) == []  # 250 when written

@@ -190,9 +190,10 @@ def check_channel(channel: Any, layers: int, depth: int | None = None) -> None:
         depth: the layer's channel count, once known (the table's, or the built layer's).
     """
     if layers != 1:
-        raise ValueError("channel= needs exactly one layer: a channel belongs to one layer.")
+        raise ValueError(_("channel= needs exactly one layer: a channel belongs to one layer."))
     if depth is not None and not (checks.is_whole(channel) and 0 <= channel < depth):
-        raise ValueError(f"channel must be a whole number from 0 to {depth - 1} for this layer, got {channel!r}.")
+        raise ValueError(_("channel must be a whole number from 0 to {last} for this layer, got {channel!r}.").format(
+            last=depth - 1, channel=channel))
 
 
 def check_image_size(shape: Sequence[int], layers: Sequence[str], min_side: int) -> None:
