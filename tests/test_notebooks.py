@@ -1,5 +1,6 @@
 """The saved notebooks: paired with their text twins, the shape a grader relies on, clean and small."""
 
+import ast
 import functools
 import json
 import os
@@ -186,6 +187,70 @@ def test_notebook_01_writes_the_step_by_hand_and_checks_it_against_the_module():
         assert piece in code
     outputs = "".join(_text(o) for c in _cells(NOTEBOOKS[0]) for o in c.get("outputs", []))
     assert "the module takes the same step: True" in outputs
+
+
+def _exercises(cells: list) -> set[str]:
+    """The functions a student writes: each ``def`` of a ``solution`` cell."""
+    return {node.name for cell in cells if cell["metadata"].get("nbgrader", {}).get("solution")
+            for node in ast.walk(ast.parse(_source(cell))) if isinstance(node, ast.FunctionDef)}
+
+
+def _guarded_calls(node: ast.AST, exercises: set[str], tuples: dict, guarded: tuple = ()):
+    """(call, whether a ``with dd.written_by_hand(<its function>, ...)`` around it refuses the module's answer)
+    for each call of an exercise under ``node``."""
+    for child in ast.iter_child_nodes(node):
+        inner = guarded
+        if isinstance(child, ast.With):
+            for item in child.items:
+                call = item.context_expr
+                if isinstance(call, ast.Call) and ast.unparse(call.func) == "dd.written_by_hand":
+                    said = [name for arg in call.args for name in (
+                        tuples.get(arg.value.id, []) if isinstance(arg, ast.Starred) else [ast.literal_eval(arg)])]
+                    inner = (*inner, said[0]) if len(said) > 1 else inner  # the exercise, then the answers
+        if isinstance(child, ast.Call) and isinstance(child.func, ast.Name) and child.func.id in exercises:
+            yield child, child.func.id in inner
+        yield from _guarded_calls(child, exercises, tuples, inner)
+
+
+def unguarded_exercise_calls(cells: list) -> tuple[list[str], set[str]]:
+    """Each call, in a check cell's hidden tests (what grading decides by), of a function a student writes that is
+    not inside ``with dd.written_by_hand("<that function>", <the module's answers>)``; and the exercises the
+    hidden tests call so guarded. ``BY_HAND`` tuples assigned in the cell count as the names they hold. The
+    visible checks before the hidden tests may call an exercise plainly: a quick first answer."""
+    exercises, unguarded, called = _exercises(cells), [], set()
+    for cell in cells:
+        if cell["cell_type"] != "code" or not cell["metadata"].get("nbgrader", {}).get("grade"):
+            continue
+        source = _source(cell)
+        hidden = range(source[:source.find("### BEGIN HIDDEN TESTS")].count("\n") + 1,
+                       source[:source.find("### END HIDDEN TESTS")].count("\n") + 1)
+        tree = ast.parse(source)
+        tuples = {target.id: [ast.literal_eval(element) for element in node.value.elts]
+                  for node in ast.walk(tree) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Tuple)
+                  for target in node.targets if isinstance(target, ast.Name)}
+        for call, guarded in _guarded_calls(tree, exercises, tuples):
+            if guarded:
+                called.add(call.func.id)
+            elif call.lineno in hidden:
+                unguarded.append(f"{cell['metadata']['nbgrader']['grade_id']}: {ast.unparse(call)}")
+    return unguarded, called
+
+
+@pytest.mark.parametrize("name", GRADED, ids=lambda name: name[:2])
+def test_every_check_calls_the_students_function_only_where_the_modules_answer_is_refused(name):
+    cells = _cells(ROOT / "notebooks" / name)
+    unguarded, called = unguarded_exercise_calls(cells)
+    assert unguarded == []
+    assert called == _exercises(cells)  # each function a student writes is checked (04's exercise is a setting, LAYERS)
+
+
+def test_the_guard_check_finds_a_check_that_calls_the_exercise_unguarded():
+    cells = _cells(ROOT / "notebooks" / GRADED[2])  # 03: load_photo
+    check = next(cell for cell in cells if cell["metadata"].get("nbgrader", {}).get("grade_id") == "check_result")
+    check["source"] = _source(check).replace('with dd.written_by_hand("load_photo", "load_image"):',
+                                             'with dd.written_by_hand("other", "load_image"):')
+    assert unguarded_exercise_calls(cells)[0] and all(line.startswith("check_result: load_photo(")
+                                                      for line in unguarded_exercise_calls(cells)[0])
 
 
 def _saved_text(notebook: Path) -> str:
