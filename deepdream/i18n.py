@@ -12,6 +12,8 @@ bundled subset of Noto Sans SC (``data/fonts``, OFL) for the suite's own strings
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import gettext as gnu_gettext
 import os
 import sys
@@ -30,6 +32,10 @@ FONT_FAMILY = "Noto Sans SC (deepdream subset)"
 SYSTEM_CJK_FONTS = ("Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
                     "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei")  # preferred, when installed
 _state: dict[str, object] = {"language": None, "translation": None}
+# A web request's language, where one is being answered (``deepdream.web.locales``): it outranks the process's,
+# so that each browser reads the API's messages in its own language.
+_request_language: contextvars.ContextVar[str | None] = contextvars.ContextVar("deepdream_request_language",
+                                                                              default=None)
 
 
 def _matching(value: str) -> str | None:
@@ -75,10 +81,39 @@ def set_language(language: str | None = None) -> None:
 
 
 def language() -> str:
-    """The language in use (chosen from the environment on first use)."""
+    """The language in use: a web request's, where one is being answered, else the process's (chosen from the
+    environment on first use)."""
+    answering = _request_language.get()
+    if answering is not None:
+        return answering
     if _state["language"] is None:
         set_language(None)
     return str(_state["language"])
+
+
+def matching_language(value: str) -> str | None:
+    """The suite's language for a language tag or locale value (``zh-CN``, ``zh_CN.UTF-8``, ``en-GB``...), or None
+    when it has none for it."""
+    return _matching(str(value)) if value else None
+
+
+@contextlib.contextmanager
+def answering_in(language: str) -> Iterator[None]:
+    """Speaks ``language`` in this context only (a thread's web request), whatever the process speaks.
+
+    Args:
+        language: one of ``LANGUAGES``.
+    """
+    token = _request_language.set(language)
+    try:
+        yield
+    finally:
+        _request_language.reset(token)
+
+
+@functools.cache
+def _translation(language: str) -> gnu_gettext.NullTranslations:
+    return gnu_gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
 
 
 @contextlib.contextmanager
@@ -102,6 +137,9 @@ def speaking(language: str) -> Iterator[None]:
 
 def gettext(message: str) -> str:
     """``message`` in the language in use (itself when it has no translation); modules import it as ``_``."""
+    answering = _request_language.get()
+    if answering is not None:
+        return _translation(answering).gettext(message)
     language()
     return _state["translation"].gettext(message)  # type: ignore[union-attr]
 

@@ -38,20 +38,21 @@ def check_image(image: Any) -> np.ndarray:
     """Returns ``image`` as float32 (H, W, 3) in [0, 1], or raises a clear ValueError."""
     array = np.asarray(image, dtype=np.float32)
     if array.ndim != 3 or array.shape[2] != 3 or min(array.shape[:2]) < 1:
-        raise ValueError(
-            f"Expected an RGB image of shape (height, width, 3), got shape {array.shape}. "
-            "Use load_image() or noise_image() to make one.")
+        raise ValueError(_(
+            "Expected an RGB image of shape (height, width, 3), got shape {shape}. "
+            "Use load_image() or noise_image() to make one.").format(shape=array.shape))
     if not np.isfinite(array).all():
-        raise ValueError("The image contains NaN or infinite values; start again from load_image().")
+        raise ValueError(_("The image contains NaN or infinite values; start again from load_image()."))
     low, high = float(array.min()), float(array.max())
     if low < -1e-3 or high > 1 + 1e-3:
         if low >= -1 - 1e-3 and high <= 1 + 1e-3:
-            hint = "It looks like a model image in [-1, 1]: use from_model() to convert it back."
+            hint = _("It looks like a model image in [-1, 1]: use from_model() to convert it back.")
         elif low >= 0 and high <= 255:
-            hint = "It looks like 0-255 pixel values: divide it by 255."
+            hint = _("It looks like 0-255 pixel values: divide it by 255.")
         else:
-            hint = "Rescale it to [0, 1]."
-        raise ValueError(f"Image values must lie in [0, 1], got [{low:.3g}, {high:.3g}]. {hint}")
+            hint = _("Rescale it to [0, 1].")
+        raise ValueError(_("Image values must lie in [0, 1], got [{low:.3g}, {high:.3g}]. {hint}").format(
+            low=low, high=high, hint=hint))
     return np.clip(array, 0.0, 1.0)
 
 
@@ -72,15 +73,16 @@ def check_mask(mask: Any, shape: Sequence[int]) -> np.ndarray:
     if array.ndim == 3 and array.shape[2] in (1, 3):
         array = array.mean(axis=2)
     if array.ndim != 2:
-        raise ValueError(f"Expected a mask of shape (height, width), got shape {array.shape}: white dreams, "
-                         "black keeps the picture.")
+        raise ValueError(_("Expected a mask of shape (height, width), got shape {shape}: white dreams, "
+                           "black keeps the picture.").format(shape=array.shape))
     height, width = int(shape[0]), int(shape[1])
     if array.shape != (height, width):
-        raise ValueError(f"The mask is {array.shape[1]}x{array.shape[0]} pixels, the image {width}x{height}: "
-                         "paint the mask on the image itself, or resize it to the image's size.")
+        raise ValueError(_("The mask is {mask_width}x{mask_height} pixels, the image {width}x{height}: "
+                           "paint the mask on the image itself, or resize it to the image's size.").format(
+            mask_width=array.shape[1], mask_height=array.shape[0], width=width, height=height))
     if not np.isfinite(array).all() or array.min() < -1e-3 or array.max() > 1 + 1e-3:
-        raise ValueError("Mask values must lie in [0, 1] (0 keeps the picture, 1 dreams); "
-                         "divide 0-255 grey levels by 255.")
+        raise ValueError(_("Mask values must lie in [0, 1] (0 keeps the picture, 1 dreams); "
+                           "divide 0-255 grey levels by 255."))
     return np.clip(array, 0.0, 1.0)[..., None]
 
 
@@ -138,7 +140,7 @@ def check_image_file(path: str | os.PathLike) -> Path:
     if path.is_dir():
         raise ValueError(_("'{path}' is a folder, not an image file.").format(path=path))
     if path.stat().st_size == 0:
-        raise ValueError(f"'{path}' is empty (0 bytes): copy the image again.")
+        raise ValueError(_("'{path}' is empty (0 bytes): copy the image again.").format(path=path))
     return path
 
 
@@ -176,7 +178,7 @@ def decode_image(data: bytes, name: str = "the upload", max_side: int | None = N
     if max_side is not None:
         max_side = checks.positive_int("max_side", max_side)
     if not data:
-        raise ValueError(f"{name} is empty (0 bytes): choose the image file again.")
+        raise ValueError(_("{name} is empty (0 bytes): choose the image file again.").format(name=name))
     return _decode(io.BytesIO(data), name, data[:16], max_side, max_pixels)
 
 
@@ -187,13 +189,17 @@ def _decode(source: Path | io.BytesIO, label: str, head: bytes, max_side: int | 
         with Image.open(source) as img:
             pixels = img.width * img.height
             if max_side is None and pixels > LARGEST_UNSCALED_PIXELS:
-                raise MemoryError(
-                    f"{label} is {img.width}x{img.height} pixels ({pixels / 1e6:.0f} M): too large to dream "
-                    f"in memory at full size (about {pixels * 12 / 1e9:.1f} GB as float32 before any dreaming). "
-                    "Pass a longest side, for example load_image(path, max_side=4000).")
+                raise MemoryError(_(
+                    "{label} is {width}x{height} pixels ({megapixels:.0f} M): too large to dream "
+                    "in memory at full size (about {gigabytes:.1f} GB as float32 before any dreaming). "
+                    "Pass a longest side, for example load_image(path, max_side=4000).").format(
+                    label=label, width=img.width, height=img.height, megapixels=pixels / 1e6,
+                    gigabytes=pixels * 12 / 1e9))
             if max_pixels is not None and pixels > max_pixels:
-                raise MemoryError(f"{label} is {img.width}x{img.height} pixels ({pixels / 1e6:.0f} M), more than "
-                                  f"the {max_pixels / 1e6:.0f} M pixels allowed: shrink it with an image editor first.")
+                raise MemoryError(_("{label} is {width}x{height} pixels ({megapixels:.0f} M), more than the "
+                                    "{allowed:.0f} M pixels allowed: shrink it with an image editor first.").format(
+                    label=label, width=img.width, height=img.height, megapixels=pixels / 1e6,
+                    allowed=max_pixels / 1e6))
             if max_side is not None and img.format == "JPEG":
                 img.draft(None, (max_side, max_side))  # decode at a reduced scale: far less memory
             img.load()
@@ -201,18 +207,20 @@ def _decode(source: Path | io.BytesIO, label: str, head: bytes, max_side: int | 
     except UnidentifiedImageError:
         kind = _image_kind(head)
         if kind:
-            raise ValueError(f"{label} starts like a {kind} file but is corrupt and cannot be decoded: "
-                             "export or copy it again.") from None
-        raise ValueError(
-            f"{label} is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, ...). "
-            "Is it really an image file?") from None
+            raise ValueError(_("{label} starts like a {kind} file but is corrupt and cannot be decoded: "
+                               "export or copy it again.").format(label=label, kind=kind)) from None
+        raise ValueError(_(
+            "{label} is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, ...). "
+            "Is it really an image file?").format(label=label)) from None
     except Image.DecompressionBombError as error:
-        raise ValueError(
-            f"{label} has more pixels than Pillow's decompression-bomb limit allows ({error}). "
+        raise ValueError(_(
+            "{label} has more pixels than Pillow's decompression-bomb limit allows ({error}). "
             "Such a file may be an attack, so the limit stays on: if you trust it, shrink it with an "
-            "image editor first (to at most 8000 pixels a side, say), then load it here.") from None
+            "image editor first (to at most 8000 pixels a side, say), then load it here.").format(
+            label=label, error=error)) from None
     except (OSError, SyntaxError) as error:
-        raise ValueError(f"{label} is truncated or corrupt and cannot be decoded ({error}).") from None
+        raise ValueError(_("{label} is truncated or corrupt and cannot be decoded ({error}).").format(
+            label=label, error=error)) from None
 
 
 def noise_image(width: int, height: int, seed: int = 0, contrast: float = 0.1) -> np.ndarray:

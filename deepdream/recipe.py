@@ -55,7 +55,7 @@ class Field:
     label: str = ""
 
 
-# help and label stay English (the page reads them too): marked for the catalog, said with _(field.help)
+# help and label are marked for the catalog and said in the language in use: _(field.help) (the page reads them too)
 FIELDS: tuple[Field, ...] = (
     Field("layers", {"mixed3": 1.0, "mixed5": 1.0}, N_("layers and weights, L[=W],...; a negative weight "
           "suppresses that layer, 0 is refused"), "layers", page="mixed3", label=N_("Layers")),
@@ -142,15 +142,16 @@ def parse_symmetry(text: str) -> str:
 
 
 def fields(max_side: int | None = None) -> dict[str, Any]:
-    """What the page builds its form from: each field's kind, defaults, limits, choices and help, and
-    each backbone's layers (``GET /api/recipe``). ``max_side``: the server's own limit."""
+    """What the page builds its form from: each field's kind, defaults, limits, choices, and its help and label
+    in the language in use (a web request's), and each backbone's layers (``GET /api/recipe``). ``max_side``: the
+    server's own limit."""
     described = []
     for field in FIELDS:
         high = min(field.high, max_side) if field.name == "max_side" and max_side else field.high
         described.append({"name": field.name, "kind": getattr(field.kind, "__name__", field.kind),
                           "default": field.default, "page": field.page, "low": field.low, "high": high,
-                          "choices": field.choices, "help": field.help, "nullable": field.nullable,
-                          "label": field.label or field.name})
+                          "choices": field.choices, "help": _(field.help), "nullable": field.nullable,
+                          "label": _(field.label) if field.label else field.name})
     return {"fields": described, "backbones": {name: record.describe() for name, record in backbones.BACKBONES.items()}}
 
 

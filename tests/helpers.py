@@ -264,13 +264,15 @@ class Server(DeepdreamCommand):
                 shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
-def chromium(profile: Path | None = None, width: int = 1200, height: int = 1300, fake_camera: Path | None = None):
+def chromium(profile: Path | None = None, width: int = 1200, height: int = 1300, fake_camera: Path | None = None,
+             language: str | None = None):
     """Debian's headless Chromium through chromium-driver (Selenium); skips the test, saying why, without them.
 
     Args:
         profile: a user-data folder (another folder is another browser, with its own cookies).
         width, height: the window's size in CSS pixels.
         fake_camera: a .y4m clip the browser's camera plays (in a loop), granted without asking.
+        language: the browser's language (``zh-CN``): its interface's, and the Accept-Language it sends.
     """
     if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
         pytest.skip("no Chromium: apt-get install chromium chromium-driver (.ci/run does) to run the browser test")
@@ -285,6 +287,9 @@ def chromium(profile: Path | None = None, width: int = 1200, height: int = 1300,
                  *(["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
                     f"--use-file-for-fake-video-capture={fake_camera}"] if fake_camera else [])):
         options.add_argument(flag)
+    if language:
+        options.add_argument(f"--lang={language}")
+        options.add_experimental_option("prefs", {"intl.accept_languages": f"{language},{language.split('-')[0]}"})
     return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
 

@@ -181,6 +181,7 @@ def test_the_release_hands_out_the_suites_wheel_with_weights_and_mountain_beside
     assert wheel.name.startswith("deepdream_suite-") and wheel.name.endswith("-py3-none-any.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "deepdream_utils.py" in names and "deepdream/data/mountain.jpg" in names
+    assert "deepdream/web/templates/index.html" in names and "deepdream/locale/zh_CN/LC_MESSAGES/deepdream.mo" in names
     assert any(name.startswith("deepdream/data/inception_v3_imagenet") for name in names), names  # the weights
 
 

@@ -241,7 +241,9 @@ def test_keyboard_alone_goes_from_the_page_to_a_dream(server, browser):
         "e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim()).map(e => e.id || e.outerHTML)")
     assert unlabelled == [], "every control needs a label"
     body = browser.switch_to.active_element
-    body.send_keys(Keys.TAB)  # the first control: make a picture
+    body.send_keys(Keys.TAB)  # the language switch first: the other language
+    assert browser.switch_to.active_element.get_attribute("hreflang") == "zh-CN"
+    browser.switch_to.active_element.send_keys(Keys.TAB)  # the first control: make a picture
     assert browser.switch_to.active_element.get_attribute("value") == "picture"
     browser.switch_to.active_element.send_keys(Keys.TAB)  # then the start: a photo
     focused = browser.switch_to.active_element

@@ -13,8 +13,10 @@
 * ``history``: each browser's dreams, kept in SQLite and files, and their routes;
 * ``live``: the ``/live`` page, its frames and the ``/live.mjpg`` stream;
 * ``studio``: the page and what it reads first (layers, fields); ``api``: the dream routes;
+* ``locales``: each request's language (Flask-Babel: ``?lang=``, a cookie, ``Accept-Language``), in which the
+  pages and the API's messages are said;
 * ``app``: ``create_app`` (Flask), which registers those four blueprints; ``server``: waitress and
-  ``deepdream worker``; and the pages in ``static/`` (no library, nothing loaded from outside).
+  ``deepdream worker``; and the pages: ``templates/`` and ``static/`` (no library, nothing loaded from outside).
 """
 
 from deepdream.web.app import create_app

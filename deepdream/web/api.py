@@ -24,10 +24,11 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from deepdream import recipe
+from deepdream.i18n import gettext as _
 from deepdream.web import movies
 from deepdream.web.forms import read_dream_request
 from deepdream.web.jobs import DreamService, Job
-from deepdream.web.settings import Refusal
+from deepdream.web.settings import Refusal, said
 
 blueprint = Blueprint("api", __name__)
 
@@ -62,16 +63,19 @@ def deepdream() -> Response:
     wait_seconds = service.settings.wait_seconds
     if not job.ended.wait(wait_seconds):
         service.cancel(job)
-        raise Refusal(f"The dream did not finish within {wait_seconds:g} s (the queue was busy, or the dream "
-                      "is large): it was cancelled. Try fewer steps or a smaller max_side, or use POST "
-                      "/api/jobs, which does not wait.", 503, {"Retry-After": "60"})
+        raise Refusal(_("The dream did not finish within {wait_seconds:g} s (the queue was busy, or the dream "
+                        "is large): it was cancelled. Try fewer steps or a smaller max_side, or use POST "
+                        "/api/jobs, which does not wait.").format(wait_seconds=wait_seconds), 503,
+                      {"Retry-After": "60"})
     return _result(job, service.result_type(job))
 
 
 def _result(job: Job, mimetype: str) -> Response:
     if job.state != "done":
-        why = job.error or f"it is {job.state} ({job.done} of {job.total} {job.unit}s done)"
-        raise Refusal(f"Job {job.id} has no result: {why}", 409)
+        progress = _("it is {state} ({done} of {total} frames done)") if job.unit == "frame" else \
+            _("it is {state} ({done} of {total} steps done)")
+        why = said(job.error) or progress.format(state=job.state, done=job.done, total=job.total)
+        raise Refusal(_("Job {job_id} has no result: {why}").format(job_id=job.id, why=why), 409)
     stem = Path(recipe.result_name(job.parameters)).stem
     if mimetype in movies.FORMATS.values() and job.movie is not None:
         response = Response(job.movie[1], mimetype=mimetype)
@@ -139,6 +143,7 @@ def channel_strip(layer: str) -> Response:  # started on first request, kept on 
         strip = _service().strips.status(layer)
     except ValueError as error:
         raise Refusal(str(error), 404) from None
+    strip["error"] = said(strip["error"])  # made in the strip's thread, in English
     return jsonify(**strip, sprite_url=f"/api/channels/{layer}/sprite.jpg?done={strip['done']}")
 
 
@@ -146,7 +151,8 @@ def channel_strip(layer: str) -> Response:  # started on first request, kept on 
 def channel_sprite(layer: str) -> Response:
     data = _service().strips.sprite(layer)
     if data is None:
-        raise Refusal(f"No channels of {layer!r} dreamed yet: GET /api/channels/{layer} starts them.", 404)
+        raise Refusal(_("No channels of {layer!r} dreamed yet: GET /api/channels/{layer} starts them.").format(
+            layer=layer), 404)
     response = Response(data, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -18,7 +18,8 @@ import traceback
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from deepdream.web import api, clients, guard, history, live, studio
+from deepdream.i18n import gettext as _
+from deepdream.web import api, clients, guard, history, live, locales, studio
 from deepdream.web.jobs import DreamService
 from deepdream.web.settings import Refusal, Settings
 
@@ -26,7 +27,7 @@ from deepdream.web.settings import Refusal, Settings
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask app; its service (queue and workers) is ``app.extensions["deepdream"]``."""
     settings = settings or Settings()
-    app = Flask(__name__, static_folder=str(studio.STATIC_DIR), static_url_path="/static")
+    app = Flask(__name__, static_folder=str(locales.STATIC_DIR), static_url_path="/static")
     app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024)
     app.url_map.merge_slashes = False  # /api/jobs//result is a 404 with a message, not a redirect
     service = app.extensions["deepdream"] = DreamService(settings)
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                                           stream_viewers=settings.stream_viewers)
     # The browser's signed anonymous id (g.client) and its turn in the fair queue (g.turn).
     app.extensions["deepdream_clients"] = clients.install(app, settings.data_dir, settings.network, settings.proxies)
+    locales.install(app)  # each request's language (first: a refusal below is in it too)
     guard.install(app, settings.token)  # the origin check, and the token if there is one
     for blueprint in (studio.blueprint, api.blueprint, history.blueprint, live.blueprint):
         app.register_blueprint(blueprint)
@@ -46,16 +48,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exception: HTTPException) -> Response:
         if exception.code == 413:
-            return error(f"The upload is larger than the {settings.max_upload_mb:g} MB limit: send a smaller "
-                         "file (a JPEG of the photo, say).", 413)
+            return error(_("The upload is larger than the {limit:g} MB limit: send a smaller file (a JPEG of the "
+                           "photo, say).").format(limit=settings.max_upload_mb), 413)
         if exception.code == 404:
-            return error(f"No such page: {request.path}. The page is /, the API under /api/ "
-                         "(see GET /api/layers).", 404)
-        return error(f"{exception.name}: {exception.description}", exception.code or 400)
+            return error(_("No such page: {path}. The page is /, the API under /api/ (see GET /api/layers).").format(
+                path=request.path), 404)
+        return error(f"{exception.name}: {exception.description}", exception.code or 400)  # werkzeug's words
 
     @app.errorhandler(Exception)
     def defect(exception: Exception) -> Response:  # never a traceback to the client
         traceback.print_exc(file=sys.stderr)
-        return error("The server failed on this request; its log has the details.", 500)
+        return error(_("The server failed on this request; its log has the details."), 500)
 
     return app

@@ -24,6 +24,8 @@ from flask import Flask, Response, g, request
 from itsdangerous import BadSignature, Signer
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from deepdream.i18n import gettext as _
+
 CLIENT_COOKIE = "deepdream_client"
 SECRET_FILE = "client.key"
 SALT = "deepdream-client-id"
@@ -48,7 +50,8 @@ def client_secret(data_dir: Path | None) -> bytes:
             os.unlink(temporary)
     secret = path.read_bytes().strip()
     if len(secret) < 32:
-        raise ValueError(f"{path} is too short to sign with: remove it, and a new one is made at the next start.")
+        raise ValueError(_("{path} is too short to sign with: remove it, and a new one is made at the next "
+                           "start.").format(path=path))
     return secret
 
 

@@ -9,7 +9,8 @@
 - hands the next jobs of the fair queue to the engine, one for each free worker. Jobs wait here, not in
   the engine's queue, so the turns between students hold however many workers there are.
 
-At start, ``_recover`` reads back the jobs of an earlier run of the server from the store.
+At start, ``_recover`` reads back the jobs of an earlier run of the server from the store. The errors it
+gives a job are in English (``N_``), said in each reader's language (``deepdream.web.settings.said``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import time
 import traceback
 from typing import Any
 
+from deepdream.i18n import N_
+from deepdream.web.settings import LOST_EACH_TIME, WORKER_SILENT
 from deepdream.web.store import ENDED, LEASE_SECONDS, MAX_ATTEMPTS
 
 FOLLOW_SECONDS = 0.1  # how often the web process looks at its running jobs in the store
@@ -39,7 +42,7 @@ class Dispatcher:
             watched = [job for job in self._jobs.values() if job.state == "running" or job.dispatched]
         states = self.store.get_many([f"state:{job.id}" for job in watched])  # the states, then the workers
         for job in watched:
-            state = states.get(f"state:{job.id}") or {"state": "failed", "error": "It is gone from the store."}
+            state = states.get(f"state:{job.id}") or {"state": "failed", "error": N_("It is gone from the store.")}
             with self._lock:
                 if job.ended.is_set():  # cancelled here meanwhile (or the server is closing)
                     continue
@@ -50,12 +53,12 @@ class Dispatcher:
                     job.done, job.total, job.step_seconds = state["done"], state["total"], state["step_seconds"]
                     job.worker = state["worker"]
                     if not job.lease.holds((state["beat"], state["attempt"]), LEASE_SECONDS):
-                        self._lost(job, f"its worker ({state['worker']}) stopped answering")
+                        self._lost(job, WORKER_SILENT.format(worker=state["worker"]))
                 elif state["state"] in ENDED:
                     self._finish(job, state)
                 elif job.dispatched and time.monotonic() - job.dispatched_at > LEASE_SECONDS \
                         and self.store.messages() == 0:
-                    self._lost(job, "its message was taken by a worker that then stopped")
+                    self._lost(job, N_("its message was taken by a worker that then stopped"))
         self._dispatch()
 
     def _dispatch(self) -> None:
@@ -82,8 +85,7 @@ class Dispatcher:
         ``MAX_ATTEMPTS`` (call with the lock held)."""
         lost = job.attempt
         if lost + 1 >= MAX_ATTEMPTS:
-            error = (f"The dream was started {lost + 1} times and {why} each time (out of memory?): try a smaller "
-                     "picture or fewer octaves.")
+            error = LOST_EACH_TIME.format(times=lost + 1, why=why)
             new = {"state": "failed", "attempt": lost + 1, "error": error}
         else:
             new = {"state": "queued", "attempt": lost + 1, "total": job.total}
@@ -104,7 +106,7 @@ class Dispatcher:
         if state["state"] == "done":
             job.jpeg = self.store.get(f"result:{job.id}")
             if job.jpeg is None:
-                self._end(job, "failed", "The worker said done but left no picture: send the dream again.")
+                self._end(job, "failed", N_("The worker said done but left no picture: send the dream again."))
                 return
             job.sidecar = self.store.get_json(f"sidecar:{job.id}")
             movie = self.store.get(f"movie:{job.id}")
@@ -140,4 +142,4 @@ class Dispatcher:
         elif self.store.shared:  # running: followed, and put back if its lease runs out
             job.state, job.started = "running", time.monotonic()
         else:  # running here when the server stopped: its worker is gone
-            self._lost(job, "the server stopped")
+            self._lost(job, N_("the server stopped"))

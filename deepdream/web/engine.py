@@ -11,7 +11,8 @@ most ``MAX_ATTEMPTS`` times. A result is committed with ``put_if_empty``: one pi
 finishes first (and with the same seed, any attempt dreams the same bytes).
 
 Every change of a job's state is an atomic compare-and-set on its attempt (``Store.change_state``): a
-lost attempt's late word is refused.
+lost attempt's late word is refused. A job's error is written in English (``N_``), whatever the worker's
+language, and said in each reader's language (``deepdream.web.settings.said``).
 
 Keys: ``job:ID`` what the job is (JSON, written once); ``start:ID``, ``mask:ID`` (NumPy ``.npy``) and
 ``clip:ID`` (the video file); ``state:ID`` where it is (JSON); ``claim:ID:N`` the worker of attempt N;
@@ -35,9 +36,11 @@ import numpy as np
 
 from deepdream import recipe
 from deepdream.files import SUITE_MARK, jpeg_bytes
+from deepdream.i18n import N_
 from deepdream.images import from_model
 from deepdream.web import movies
 from deepdream.web.scheduler import CpuTurns
+from deepdream.web.settings import FAILED_INSIDE
 from deepdream.web.store import Store
 
 BEAT_SECONDS = 0.5  # a worker renews its lease this often (and sends its progress at most every PROGRESS_SECONDS)
@@ -101,7 +104,7 @@ class Worker:
                "started": time.time(), "first_step": None, "preview_done": -1, "cancel": threading.Event(),
                "written": 0.0}
         if store.get(f"cancel:{job_id}") is not None:
-            self._write_state(job, "cancelled", "Cancelled before it started.")
+            self._write_state(job, "cancelled", N_("Cancelled before it started."))
             return
         if store.get(f"result:{job_id}") is not None:  # an earlier attempt committed it, then its worker died
             self._write_state(job, "done")
@@ -118,13 +121,12 @@ class Worker:
             outcome = self._dream(job)
         except Cancelled:
             outcome = ("stopped", None) if self.stop.is_set() and not job["cancel"].is_set() else \
-                ("cancelled", "Cancelled: the dream stopped at its next step.")
+                ("cancelled", N_("Cancelled: the dream stopped at its next step."))
         except (ValueError, MemoryError, FloatingPointError, OSError) as error:
             outcome = ("failed", str(error))
         except Exception as error:  # a defect: logged in full here, one plain line for the user
             traceback.print_exc()
-            outcome = ("failed", f"The dream failed inside the worker ({type(error).__name__}); the worker's log "
-                                 "has the details.")
+            outcome = ("failed", FAILED_INSIDE.format(error_type=type(error).__name__))
         with self._lock:
             self._job = None
         if outcome[0] != "stopped":  # stopped: the lease runs out, another worker redoes it
@@ -140,7 +142,7 @@ class Worker:
         parameters, kind = what["parameters"], what["kind"]
         start, mask = store.get_array(f"start:{job_id}"), store.get_array(f"mask:{job_id}")
         if start is None:
-            raise ValueError("The start image is gone from the queue's store: send the dream again.")
+            raise ValueError(N_("The start image is gone from the queue's store: send the dream again."))
         dm = self.model_for(parameters)
         self.warm = True
 

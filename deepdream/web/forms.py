@@ -33,12 +33,13 @@ from typing import Any
 from PIL import Image, ImageOps
 
 from deepdream import recipe
+from deepdream.i18n import gettext as _
 from deepdream.images import check_mask, decode_image, noise_image
 from deepdream.videofiles import frame_size, probe_video, read_frames
 from deepdream.web import movies
 from deepdream.web.history import History
 from deepdream.web.jobs import DreamRequest
-from deepdream.web.settings import Refusal, Settings
+from deepdream.web.settings import CLIP_SHRUNK, IMAGE_SHRUNK, Refusal, Settings
 
 # The page's fields and their defaults (a curl request without max_side gets the server's --max-side).
 FORM_DEFAULTS: dict[str, Any] = {field.name: field.page for field in recipe.FIELDS if field.page is not None}
@@ -60,8 +61,13 @@ def read_number(name: str, text: str, kind: type, low: float, high: float) -> in
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and low <= value <= high):
-        bounds = f" from {low:g} to {high:g}" if math.isfinite(low) and math.isfinite(high) else ""
-        raise Refusal(f"{name} must be a {'whole number' if kind is int else 'number'}{bounds}, got {text!r}.")
+        if not (math.isfinite(low) and math.isfinite(high)):
+            must = _("{name} must be a whole number, got {text!r}.") if kind is int else \
+                _("{name} must be a number, got {text!r}.")
+        else:
+            must = _("{name} must be a whole number from {low:g} to {high:g}, got {text!r}.") if kind is int else \
+                _("{name} must be a number from {low:g} to {high:g}, got {text!r}.")
+        raise Refusal(must.format(name=name, low=low, high=high, text=text))
     return value
 
 
@@ -91,7 +97,7 @@ def _studio_fields(form: Any) -> dict[str, Any]:
                 recipe.parse_symmetry(text)
             recipe.check(name, value)
         except (ValueError, argparse.ArgumentTypeError) as error:
-            raise Refusal(f"{name}: {error} (got {text!r}).") from None
+            raise Refusal(_("{name}: {error} (got {text!r}).").format(name=name, error=error, text=text)) from None
         found[name] = value
     return found
 
@@ -112,33 +118,36 @@ def read_dream_request(req: Any, settings: Settings, history: History | None, cl
              *(field.name for fields in movies.FIELDS.values() for field in fields)}
     unknown = sorted((set(req.form) - known) | (set(req.files) - {"image", "mask", "video"}))
     if unknown:
-        raise Refusal(f"Unknown field(s) {', '.join(unknown)}: the fields are {', '.join(sorted(known))}, "
-                      "and the files image, mask and video.")
+        raise Refusal(_("Unknown field(s) {unknown}: the fields are {known}, and the files image, mask and "
+                        "video.").format(unknown=", ".join(unknown), known=", ".join(sorted(known))))
     kind = req.form.get("make", "").strip() or "picture"
     if kind not in movies.KINDS:
-        raise Refusal(f"make must be one of {', '.join(movies.KINDS)}, got {kind!r}.")
+        raise Refusal(_("make must be one of {kinds}, got {kind!r}.").format(kinds=", ".join(movies.KINDS),
+                                                                             kind=kind))
     given = [name for name in ("image", "video") if name in req.files] + [
         name for name in ("noise", "from_dream") if req.form.get(name, "").strip()]
     if kind == "video" and given != ["video"]:
-        raise Refusal("A video job dreams a clip: send it as the multipart file 'video' (and no other start), for "
-                      "example curl -F make=video -F \"video=@clip.mp4\".")
+        raise Refusal(_("A video job dreams a clip: send it as the multipart file 'video' (and no other start), "
+                        "for example curl -F make=video -F \"video=@clip.mp4\"."))
     if kind != "video" and "video" in given:
-        raise Refusal("A clip is dreamed with make=video: add it to the form, or send a picture as 'image'.")
+        raise Refusal(_("A clip is dreamed with make=video: add it to the form, or send a picture as 'image'."))
     if len(given) != 1:
-        raise Refusal("No image: send the picture as the multipart field 'image', for example curl -F "
-                      "\"image=@photo.jpg\"; or start from noise=WIDTHxHEIGHT, or from_dream=ID." if not given else
-                      f"Give one start, not {' and '.join(given)}: image, noise or from_dream.")
+        raise Refusal(_("No image: send the picture as the multipart field 'image', for example curl -F "
+                        "\"image=@photo.jpg\"; or start from noise=WIDTHxHEIGHT, or from_dream=ID.") if not given else
+                      _("Give one start, not {starts}: image, noise or from_dream.").format(
+                          starts=_(" and ").join(given)))
     try:
         layers = recipe.parse_layers(req.form.get("layers") or FORM_DEFAULTS["layers"])
     except argparse.ArgumentTypeError as error:
-        raise Refusal(f"layers: {error}.") from None
+        raise Refusal(_("{where}: {error}.").format(where="layers", error=error)) from None
     numbers = {name: _field(req.form, recipe.FIELD[name]) for name in FORM_LIMITS}
     side = recipe.FIELD["max_side"]  # a request without it gets the server's --max-side, which also bounds it
     numbers["max_side"] = _field(req.form, side, min(side.high, settings.max_side), settings.max_side)
     parameters = {**recipe.DEFAULTS, "layers": layers, **numbers, **_studio_fields(req.form),
                   **_movie_fields(req.form, kind)}
     if kind != "picture" and (parameters["symmetry"] or "mask" in req.files):
-        raise Refusal(f"A {kind} takes no kaleidoscope and no mask: those are for pictures (make=picture).")
+        raise Refusal(_("A {kind} takes no kaleidoscope and no mask: those are for pictures (make=picture).").format(
+            kind=kind))
     if kind == "video":
         request = _clip(req.files["video"], parameters, settings)
     else:
@@ -148,7 +157,7 @@ def read_dream_request(req: Any, settings: Settings, history: History | None, cl
     try:
         request.parameters = recipe.check_all(request.parameters)
     except ValueError as error:
-        raise Refusal(f"{error}.") from None
+        raise Refusal(_("{error}.").format(error=error)) from None
     return request
 
 
@@ -160,7 +169,8 @@ def _movie_fields(form: Any, kind: str) -> dict[str, Any]:
     if kind == "zoom":
         found["format"] = form.get("format", "").strip() or "webp"
         if found["format"] not in movies.FORMATS:
-            raise Refusal(f"format must be {' or '.join(movies.FORMATS)}, got {found['format']!r}.")
+            raise Refusal(_("format must be {formats}, got {format!r}.").format(
+                formats=(" " + _("or") + " ").join(movies.FORMATS), format=found["format"]))
     return found
 
 
@@ -177,25 +187,30 @@ def _clip(upload: Any, parameters: dict[str, Any], settings: Settings) -> DreamR
         try:
             info = probe_video(clip)
         except ValueError:
-            raise Refusal(f"'{name}' is not a video ffmpeg can read: send an MP4, WebM or MOV clip.") from None
+            raise Refusal(_("'{name}' is not a video ffmpeg can read: send an MP4, WebM or MOV clip.").format(
+                name=name)) from None
         frames = max(1, round(info.duration * info.fps))
         if frames > settings.max_video_frames:
-            raise Refusal(f"The clip '{name}' is {info.duration:.1f} s at {info.fps:g} frames per second, "
-                          f"{frames} frames; this server dreams at most {settings.max_video_frames}. Cut it "
-                          f"shorter first, for example: ffmpeg -i {name} -t 5 -c copy short.mp4", 413)
+            raise Refusal(_("The clip '{name}' is {duration:.1f} s at {fps:g} frames per second, {frames} frames; "
+                            "this server dreams at most {limit}. Cut it shorter first, for example: ffmpeg -i "
+                            "{name} -t 5 -c copy short.mp4").format(name=name, duration=info.duration, fps=info.fps,
+                                                                    frames=frames, limit=settings.max_video_frames),
+                          413)
         size = frame_size(info, min(parameters["max_side"], settings.max_video_side))
         try:
             first = next(read_frames(clip, info, size))
         except StopIteration:
-            raise Refusal(f"'{name}' has no frame ffmpeg can read: export it again as MP4 (H.264).") from None
+            raise Refusal(_("'{name}' has no frame ffmpeg can read: export it again as MP4 (H.264).").format(
+                name=name)) from None
     except BaseException:
         clip.unlink(missing_ok=True)
         raise
     digest = hashlib.sha256(clip.read_bytes()).hexdigest()  # at most --max-upload-mb
     return DreamRequest(parameters | {"image": name, "noise": None, "max_side": max(size)},
                         first.astype("float32") / 255.0, digest, clip=clip, frames=frames,
-                        note=None if max(size) == max(info.width, info.height) else
-                        f"The clip is {info.width}x{info.height}; it is dreamed at {size[0]}x{size[1]}.")
+                        note=None if max(size) == max(info.width, info.height) else  # said later (settings.said)
+                        CLIP_SHRUNK.format(width=info.width, height=info.height, dreamed_width=size[0],
+                                           dreamed_height=size[1]))
 
 
 def _start(kind: str, req: Any, parameters: dict[str, Any], settings: Settings, history: History | None,
@@ -205,9 +220,10 @@ def _start(kind: str, req: Any, parameters: dict[str, Any], settings: Settings, 
         try:
             width, height = recipe.parse_size(req.form["noise"].strip())
         except argparse.ArgumentTypeError as error:
-            raise Refusal(f"noise: {error}.") from None
+            raise Refusal(_("{where}: {error}.").format(where="noise", error=error)) from None
         if min(width, height) < 32 or max(width, height) > settings.max_side:  # max_side shrinks photos only
-            raise Refusal(f"noise: each side must be from 32 to {settings.max_side} pixels, got {width}x{height}.")
+            raise Refusal(_("noise: each side must be from 32 to {max_side} pixels, got {width}x{height}.").format(
+                max_side=settings.max_side, width=width, height=height))
         return DreamRequest(parameters | {"image": None, "noise": [width, height]},
                             noise_image(width, height, seed=parameters["seed"]), None)
     if kind == "from_dream":
@@ -215,20 +231,20 @@ def _start(kind: str, req: Any, parameters: dict[str, Any], settings: Settings, 
         data = history.read(client, dream_id, "picture") if history is not None else None
         sidecar = history.read(client, dream_id, "sidecar") if data is not None else None
         if data is None or sidecar is None:
-            raise Refusal(f"No dream {dream_id!r} in your history: it was deleted, or made in another browser.",
-                          404)
+            raise Refusal(_("No dream {dream_id!r} in your history: it was deleted, or made in another "
+                            "browser.").format(dream_id=dream_id), 404)
         record = json.loads(sidecar)
         # Dreaming more from a zoom's or a clip's last frame starts a new chain (the command line re-makes pictures).
         chain = [] if record["parameters"].get("make") else record.get("chain") or [
             {"parameters": record["parameters"], "input_sha256": record.get("input_sha256")}]
-        start = decode_image(data, "The earlier dream", max_side=max_side)
+        start = decode_image(data, _("The earlier dream"), max_side=max_side)
         return DreamRequest(parameters | {"image": f"{dream_id}.jpg", "noise": None}, start,
                             hashlib.sha256(data).hexdigest(), chain=chain, full_size=_pixel_size(data))
     upload = req.files["image"]
     data = upload.read()
     name = Path(upload.filename or "upload.jpg").name[-100:] or "upload.jpg"
     try:
-        start = decode_image(data, f"The upload '{name}'", max_side=max_side)
+        start = decode_image(data, _("The upload '{name}'").format(name=name), max_side=max_side)
     except MemoryError as error:
         raise Refusal(str(error), 413) from None
     except ValueError as error:
@@ -242,8 +258,8 @@ def _shrink_note(full_size: tuple[int, int], start: Any, max_side: int) -> str |
     height, width = full_size
     if max(width, height) <= max_side:
         return None
-    return (f"The image was {width}x{height} pixels; it was dreamed at {start.shape[1]}x{start.shape[0]} "
-            f"(longest side {max_side}).")
+    return IMAGE_SHRUNK.format(width=width, height=height, dreamed_width=start.shape[1],  # said later (settings.said)
+                               dreamed_height=start.shape[0], max_side=max_side)
 
 
 def _mask(upload: Any, request: DreamRequest) -> tuple[str | None, Any, bytes | None]:
@@ -254,12 +270,13 @@ def _mask(upload: Any, request: DreamRequest) -> tuple[str | None, Any, bytes | 
     name = Path(upload.filename or "mask.png").name[-100:] or "mask.png"
     max_side = request.parameters["max_side"]
     try:
-        shrunk = decode_image(data, f"The mask '{name}'", max_side=max_side)  # a clear error if not an image
+        shrunk = decode_image(data, _("The mask '{name}'").format(name=name), max_side=max_side)  # if not an image
         height, width = _pixel_size(data)
         image_height, image_width = request.full_size or request.start.shape[:2]
         if (height, width) != (image_height, image_width):
-            raise ValueError(f"The mask is {width}x{height} pixels, the image {image_width}x{image_height}: "
-                             "paint the mask on the image itself (white dreams, black keeps it).")
+            raise ValueError(_("The mask is {mask_width}x{mask_height} pixels, the image {width}x{height}: paint "
+                               "the mask on the image itself (white dreams, black keeps it).").format(
+                mask_width=width, mask_height=height, width=image_width, height=image_height))
         mask = check_mask(shrunk, request.start.shape)
     except MemoryError as error:
         raise Refusal(str(error), 413) from None

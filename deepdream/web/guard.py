@@ -18,6 +18,8 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
+from deepdream.i18n import gettext as _
+
 TOKEN_COOKIE = "deepdream_token"
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
@@ -37,11 +39,12 @@ def from_another_site(req: Any) -> str | None:
         return None
     site = req.headers.get("Sec-Fetch-Site")
     if site is not None and site not in ("same-origin", "none"):
-        return f"Refused: this request came from another site's page (Sec-Fetch-Site: {site})."
+        return _("Refused: this request came from another site's page (Sec-Fetch-Site: {site}).").format(site=site)
     origin = req.headers.get("Origin")
     if origin is not None and origin != f"{req.scheme}://{req.host}":
-        return (f"Refused: this request came from a page of {origin}, not of this server "
-                f"({req.scheme}://{req.host}); use the studio's own page, or the API without a browser.")
+        return _("Refused: this request came from a page of {origin}, not of this server ({server}); use the "
+                 "studio's own page, or the API without a browser.").format(origin=origin,
+                                                                             server=f"{req.scheme}://{req.host}")
     return None
 
 
@@ -67,18 +70,20 @@ def install(app: Flask, token: str | None) -> None:
         given = token_given(request)
         if given and hmac.compare_digest(given.encode(), token.encode()):
             return None
-        why = "The token is wrong" if given else "This server is shared with a token"
-        return error_response(f"{why}: type it on the page, or send the header 'Authorization: Bearer TOKEN' "
-                        "(the teacher who started the server has it).", 401, {"WWW-Authenticate": "Bearer"})
+        message = _("The token is wrong: type it on the page, or send the header 'Authorization: Bearer TOKEN' "
+                    "(the teacher who started the server has it).") if given else \
+            _("This server is shared with a token: type it on the page, or send the header 'Authorization: "
+              "Bearer TOKEN' (the teacher who started the server has it).")
+        return error_response(message, 401, {"WWW-Authenticate": "Bearer"})
 
     @app.post("/api/token")
     def enter_token() -> Response:  # the page sends what the student typed; the cookie keeps it
         given = (request.form.get("token") or "").strip()
         if token is None:
-            return jsonify(state="open", message="This server needs no token.")
+            return jsonify(state="open", message=_("This server needs no token."))
         if not hmac.compare_digest(given.encode(), token.encode()):
-            return error_response("The token is wrong: ask the teacher who started the server.", 401,
-                            {"WWW-Authenticate": "Bearer"})
+            return error_response(_("The token is wrong: ask the teacher who started the server."), 401,
+                                  {"WWW-Authenticate": "Bearer"})
         response = jsonify(state="accepted")
         response.set_cookie(TOKEN_COOKIE, token, max_age=30 * 24 * 3600, httponly=True, samesite="Strict")
         return response

@@ -37,6 +37,7 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from PIL import Image
 
 from deepdream.files import jpeg_bytes, write_atomically
+from deepdream.i18n import gettext as _
 from deepdream.web.settings import Refusal
 
 THUMBNAIL_SIDE = 160  # the strip's thumbnails, longest side in pixels
@@ -84,8 +85,8 @@ class History:
             with self._database() as db:
                 db.execute(SCHEMA)
         except (OSError, sqlite3.Error) as error:
-            raise ValueError(f"Cannot keep the history in '{self.folder}' ({error}): choose another --data-dir "
-                             "that you can write to.") from None
+            raise ValueError(_("Cannot keep the history in '{folder}' ({error}): choose another --data-dir that you "
+                               "can write to.").format(folder=self.folder, error=error)) from None
 
     @contextlib.contextmanager
     def _database(self):
@@ -201,7 +202,7 @@ class History:
 def _kept() -> History:
     history = current_app.extensions["deepdream"].history
     if history is None:
-        raise Refusal("This server keeps no history: start it with --data-dir.", 404)
+        raise Refusal(_("This server keeps no history: start it with --data-dir."), 404)
     return history
 
 
@@ -222,10 +223,12 @@ def listing() -> Response:  # this client's dreams, newest first
 @blueprint.get("/api/history/<dream_id>/<kind>")
 def kept_file(dream_id: str, kind: str) -> Response:
     if kind not in MIMETYPES:
-        raise Refusal(f"No such file of a dream: {kind!r}; they are {', '.join(MIMETYPES)}.", 404)
+        raise Refusal(_("No such file of a dream: {kind!r}; they are {kinds}.").format(
+            kind=kind, kinds=", ".join(MIMETYPES)), 404)
     data = _kept().read(g.client, dream_id, kind)
     if data is None:
-        raise Refusal(f"No dream {dream_id!r} in your history (or its {kind} is gone).", 404)
+        raise Refusal(_("No dream {dream_id!r} in your history (or its {kind} is gone).").format(
+            dream_id=dream_id, kind=kind), 404)
     response = Response(data, mimetype=MIMETYPES[kind])
     if kind != "thumbnail":
         response.headers["Content-Disposition"] = f'inline; filename="{_kept().path(dream_id, kind).name}"'
@@ -235,5 +238,5 @@ def kept_file(dream_id: str, kind: str) -> Response:
 @blueprint.delete("/api/history/<dream_id>")
 def forget(dream_id: str) -> Response:
     if not _kept().delete(g.client, dream_id):
-        raise Refusal(f"No dream {dream_id!r} in your history.", 404)
+        raise Refusal(_("No dream {dream_id!r} in your history.").format(dream_id=dream_id), 404)
     return jsonify(id=dream_id, state="deleted")

@@ -5,7 +5,8 @@ the queue, the limits, the progress (steps, or frames of a clip), the preview an
 
 Jobs live in memory: the last ``keep_jobs`` for at most ``keep_seconds``. With a data folder
 (``Settings.data_dir``), each finished dream is also kept in the history (``deepdream.web.history``),
-which survives a restart.
+which survives a restart. A job's error and note are kept in English and said in each reader's language
+(``deepdream.web.settings.said``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 import numpy as np
 
 from deepdream import backbones, recipe
+from deepdream.i18n import N_
+from deepdream.i18n import gettext as _
 from deepdream.images import octave_shapes
 from deepdream.web import movies
 from deepdream.web.dispatch import Dispatcher
@@ -31,7 +34,7 @@ from deepdream.web.engine import Worker, preview_jpeg
 from deepdream.web.fairness import FairQueue
 from deepdream.web.history import History
 from deepdream.web.scheduler import CpuTurns
-from deepdream.web.settings import Refusal, Settings
+from deepdream.web.settings import NOT_KEPT, Refusal, Settings, said
 from deepdream.web.store import MAX_ATTEMPTS, Lease, Store
 from deepdream.web.strips import ChannelStrips
 
@@ -193,13 +196,13 @@ class DreamService(Dispatcher):
         if self._pending.waiting(job.turn) >= self.settings.per_client:
             mine = [j for j in self._jobs.values() if j.turn == job.turn and j.state == "running"]
             wait = self._seconds_left(mine[0]) if mine else None
-            raise Refusal(f"You have {self.settings.per_client} dreams waiting, the most one browser may have: "
-                          "wait for one to start, or cancel one.", 429,
+            raise Refusal(_("You have {waiting} dreams waiting, the most one browser may have: wait for one to "
+                            "start, or cancel one.").format(waiting=self.settings.per_client), 429,
                           {"Retry-After": str(max(5, math.ceil(wait or 30)))})
         if len(self._pending) >= self.settings.queue:
             wait = self._seconds_left(next(iter(self._pending)))
-            raise Refusal(f"The queue is full ({self.settings.queue} dreams waiting): try again in a minute.",
-                          503, {"Retry-After": str(max(5, math.ceil(wait or 30)))})
+            raise Refusal(_("The queue is full ({waiting} dreams waiting): try again in a minute.").format(
+                waiting=self.settings.queue), 503, {"Retry-After": str(max(5, math.ceil(wait or 30)))})
 
     def _save(self, job: Job) -> None:
         """Puts what a worker needs in the store: the job, its start, mask and clip, its state."""
@@ -228,9 +231,9 @@ class DreamService(Dispatcher):
             self._forget_old()
             job = self._jobs.get(job_id)
         if job is None:
-            raise Refusal(f"No job {job_id!r}: the id is wrong, or the job ended more than "
-                          f"{self.settings.keep_seconds / 60:.0f} minutes or {self.settings.keep_jobs} jobs ago "
-                          "(results are kept that long).", 404)
+            raise Refusal(_("No job {job_id!r}: the id is wrong, or the job ended more than {minutes:.0f} minutes "
+                            "or {jobs} jobs ago (results are kept that long).").format(
+                job_id=job_id, minutes=self.settings.keep_seconds / 60, jobs=self.settings.keep_jobs), 404)
         return job
 
     def cancel(self, job: Job) -> str:
@@ -261,8 +264,9 @@ class DreamService(Dispatcher):
             return kept[8:]
         start = job.request.start
         if job.state != "running" or start is None:
-            why = "it is queued" if job.state == "queued" else f"it {job.state}: {job.error}"
-            raise Refusal(f"Job {job.id} has no picture to preview: {why}", 409)
+            why = _("it is queued") if job.state == "queued" else \
+                _("it {state}: {error}").format(state=job.state, error=said(job.error))
+            raise Refusal(_("Job {job_id} has no picture to preview: {why}").format(job_id=job.id, why=why), 409)
         return preview_jpeg(np.asarray(start), self.settings.preview_side)
 
     def status(self, job: Job) -> dict[str, Any]:
@@ -278,9 +282,9 @@ class DreamService(Dispatcher):
                     "queued_seconds": round((job.started or job.finished or time.monotonic()) - job.created, 2),
                     "run_seconds": None if job.started is None else
                     round((job.finished or time.monotonic()) - job.started, 2),
-                    "error": job.error, "note": job.note, "size": [int(job.start_size[1]), int(job.start_size[0])],
-                    "make": job.request.kind, "unit": job.unit, "attempt": job.attempt, "worker": job.worker,
-                    "result_type": self.result_type(job)}
+                    "error": said(job.error), "note": said(job.note), "make": job.request.kind, "unit": job.unit,
+                    "size": [int(job.start_size[1]), int(job.start_size[0])], "attempt": job.attempt,
+                    "worker": job.worker, "result_type": self.result_type(job)}
 
     @staticmethod
     def result_type(job: Job) -> str:
@@ -308,7 +312,7 @@ class DreamService(Dispatcher):
                     elif job.state == "queued":  # waiting, or handed to a worker that has not begun it
                         if not job.dispatched:
                             self._pending.remove(job)
-                        self._end(job, "cancelled", "Cancelled: the server stopped.")
+                        self._end(job, "cancelled", N_("Cancelled: the server stopped."))
         deadline = time.monotonic() + 30
         while not self.kept and time.monotonic() < deadline and \
                 any(job.state in ("queued", "running") for job in list(self._jobs.values())):
@@ -378,8 +382,7 @@ class DreamService(Dispatcher):
             self.history.add(job.client, job.id, job.jpeg, job.sidecar, job.request.mask_png, job.movie)
         except (OSError, ValueError, sqlite3.Error) as error:
             print(f"deepdream serve: could not keep dream {job.id} in the history ({error})", file=sys.stderr)
-            job.request.note = " ".join(filter(None, [job.note, "It could not be kept in your history "
-                                                      "(the server's disk?): download it now."]))
+            job.request.note = " ".join(filter(None, [job.note, NOT_KEPT]))  # said later (settings.said)
 
     def _forget_old(self) -> None:
         finished = [job for job in self._jobs.values() if job.ended.is_set()]

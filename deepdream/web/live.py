@@ -30,14 +30,15 @@ from typing import Any
 
 import cv2
 import numpy as np
-from flask import Blueprint, Response, current_app, g, jsonify, request, send_from_directory
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 
 from deepdream import backbones
 from deepdream import live as core
+from deepdream.i18n import gettext as _
+from deepdream.web import locales
 from deepdream.web.forms import read_number
 from deepdream.web.scheduler import CpuTurns
 from deepdream.web.settings import Refusal
-from deepdream.web.studio import STATIC_DIR
 
 IDLE_SECONDS = 30.0  # a live session without a frame for this long is dropped
 MAX_RECORD_FRAMES = 3000  # a recording keeps at most this many frames (10 minutes at 5 a second)
@@ -108,15 +109,16 @@ class LiveSessions:
             session = self.sessions.get(client)
             if session is None:
                 if len(self.sessions) >= self.limit:
-                    raise Refusal(f"The live studio is full ({self.limit} cameras are dreaming): try again in a "
-                                  "minute, when one has stopped.", 503, {"Retry-After": "30"})
+                    raise Refusal(_("The live studio is full ({limit} cameras are dreaming): try again in a "
+                                    "minute, when one has stopped.").format(limit=self.limit), 503,
+                                  {"Retry-After": "30"})
                 session = self.sessions[client] = LiveSession()
                 if self._sweeper is None:  # it ends itself once no session is left
                     self._sweeper = threading.Thread(target=self._sweep_while_any, name="live-sweeper", daemon=True)
                     self._sweeper.start()
             if session.busy:
-                raise Refusal("One frame at a time: this browser's last frame is still being dreamed (the newest "
-                              "frame wins: send the next when this one has come back).", 409)
+                raise Refusal(_("One frame at a time: this browser's last frame is still being dreamed (the newest "
+                                "frame wins: send the next when this one has come back)."), 409)
             session.busy, session.seen = True, time.monotonic()
             return session
 
@@ -181,8 +183,8 @@ def read_settings(form: Any, current: core.LiveSettings) -> core.LiveSettings:
         record = backbones.get(backbones.DEFAULT)
         known = record.layers_for(backbones.default_weights(record.name))
         if given["layer"] not in known:
-            raise Refusal(f"No layer {given['layer']!r} to dream live: try one of "
-                          f"{', '.join(record.suggested_layers)}.", 400)
+            raise Refusal(_("No layer {layer!r} to dream live: try one of {layers}.").format(
+                layer=given["layer"], layers=", ".join(record.suggested_layers)), 400)
     try:
         return core.LiveSettings(**{**current.__dict__, **given})
     except ValueError as error:
@@ -191,16 +193,16 @@ def read_settings(form: Any, current: core.LiveSettings) -> core.LiveSettings:
 
 def _decode(upload: Any) -> np.ndarray:
     if upload is None:
-        raise Refusal("Send the camera's frame as the multipart file 'frame' (a JPEG).", 400)
+        raise Refusal(_("Send the camera's frame as the multipart file 'frame' (a JPEG)."), 400)
     frame = cv2.imdecode(np.frombuffer(upload.read(), np.uint8), cv2.IMREAD_COLOR)
     if frame is None or frame.ndim != 3 or min(frame.shape[:2]) < 16:
-        raise Refusal("The 'frame' is not a JPEG or PNG picture of at least 16x16 pixels.", 400)
+        raise Refusal(_("The 'frame' is not a JPEG or PNG picture of at least 16x16 pixels."), 400)
     return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
 
 
 @blueprint.get("/live")
 def page() -> Response:
-    return send_from_directory(STATIC_DIR, "live.html")
+    return render_template("live.html", texts=locales.script_texts("live.js"))
 
 
 @blueprint.post("/api/live/frame")
@@ -228,15 +230,15 @@ def record() -> Response:
     action = (request.form.get("action") or "").strip()
     session = _sessions().sessions.get(g.turn)
     if action not in ("start", "stop"):
-        raise Refusal("action must be start or stop.", 400)
+        raise Refusal(_("action must be start or stop."), 400)
     if session is None:
-        raise Refusal("No live session in this browser: start the camera first.", 409)
+        raise Refusal(_("No live session in this browser: start the camera first."), 409)
     if action == "start":
         session.start_recording()
         return jsonify(state="recording")
     recorder = session.stop_recording()
     if recorder is None or not recorder.frames:
-        raise Refusal("Nothing was recorded: press record, let a few frames come back, then stop.", 409)
+        raise Refusal(_("Nothing was recorded: press record, let a few frames come back, then stop."), 409)
     recorder.stop()
     with tempfile.TemporaryDirectory(prefix="deepdream-live-") as folder:
         data = recorder.write(Path(folder) / "live.mp4").read_bytes()
@@ -256,12 +258,13 @@ def end() -> Response:
 def stream() -> Response:
     broadcast: core.Broadcast | None = current_app.extensions.get(BROADCAST)
     if broadcast is None:
-        raise Refusal("No live stream on this server: start one with deepdream live SOURCE --serve.", 404)
+        raise Refusal(_("No live stream on this server: start one with deepdream live SOURCE --serve."), 404)
 
     sessions = _sessions()
     if not sessions.viewers.acquire(blocking=False):
-        raise Refusal(f"The stream has {sessions.stream_viewers} viewers, the most this server shows it to at once: "
-                      "try again when one has closed it.", 503, {"Retry-After": "30"})
+        raise Refusal(_("The stream has {viewers} viewers, the most this server shows it to at once: try again "
+                        "when one has closed it.").format(viewers=sessions.stream_viewers), 503,
+                      {"Retry-After": "30"})
 
     def parts() -> Any:
         number = 0

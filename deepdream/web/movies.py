@@ -26,6 +26,8 @@ import numpy as np
 from deepdream import backbones, recipe
 from deepdream.files import save_animation
 from deepdream.flow import VideoDream, dream_frames
+from deepdream.i18n import N_
+from deepdream.i18n import gettext as _
 from deepdream.videofiles import VideoInfo, read_frames, write_video
 from deepdream.web.history import MOVIES
 
@@ -33,14 +35,14 @@ KINDS = ("picture", "zoom", "video")  # what a job makes (the form's ``make``)
 FORMATS = MOVIES  # a zoom's file; a clip is always MP4
 # The fields of each kind that has them, described as the recipe's are (the page's default in ``page``).
 FIELDS: dict[str, tuple[recipe.Field, ...]] = {
-    "zoom": (recipe.Field("frames", 24, "frames of the zoom animation, each dreamed `Steps per octave` steps", int,
-                          2, 120, page=24, label="Frames"),
-             recipe.Field("zoom", 1.05, "magnification from one frame to the next", float, 1.01, 1.5, page=1.05,
-                          label="Zoom per frame"),
-             recipe.Field("fps", 12, "how fast the animation plays", float, 1, 30, page=12,
-                          label="Frames per second")),
-    "video": (recipe.Field("frame_steps", 4, "dream steps on each frame after the first, which is dreamed in full "
-                           "(octaves)", int, 1, 20, page=4, label="Steps per frame (after the first)"),),
+    "zoom": (recipe.Field("frames", 24, N_("frames of the zoom animation, each dreamed `Steps per octave` steps"),
+                          int, 2, 120, page=24, label=N_("Frames")),
+             recipe.Field("zoom", 1.05, N_("magnification from one frame to the next"), float, 1.01, 1.5, page=1.05,
+                          label=N_("Zoom per frame")),
+             recipe.Field("fps", 12, N_("how fast the animation plays"), float, 1, 30, page=12,
+                          label=N_("Frames per second"))),
+    "video": (recipe.Field("frame_steps", 4, N_("dream steps on each frame after the first, which is dreamed in full "
+                           "(octaves)"), int, 1, 20, page=4, label=N_("Steps per frame (after the first)")),),
 }
 
 OnStep = Callable[[int, int, Any], None]
@@ -64,9 +66,10 @@ class Movie:
 
 
 def page_fields() -> dict[str, list[dict[str, Any]]]:
-    """The moving pictures' fields for the page (``GET /api/recipe``), by kind."""
+    """The moving pictures' fields for the page (``GET /api/recipe``), by kind, their labels and help in the
+    language in use (a web request's)."""
     return {kind: [{"name": field.name, "kind": field.kind.__name__, "low": field.low, "high": field.high,
-                    "page": field.page, "label": field.label, "help": field.help} for field in fields]
+                    "page": field.page, "label": _(field.label), "help": _(field.help)} for field in fields]
             for kind, fields in FIELDS.items()} | {"formats": list(FORMATS)}
 
 
@@ -149,7 +152,9 @@ def video_movie(dm: Any, clip: Path, info: VideoInfo, size: tuple[int, int], par
             write_video(dreamed(), path, info.fps, size, clip if info.audio else None)
         except OSError:
             if seen["last"] is None:
-                raise ValueError("The clip has no frame ffmpeg could read: export it again as MP4 (H.264).") from None
+                # in English (N_), whatever the worker's language: said in the reader's (settings.said)
+                raise ValueError(N_("The clip has no frame ffmpeg could read: export it again as MP4 "
+                                    "(H.264).")) from None
             raise
         data = path.read_bytes()
     record = _record(parameters, seen["frames"], size, info.fps, started) | {

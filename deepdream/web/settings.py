@@ -1,19 +1,26 @@
-"""The service's settings and its refusals (a 4xx or 5xx with a message).
+"""The service's settings, its refusals (a 4xx or 5xx with a message), and its messages said later.
 
 ``Settings`` is the one table of the service's defaults and limits: each field that is a
 ``deepdream serve`` option carries its flag's help and its smallest value, and the serve command builds
 its parser from them (``options``). A value below its limit is a ``ValueError`` that names the option.
+
+A job's error and note outlive the request that asked for the dream, and are often made outside any request
+(by a worker, maybe on another machine, or the thread that follows the jobs): they are kept in English, their
+fields filled in, and ``said`` translates them for each request that shows them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from deepdream.i18n import N_
+from deepdream.i18n import gettext as _
 
 
 def _option(default: Any, kind: type, help: str, low: float | None = None, above: float | None = None,
@@ -60,10 +67,13 @@ class Settings:
         for field, flag in options():
             value, low, above = getattr(self, field.name), field.metadata["low"], field.metadata["above"]
             if not math.isfinite(value):
-                raise ValueError(f"{flag} must be a finite number, got {value!r}")
-            if (low is not None and value < low) or (above is not None and value <= above):
-                bound = f"at least {low:g}" if low is not None else f"above {above:g}"
-                raise ValueError(f"{flag} must be {bound}, got {value!r}")
+                raise ValueError(_("{flag} must be a finite number, got {value!r}").format(flag=flag, value=value))
+            if low is not None and value < low:
+                raise ValueError(_("{flag} must be at least {low:g}, got {value!r}").format(flag=flag, low=low,
+                                                                                          value=value))
+            if above is not None and value <= above:
+                raise ValueError(_("{flag} must be above {above:g}, got {value!r}").format(flag=flag, above=above,
+                                                                                         value=value))
 
 
 def options() -> Iterator[tuple[dataclasses.Field, str]]:
@@ -79,3 +89,44 @@ class Refusal(Exception):
     def __init__(self, message: str, status: int = 400, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status, self.headers = status, headers or {}
+
+
+# The messages said later that have fields (a message without fields needs no entry: the catalog has it as it is).
+FAILED_INSIDE = N_("The dream failed inside the worker ({error_type}); the worker's log has the details.")
+LOST_EACH_TIME = N_("The dream was started {times} times and {why} each time (out of memory?): try a smaller "
+                    "picture or fewer octaves.")
+WORKER_SILENT = N_("its worker ({worker}) stopped answering")
+STRIP_FAILED = N_("The channels of {layer} could not be dreamed ({error_type}); the server's log has why.")
+IMAGE_SHRUNK = N_("The image was {width}x{height} pixels; it was dreamed at {dreamed_width}x{dreamed_height} "
+                  "(longest side {max_side}).")
+CLIP_SHRUNK = N_("The clip is {width}x{height}; it is dreamed at {dreamed_width}x{dreamed_height}.")
+SAID_LATER = (FAILED_INSIDE, LOST_EACH_TIME, WORKER_SILENT, STRIP_FAILED, IMAGE_SHRUNK, CLIP_SHRUNK)
+NOT_KEPT = N_("It could not be kept in your history (the server's disk?): download it now.")  # after a note
+
+
+@functools.cache
+def _filled_in(template: str) -> re.Pattern[str]:
+    """What ``template`` looks like with its fields filled in: each field a group of its name."""
+    parts = re.split(r"\{(\w+)\}", template)  # text, field, text, field, ..., text
+    return re.compile("".join(f"(?P<{part}>.+?)" if index % 2 else re.escape(part) for index, part in enumerate(parts)))
+
+
+def said(text: str | None) -> str | None:
+    """A message said later (a job's error or note, kept in English) in the language of the request that shows it.
+
+    A message the catalog has, or one of ``SAID_LATER`` filled in (its ``why`` said too), is translated, and a
+    note followed by ``NOT_KEPT`` is said in two; anything else (a core error in a worker's language) is said as
+    it is.
+    """
+    if not text:
+        return text
+    if text.endswith(" " + NOT_KEPT):
+        return f"{said(text[:-len(NOT_KEPT) - 1])} {_(NOT_KEPT)}"
+    for template in SAID_LATER:
+        match = _filled_in(template).fullmatch(text)
+        if match:
+            fields = match.groupdict()
+            if "why" in fields:
+                fields["why"] = said(fields["why"])
+            return _(template).format(**fields)
+    return _(text)

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from deepdream.i18n import gettext as _
+
 LEASE_SECONDS = 10.0  # a running job whose lease is older is taken as lost (its worker died)
 MAX_ATTEMPTS = 3  # a job lost this many times is marked failed
 ENDED = ("done", "failed", "cancelled")
@@ -55,20 +57,22 @@ class Store:
 
         if broker:
             if not broker.startswith(("redis://", "rediss://", "unix://")):
-                raise ValueError(f"--broker {broker!r} is not a Redis URL: give redis://HOST:6379/0")
+                raise ValueError(_("--broker {broker!r} is not a Redis URL: give redis://HOST:6379/0").format(
+                    broker=broker))
             store = cls(huey.RedisHuey("deepdream", url=broker, results=False, read_timeout=1))
             try:
                 store.kv.conn.ping()
             except Exception as error:  # redis.ConnectionError and its kin
-                raise ValueError(f"cannot reach the broker at {broker} ({error}): is redis-server running "
-                                 "there, and open to this machine?") from None
+                raise ValueError(_("cannot reach the broker at {broker} ({error}): is redis-server running there, "
+                                   "and open to this machine?").format(broker=broker, error=error)) from None
             return store
         if data_dir is not None:
             path = Path(data_dir) / "queue.sqlite3"
             try:
                 return cls(huey.SqliteHuey("deepdream", filename=str(path), results=False))
             except sqlite3.Error as error:
-                raise ValueError(f"Cannot keep the queue in '{path}' ({error}): choose another --data-dir") from None
+                raise ValueError(_("Cannot keep the queue in '{path}' ({error}): choose another --data-dir").format(
+                    path=path, error=error)) from None
         return cls(huey.MemoryHuey("deepdream", results=False))
 
     @property

@@ -20,7 +20,9 @@ from typing import Any
 
 from deepdream import backbones, channels
 from deepdream.files import jpeg_bytes, write_atomically
+from deepdream.i18n import gettext as _
 from deepdream.web.scheduler import CpuTurns
+from deepdream.web.settings import STRIP_FAILED
 
 
 class _Closed(Exception):
@@ -62,8 +64,8 @@ class ChannelStrips:
         """
         if layer not in self.layers:
             named = ", ".join(backbones.get(self.backbone).suggested_layers)
-            raise ValueError(f"No layer {layer!r} to show channels of: choose one of {named} (or another layer "
-                             "dd.layer_names() lists).")
+            raise ValueError(_("No layer {layer!r} to show channels of: choose one of {layers} (or another layer "
+                               "dd.layer_names() lists).").format(layer=layer, layers=named))
         kept = self._kept(layer)
         if kept is not None:
             return kept
@@ -130,5 +132,5 @@ class ChannelStrips:
                 pass
             except Exception as error:  # logged in full; the page gets one line
                 traceback.print_exc(file=sys.stderr)
-                self._update(layer, state="failed", error=f"The channels of {layer} could not be dreamed "
-                                                          f"({type(error).__name__}); the server's log has why.")
+                self._update(layer, state="failed", error=STRIP_FAILED.format(  # said later (settings.said)
+                    layer=layer, error_type=type(error).__name__))

@@ -1,7 +1,7 @@
 """The studio's page and what it reads before any dream: the form's fields, the layers, the layer guide.
 
 Routes (the ``studio`` blueprint):
-    GET    /                 the page (static/index.html, app.js, style.css: served here, no CDN)
+    GET    /                 the page (templates/index.html; static/app.js, style.css: served here, no CDN)
     GET    /guide/atlas.jpg  the layer guide (notebook 06's atlas)
     GET    /api/recipe       the form's fields (defaults, limits, help) and each backbone's layers
     GET    /api/layers       the layers a dream can use, the form's defaults and limits
@@ -13,15 +13,15 @@ first.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, send_file, send_from_directory
+from flask import Blueprint, Response, current_app, jsonify, render_template, send_file
 
 from deepdream import backbones, recipe
-from deepdream.paths import PACKAGE_DIR, REPO_ROOT
-from deepdream.web import movies
+from deepdream.i18n import gettext as _
+from deepdream.paths import REPO_ROOT
+from deepdream.web import locales, movies
 from deepdream.web.forms import FORM_DEFAULTS, FORM_LIMITS
 from deepdream.web.settings import Refusal, Settings
 
-STATIC_DIR = PACKAGE_DIR / "web" / "static"
 ATLAS = REPO_ROOT / "outputs" / "06_atlas_noise.jpg"  # the layer guide the page shows (notebook 06)
 
 blueprint = Blueprint("studio", __name__)
@@ -33,13 +33,13 @@ def _settings() -> Settings:
 
 @blueprint.get("/")
 def page() -> Response:
-    return send_from_directory(STATIC_DIR, "index.html")
+    return render_template("index.html", texts=locales.script_texts("app.js"))
 
 
 @blueprint.get("/guide/atlas.jpg")
 def atlas() -> Response:
     if not ATLAS.is_file():
-        raise Refusal("The layer atlas is not there: run notebook 06 (make dreams).", 404)
+        raise Refusal(_("The layer atlas is not there: run notebook 06 (make dreams)."), 404)
     return send_file(ATLAS, mimetype="image/jpeg")
 
 

@@ -4,6 +4,8 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
+// _(): texts.js, loaded before this script.
+const UNITS = { step: _("step"), frame: _("frame") }; // a job's unit of progress
 const state = {
   file: null, // the chosen photo
   clip: null, // the chosen clip (make: video)
@@ -34,7 +36,7 @@ function chooseMake() {
   $("start-kind").hidden = make === "video";
   $("clip-box").hidden = make !== "video";
   $("movie-box").hidden = make === "picture";
-  $("movie-legend").textContent = make === "zoom" ? "The zoom animation" : "The clip";
+  $("movie-legend").textContent = make === "zoom" ? _("The zoom animation") : _("The clip");
   for (const [kind, names] of Object.entries(state.movieFields)) {
     for (const name of names) $(name).closest("label").hidden = kind !== make;
   }
@@ -54,7 +56,7 @@ function setBusy(busy) {
 async function answer(response) {
   const body = await response.json().catch(() => ({}));
   if (response.status === 401) $("token-form").hidden = false; // a shared server: ask for its token once
-  if (!response.ok) throw new Error(body.error || `The server answered ${response.status}.`);
+  if (!response.ok) throw new Error(body.error || _("The server answered {status}.", { status: response.status }));
   return body;
 }
 
@@ -106,7 +108,7 @@ function chooseStart() {
 function choose(chosen) {
   if (!chosen) return;
   if (!chosen.type.startsWith("image/")) {
-    showError(`"${chosen.name}" is not a picture: choose a JPEG, PNG or WebP file.`);
+    showError(_("\"{name}\" is not a picture: choose a JPEG, PNG or WebP file.", { name: chosen.name }));
     return;
   }
   state.file = chosen;
@@ -177,7 +179,8 @@ function maskBlob() {
 // ---- dreaming: send, follow the job with its live preview, show the result ------------------------
 function seconds(value) {
   if (value === null || value === undefined) return "";
-  return value < 60 ? `, about ${Math.ceil(value)} s left` : `, about ${Math.ceil(value / 60)} min left`;
+  return value < 60 ? _(", about {seconds} s left", { seconds: Math.ceil(value) })
+    : _(", about {minutes} min left", { minutes: Math.ceil(value / 60) });
 }
 
 async function poll(job) {
@@ -190,17 +193,20 @@ async function poll(job) {
       break;
     }
     $("progress").value = job.steps_total ? job.steps_done / job.steps_total : 0;
-    const unit = job.unit || "step";
+    const unit = UNITS[job.unit] || job.unit || UNITS.step;
     if (job.state === "queued") {
-      $("progress-text").textContent = `Waiting in the queue: place ${job.queue_position}${seconds(job.seconds_left)}`;
+      $("progress-text").textContent = _("Waiting in the queue: place {place}{left}",
+        { place: job.queue_position, left: seconds(job.seconds_left) });
     } else if (job.state === "running") {
-      $("progress-text").textContent = `Dreaming: ${unit} ${job.steps_done} of ${job.steps_total}${seconds(job.seconds_left)}`;
+      $("progress-text").textContent = _("Dreaming: {unit} {done} of {total}{left}",
+        { unit, done: job.steps_done, total: job.steps_total, left: seconds(job.seconds_left) });
       if (job.steps_done !== shown) { // the picture as it is now
         shown = job.steps_done;
         $("result").src = `${job.preview_url}?step=${shown}`;
         $("result").hidden = false;
         $("movie").hidden = true;
-        $("result-caption").textContent = `Live preview: ${unit} ${shown} of ${job.steps_total}`;
+        $("result-caption").textContent = _("Live preview: {unit} {done} of {total}",
+          { unit, done: shown, total: job.steps_total });
       }
     } else {
       finish(job);
@@ -221,8 +227,8 @@ function showDream(dream, caption) {
   $("result").src = movie && $("movie").hidden ? movie : dream.picture_url; // an animated WebP plays in <img>
   $("result-caption").textContent = caption;
   $("download-image").href = movie || dream.picture_url;
-  $("download-image").textContent = { mp4: "Download the video", webp: "Download the animation" }[dream.movie]
-    || "Download the picture";
+  $("download-image").textContent = { mp4: _("Download the video"), webp: _("Download the animation") }[dream.movie]
+    || _("Download the picture");
   $("download-sidecar").href = dream.sidecar_url;
   $("downloads").hidden = false;
   $("start-more").disabled = false;
@@ -232,19 +238,21 @@ function showDream(dream, caption) {
 function finish(job) {
   state.jobUrl = null;
   if (job.state === "done") {
-    $("progress-text").textContent = `Done: ${job.steps_total} ${job.unit}s in ${job.run_seconds.toFixed(0)} s.`;
+    const done = { total: job.steps_total, seconds: job.run_seconds.toFixed(0) };
+    $("progress-text").textContent = job.unit === "frame" ? _("Done: {total} frames in {seconds} s.", done)
+      : _("Done: {total} steps in {seconds} s.", done);
     $("warm-up").hidden = true; // the network is loaded now
-    const picture = job.make === "picture";
+    const picture = job.make === "picture", made = { picture: _("Dream"), zoom: _("Zoom"), video: _("Clip") };
     const movie = picture ? {} : { movie_url: job.result_url, movie: job.result_type.split("/")[1] };
     showDream({ id: job.id, picture_url: picture ? job.result_url : job.picture_url, sidecar_url: job.sidecar_url,
       ...movie },
-      `${{ picture: "Dream", zoom: "Zoom", video: "Clip" }[job.make]}: ${describe()}`);
+      _("{kind}: {description}", { kind: made[job.make], description: describe() }));
     loadHistory();
   } else if (job.state === "cancelled") {
-    $("progress-text").textContent = "Cancelled.";
+    $("progress-text").textContent = _("Cancelled.");
   } else {
     $("progress-text").textContent = "";
-    showError(job.error || "The dream failed.");
+    showError(job.error || _("The dream failed."));
   }
   setBusy(false);
 }
@@ -256,17 +264,18 @@ function chosenLayers() {
 }
 
 function describe() {
-  return `${chosenLayers()}, ${$("steps").value} steps x ${$("octaves").value} octaves, step ${$("step_size").value}`;
+  return _("{layers}, {steps} steps x {octaves} octaves, step {step}", { layers: chosenLayers(),
+    steps: $("steps").value, octaves: $("octaves").value, step: $("step_size").value });
 }
 
 async function dream(event) {
   event.preventDefault();
   const make = makeKind(), kind = make === "video" ? "video" : startKind(), form = new FormData();
-  if (kind === "video" && !state.clip) return showError("Choose a clip first.");
-  if (kind === "image" && !state.file) return showError("Choose a photo first, or start from noise.");
-  if (kind === "more" && !state.current) return showError("Dream once first: then you can dream more from it.");
+  if (kind === "video" && !state.clip) return showError(_("Choose a clip first."));
+  if (kind === "image" && !state.file) return showError(_("Choose a photo first, or start from noise."));
+  if (kind === "more" && !state.current) return showError(_("Dream once first: then you can dream more from it."));
   const layers = chosenLayers();
-  if (!layers) return showError("Choose at least one layer.");
+  if (!layers) return showError(_("Choose at least one layer."));
   showError("");
   $("note").hidden = true;
   if (kind === "image") form.append("image", state.file);
@@ -284,8 +293,8 @@ async function dream(event) {
   form.append("normalize", $("normalize").value);
   if (state.painted && make === "picture") form.append("mask", await maskBlob(), "mask.png");
   $("progress").value = 0;
-  $("progress-text").textContent = $("warm-up").hidden ? "Sending..."
-    : "Sending, and loading the network (the first dream only)...";
+  $("progress-text").textContent = $("warm-up").hidden ? _("Sending...")
+    : _("Sending, and loading the network (the first dream only)...");
   setBusy(true);
   try {
     const job = await answer(await fetch("/api/jobs", { method: "POST", body: form }));
@@ -327,17 +336,17 @@ async function loadHistory() {
     const open = document.createElement("button");
     open.type = "button";
     open.className = "open";
-    open.setAttribute("aria-label", `Open the dream of ${when}`);
+    open.setAttribute("aria-label", _("Open the dream of {when}", { when }));
     const thumbnail = document.createElement("img");
-    Object.assign(thumbnail, { src: entry.thumbnail_url, alt: `Dream of ${when}` });
+    Object.assign(thumbnail, { src: entry.thumbnail_url, alt: _("Dream of {when}", { when }) });
     open.append(thumbnail);
     open.addEventListener("click", () => reopen(entry));
     const download = document.createElement("a");
-    Object.assign(download, { href: entry.movie_url || entry.picture_url, textContent: "download",
+    Object.assign(download, { href: entry.movie_url || entry.picture_url, textContent: _("download"),
       download: `${entry.id}.${entry.movie || "jpg"}` });
     const remove = document.createElement("button");
-    Object.assign(remove, { type: "button", textContent: "delete", className: "delete" });
-    remove.setAttribute("aria-label", `Delete the dream of ${when}`);
+    Object.assign(remove, { type: "button", textContent: _("delete"), className: "delete" });
+    remove.setAttribute("aria-label", _("Delete the dream of {when}", { when }));
     remove.addEventListener("click", async () => {
       await fetch(`/api/history/${entry.id}`, { method: "DELETE" });
       if (state.current && state.current.id === entry.id) state.current = null;
@@ -361,7 +370,7 @@ function reopen(entry) {
   $("mirror").checked = symmetry.endsWith("m") || symmetry === "mirror";
   $("normalize").value = p.normalize;
   for (const name of Object.values(state.movieFields).flat()) if (p[name] !== undefined) $(name).value = p[name];
-  showDream(entry, `Reopened: ${chosenLayers()}, seed ${p.seed}`);
+  showDream(entry, _("Reopened: {layers}, seed {seed}", { layers: chosenLayers(), seed: p.seed }));
 }
 
 // ---- the channel strip: what each channel of the chosen layer dreams (the server dreams a layer once) ----
@@ -371,8 +380,8 @@ function renderStrip(strip) {
   const buttons = [];
   for (let c = 0; c < strip.done; c++) {
     const button = document.createElement("button");
-    Object.assign(button, { type: "button", className: "channel", title: `channel ${c}` });
-    button.setAttribute("aria-label", `channel ${c} of ${strip.layer}`);
+    Object.assign(button, { type: "button", className: "channel", title: _("channel {channel}", { channel: c }) });
+    button.setAttribute("aria-label", _("channel {channel} of {layer}", { channel: c, layer: strip.layer }));
     button.setAttribute("aria-pressed", String($("channel").value === String(c)));
     Object.assign(button.style, { backgroundImage: `url("${strip.sprite_url}")`,
       backgroundSize: `${strip.columns * THUMBNAIL}px auto`,
@@ -390,7 +399,7 @@ async function showChannels() {
   if (!$("channel-details").open) return;
   const layers = chosenLayers().split(",").filter(Boolean).map((layer) => layer.split("=")[0]);
   if (layers.length !== 1) {
-    $("channel-progress").textContent = "Choose exactly one layer: a channel belongs to one layer.";
+    $("channel-progress").textContent = _("Choose exactly one layer: a channel belongs to one layer.");
     $("channel-strip").replaceChildren();
     return;
   }
@@ -408,15 +417,16 @@ async function showChannels() {
     if (strip.done !== shown && strip.done > 0) renderStrip(strip);
     shown = strip.done;
     if (strip.state === "done") {
-      $("channel-progress").textContent = `The ${strip.total} channels of ${layer}, each dreamed from noise: pick one.`;
+      $("channel-progress").textContent = _("The {total} channels of {layer}, each dreamed from noise: pick one.",
+        { total: strip.total, layer });
       return;
     }
     if (strip.state === "failed") {
       $("channel-progress").textContent = strip.error;
       return;
     }
-    $("channel-progress").textContent = `Dreaming each channel of ${layer} (once; the server keeps them): ` +
-      `${strip.done} of ${strip.total ?? "..."}`;
+    $("channel-progress").textContent = _("Dreaming each channel of {layer} (once; the server keeps them): "
+      + "{done} of {total}", { layer, done: strip.done, total: strip.total ?? "..." });
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 }
@@ -446,21 +456,21 @@ function buildForm(recipe) {
     Object.assign(box, { type: "checkbox", value: name, checked: chosen.includes(name), id: `layer-${name}` });
     const weight = document.createElement("input");
     Object.assign(weight, { type: "range", min: 0.1, max: 2, step: 0.1, value: 1, id: `weight-${name}` });
-    weight.setAttribute("aria-label", `weight of ${name}`);
+    weight.setAttribute("aria-label", _("weight of {layer}", { layer: name }));
     const named = document.createElement("label");
     named.append(box, ` ${name}`);
     const row = document.createElement("div");
     row.className = "layer";
-    row.append(named, labelled("weight", weight));
+    row.append(named, labelled(_("weight"), weight));
     $("layers").append(row);
   }
   state.numberFields = recipe.page_fields.filter((name) => name !== "layers").map((name) => fields[name]);
   for (const field of state.numberFields) $("numbers").append(numberInput(field, field.low));
   const channel = document.createElement("input");
-  Object.assign(channel, { id: "channel", type: "number", min: 0, max: fields.channel.high, placeholder: "all" });
+  Object.assign(channel, { id: "channel", type: "number", min: 0, max: fields.channel.high, placeholder: _("all") });
   const folds = document.createElement("select");
   folds.id = "folds";
-  for (const n of [1, 2, 3, 4, 5, 6, 8, 10, 12]) folds.append(new Option(n === 1 ? "none" : `${n}-fold`, n));
+  for (const n of [1, 2, 3, 4, 5, 6, 8, 10, 12]) folds.append(new Option(n === 1 ? _("none") : _("{n}-fold", { n }), n));
   const mirror = document.createElement("input");
   Object.assign(mirror, { id: "mirror", type: "checkbox" });
   const normalize = document.createElement("select");
@@ -474,11 +484,11 @@ function buildForm(recipe) {
   const format = document.createElement("select");
   format.id = "format";
   for (const choice of recipe.movies.formats) format.append(new Option(choice.toUpperCase(), choice));
-  $("movie-fields").append(labelled("File", format, "WebP plays in any page; MP4 in any video player"));
+  $("movie-fields").append(labelled(_("File"), format, _("WebP plays in any page; MP4 in any video player")));
   state.movieFields.zoom.push("format");
-  $("extras").append(labelled("Channel (one layer)", channel, fields.channel.help),
-    labelled("Kaleidoscope", folds, fields.symmetry.help), labelled("mirrored", mirror),
-    labelled("Normalisation", normalize, fields.normalize.help));
+  $("extras").append(labelled(_("Channel (one layer)"), channel, fields.channel.help),
+    labelled(_("Kaleidoscope"), folds, fields.symmetry.help), labelled(_("mirrored"), mirror),
+    labelled(_("Normalisation"), normalize, fields.normalize.help));
 }
 
 async function setUp() {
@@ -511,7 +521,7 @@ async function setUp() {
     $("warm-up").hidden = recipe.first_dream_ready;
     chooseMake();
   } catch (error) {
-    showError(`Could not read the form from the server: ${error.message}`);
+    showError(_("Could not read the form from the server: {error}", { error: error.message }));
   }
   loadHistory();
 }

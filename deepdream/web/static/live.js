@@ -1,5 +1,6 @@
 // The live page: the newest camera frame is sent, dreamed, shown; then the next newest (never a queue).
 "use strict";
+// _(): texts.js, loaded before this script.
 const $ = (id) => document.getElementById(id);
 const camera = $("camera"), dream = $("dream"), canvas = document.createElement("canvas");
 let running = false, looping = null, recording = false, shownTimes = [], latencies = [];
@@ -48,15 +49,15 @@ async function loop() {
     try {
       response = await fetch("/api/live/frame", { method: "POST", body: form });
     } catch (error) {
-      showError("The server does not answer: is deepdream serve still running?");
+      showError(_("The server does not answer: is deepdream serve still running?"));
       await new Promise((r) => setTimeout(r, 1000));
       continue;
     }
     if (!running) break;  // stopped while this frame was out: its dream is not shown
     if (!response.ok) {
       const body = await response.json().catch(() => ({ error: response.statusText }));
-      showError(response.status === 401 ? "This studio is shared with a token: type it once on the studio's "
-        + "page (the link above), then come back." : body.error);
+      showError(response.status === 401 ? _("This studio is shared with a token: type it once on the studio's "
+        + "page (the link above), then come back.") : body.error);
       const wait = Number(response.headers.get("Retry-After") || 1);
       await new Promise((r) => setTimeout(r, Math.min(wait, 30) * 1000));
       continue;
@@ -78,7 +79,9 @@ async function loop() {
     $("latency").textContent = median(latencies).toFixed(0);
     $("dream-ms").textContent = (1000 * Number(response.headers.get("X-Live-Dream-Seconds"))).toFixed(0);
     const recorded = response.headers.get("X-Live-Recorded");
-    $("state").textContent = recorded ? `recording: ${recorded} frames` : "dreaming";
+    const frames = parseInt(recorded, 10), full = recorded && recorded.endsWith("(full)"); // "12" or "12 (full)"
+    $("state").textContent = !recorded ? _("dreaming") : full ? _("recording: {frames} frames (full)", { frames })
+      : _("recording: {frames} frames", { frames });
   }
 }
 
@@ -87,13 +90,14 @@ async function start() {
   try {
     camera.srcObject = await navigator.mediaDevices.getUserMedia({ video: { width: 640 }, audio: false });
   } catch (error) {
-    showError(`No camera: ${error.message}. Allow the camera for this page (on http://localhost or https).`);
+    showError(_("No camera: {error}. Allow the camera for this page (on http://localhost or https).",
+      { error: error.message }));
     return;
   }
   running = true;
   $("start").disabled = true;
   $("stop").disabled = $("record").disabled = false;
-  $("state").textContent = "loading the network (a few seconds)…";
+  $("state").textContent = _("loading the network (a few seconds)…");
   looping = loop();
 }
 
@@ -106,7 +110,7 @@ async function stop() {
   await fetch("/api/live", { method: "DELETE" });
   $("start").disabled = false;
   $("stop").disabled = $("record").disabled = true;
-  $("state").textContent = "camera off";
+  $("state").textContent = _("camera off");
 }
 
 async function toggleRecording() {
@@ -116,16 +120,17 @@ async function toggleRecording() {
   if (!response.ok) {
     showError((await response.json().catch(() => ({ error: response.statusText }))).error);
     recording = false;
-    $("record").textContent = "Record";
+    $("record").textContent = _("Record");
     return;
   }
   recording = !recording;
-  $("record").textContent = recording ? "Stop recording" : "Record";
+  $("record").textContent = recording ? _("Stop recording") : _("Record");
   if (!recording) {
     const link = $("recording");
     if (link.href) URL.revokeObjectURL(link.href);
     link.href = URL.createObjectURL(await response.blob());
-    link.textContent = `Download the recording (${response.headers.get("X-Live-Recorded")})`;
+    const [frames, seconds] = (response.headers.get("X-Live-Recorded") || "").match(/[\d.]+/g) || []; // "12 frames, 0.48 s"
+    link.textContent = _("Download the recording ({frames} frames, {seconds} s)", { frames, seconds });
     $("download").hidden = false;
   }
 }
