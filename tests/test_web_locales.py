@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from flask import Flask
 from jinja2.ext import babel_extract
 
 from deepdream import recipe
@@ -19,8 +20,22 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
-def client():
-    return create_app(Settings()).test_client()
+def app():
+    return create_app(Settings())
+
+
+@pytest.fixture
+def client(app):
+    """A browser of its own (its own cookies) for one test."""
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def bare():
+    """A Flask app with nothing but the language's choice (no service, no threads)."""
+    bare = Flask(__name__)
+    locales.install(bare)
+    return bare
 
 
 def _page(client, path="/", **headers):
@@ -68,16 +83,15 @@ def test_the_switch_chooses_a_language_and_a_cookie_remembers_it_over_accept_lan
     assert "Start the camera" not in html and '<html lang="zh-CN">' in html
     _, html = _page(client, "/", **{"Accept-Language": "en"})
     assert "Drop a photo here" not in html  # the cookie outranks the browser's Accept-Language
-    client.delete_cookie(locales.COOKIE)
 
 
 @pytest.mark.parametrize(("query", "cookie", "accept", "chosen"), [
     ("", "", "zh-CN,zh;q=0.9", "zh_CN"), ("", "", "fr-FR, zh;q=0.5", "zh_CN"), ("", "", "zh-TW, fr", "en"),
-    ("", "", "", "en"), ("", "zh_CN", "en", "zh_CN"), ("en", "zh_CN", "zh", "en"), ("xx", "", "zh", "zh_CN")])
-def test_the_language_is_lang_then_the_cookie_then_accept_language_then_english(query, cookie, accept, chosen):
-    app = create_app(Settings())
+    ("", "", "zh;q=0, fr", "en"), ("", "", "", "en"), ("", "zh_CN", "en", "zh_CN"), ("en", "zh_CN", "zh", "en"),
+    ("xx", "", "zh", "zh_CN"), ("", "<script>", "zh", "zh_CN")])
+def test_the_language_is_lang_then_the_cookie_then_accept_language_then_english(bare, query, cookie, accept, chosen):
     headers = {"Accept-Language": accept} | ({"Cookie": f"{locales.COOKIE}={cookie}"} if cookie else {})
-    with app.test_request_context(f"/?lang={query}" if query else "/", headers=headers):
+    with bare.test_request_context(f"/?lang={query}" if query else "/", headers=headers):
         assert locales.select_language() == chosen
 
 
@@ -87,8 +101,7 @@ def test_the_page_hands_its_script_each_marked_text_translated_and_english_hands
     assert '<script id="texts" type="application/json">{}</script>' in _page(client, **{"Accept-Language": "en"})[1]
 
 
-def test_the_apis_messages_follow_each_requests_language_at_the_same_time(client):
-    app = create_app(Settings())
+def test_the_apis_messages_follow_each_requests_language_at_the_same_time(app):
     said: dict[str, list[str]] = {"zh-CN": [], "en": []}
 
     def ask(language):
@@ -105,12 +118,24 @@ def test_the_apis_messages_follow_each_requests_language_at_the_same_time(client
     assert all(HAN.search(message) and "No such page" not in message for message in said["zh-CN"])
 
 
-def test_a_request_leaves_the_process_speaking_its_own_language(client):
+def test_a_thread_that_answered_in_chinese_answers_the_next_request_and_speaks_itself_as_before(client):
     from deepdream import i18n
 
-    before = i18n.language()
-    _page(client, **{"Accept-Language": CHINESE})
-    assert i18n.language() == before and i18n.gettext("Cancelled.") == "Cancelled."
+    with i18n.speaking("en"):
+        assert HAN.search(client.get("/api/nothing", headers={"Accept-Language": CHINESE}).get_json()["error"])
+        assert client.get("/api/nothing", headers={"Accept-Language": "en"}).get_json()["error"].startswith(
+            "No such page")  # the same thread, the next request
+        assert i18n.language() == "en" and i18n.gettext("Cancelled.") == "Cancelled."
+
+
+def test_no_translation_a_template_shows_holds_what_html_or_its_formatting_would_read():
+    from deepdream import i18n
+
+    templates = [message[0] if isinstance(message, tuple) else message for _, _, message, _, _ in extract_from_dir(
+        str(PACKAGE_DIR), [("web/templates/**.html", babel_extract)], keywords={"_": None})]
+    with i18n.speaking("zh_CN"):
+        unsafe = [i18n.gettext(text) for text in templates if re.search(r'[<>&"%]', i18n.gettext(text))]
+    assert len(templates) >= 50 and unsafe == []  # Jinja says a translation as Markup, and formats it with %
 
 
 def test_every_page_text_is_translated_and_the_english_finder_finds_each_one():
@@ -148,7 +173,7 @@ def test_chromium_asking_for_chinese_shows_no_english_and_the_switch_brings_engl
         error = WebDriverWait(browser, 60).until(lambda b: b.find_element(By.ID, "error").text)
         assert HAN.search(error) and "Pillow" in error and "not an image" not in error, error
         browser.find_element(By.CSS_SELECTOR, "#languages a[hreflang=en]").click()  # the switch
-        WebDriverWait(browser, 60).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#layers input"))
+        WebDriverWait(browser, 60).until(lambda b: b.find_elements(By.CSS_SELECTOR, "html[lang=en] #layers input"))
         assert browser.find_element(By.TAG_NAME, "h1").text == "DeepDream studio"
         browser.get(server.url + "/live")  # remembered, though the browser still asks for Chinese
         assert browser.find_element(By.ID, "start").text == "Start the camera"

@@ -28,7 +28,7 @@ from deepdream.i18n import gettext as _
 from deepdream.web import movies
 from deepdream.web.forms import read_dream_request
 from deepdream.web.jobs import DreamService, Job
-from deepdream.web.settings import Refusal, said
+from deepdream.web.settings import Refusal, said, state_said
 
 blueprint = Blueprint("api", __name__)
 
@@ -74,7 +74,7 @@ def _result(job: Job, mimetype: str) -> Response:
     if job.state != "done":
         progress = _("it is {state} ({done} of {total} frames done)") if job.unit == "frame" else \
             _("it is {state} ({done} of {total} steps done)")
-        why = said(job.error) or progress.format(state=job.state, done=job.done, total=job.total)
+        why = said(job.error) or progress.format(state=state_said(job.state), done=job.done, total=job.total)
         raise Refusal(_("Job {job_id} has no result: {why}").format(job_id=job.id, why=why), 409)
     stem = Path(recipe.result_name(job.parameters)).stem
     if mimetype in movies.FORMATS.values() and job.movie is not None:

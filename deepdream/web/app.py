@@ -27,7 +27,8 @@ from deepdream.web.settings import Refusal, Settings
 def create_app(settings: Settings | None = None) -> Flask:
     """The Flask app; its service (queue and workers) is ``app.extensions["deepdream"]``."""
     settings = settings or Settings()
-    app = Flask(__name__, static_folder=str(locales.STATIC_DIR), static_url_path="/static")
+    app = Flask(__name__, static_folder=str(locales.STATIC_DIR), static_url_path="/static",
+                template_folder=str(locales.TEMPLATES_DIR))
     app.config["MAX_CONTENT_LENGTH"] = int(settings.max_upload_mb * 1024 * 1024)
     app.url_map.merge_slashes = False  # /api/jobs//result is a 404 with a message, not a redirect
     service = app.extensions["deepdream"] = DreamService(settings)

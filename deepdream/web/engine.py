@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from deepdream import recipe
+from deepdream import i18n, recipe
 from deepdream.files import SUITE_MARK, jpeg_bytes
 from deepdream.i18n import N_
 from deepdream.images import from_model
@@ -79,7 +79,8 @@ class Worker:
         self._lock = threading.Lock()
 
     def run(self) -> None:
-        """Dreams until ``stop`` is set."""
+        """Dreams until ``stop`` is set, in English whatever the process speaks: a job's error is kept in English
+        and said in the language of the request that shows it (``settings.said``)."""
         beat = threading.Thread(target=self._beat_loop, name=f"beat-{self.number}", daemon=True)
         beat.start()
         try:
@@ -89,7 +90,8 @@ class Worker:
                     if not self.store.shared:
                         self.stop.wait(0.05)
                     continue
-                self.run_one(*message)
+                with i18n.answering_in("en"):
+                    self.run_one(*message)
         finally:
             self.store.put_json(f"worker:{self.number}", {"beat": time.time(), "job": None, "name": self.name,
                                                            "gone": True})

@@ -34,7 +34,7 @@ from deepdream.web.engine import Worker, preview_jpeg
 from deepdream.web.fairness import FairQueue
 from deepdream.web.history import History
 from deepdream.web.scheduler import CpuTurns
-from deepdream.web.settings import NOT_KEPT, Refusal, Settings, said
+from deepdream.web.settings import NOT_KEPT, Refusal, Settings, said, state_said
 from deepdream.web.store import MAX_ATTEMPTS, Lease, Store
 from deepdream.web.strips import ChannelStrips
 
@@ -265,7 +265,7 @@ class DreamService(Dispatcher):
         start = job.request.start
         if job.state != "running" or start is None:
             why = _("it is queued") if job.state == "queued" else \
-                _("it {state}: {error}").format(state=job.state, error=said(job.error))
+                _("it {state}: {error}").format(state=state_said(job.state), error=said(job.error))
             raise Refusal(_("Job {job_id} has no picture to preview: {why}").format(job_id=job.id, why=why), 409)
         return preview_jpeg(np.asarray(start), self.settings.preview_side)
 

@@ -40,8 +40,8 @@ def select_language() -> str:
     chosen = requested_language() or i18n.matching_language(request.cookies.get(COOKIE, ""))
     if chosen:
         return chosen
-    for tag, _quality in request.accept_languages:  # the browser's order of preference
-        found = i18n.matching_language(tag)
+    for tag, quality in request.accept_languages:  # the browser's order of preference; q=0: "not this one"
+        found = i18n.matching_language(tag) if quality > 0 else None
         if found:
             return found
     return "en"
@@ -94,7 +94,6 @@ def install(app: Flask) -> None:
                       BABEL_DEFAULT_LOCALE="en")
     babel = Babel(app, locale_selector=lambda: g.get("language") or select_language())
     babel.domain_instance = SuiteDomain(domain=i18n.DOMAIN)
-    app.template_folder = str(TEMPLATES_DIR)
     app.context_processor(page_context)
 
     @app.before_request

@@ -101,6 +101,8 @@ IMAGE_SHRUNK = N_("The image was {width}x{height} pixels; it was dreamed at {dre
                   "(longest side {max_side}).")
 CLIP_SHRUNK = N_("The clip is {width}x{height}; it is dreamed at {dreamed_width}x{dreamed_height}.")
 SAID_LATER = (FAILED_INSIDE, LOST_EACH_TIME, WORKER_SILENT, STRIP_FAILED, IMAGE_SHRUNK, CLIP_SHRUNK)
+STATES = {"queued": N_("queued"), "running": N_("running"), "done": N_("done"), "failed": N_("failed"),
+          "cancelled": N_("cancelled")}  # a job's state, as a sentence says it (the API's "state" stays as it is)
 NOT_KEPT = N_("It could not be kept in your history (the server's disk?): download it now.")  # after a note
 
 
@@ -108,7 +110,8 @@ NOT_KEPT = N_("It could not be kept in your history (the server's disk?): downlo
 def _filled_in(template: str) -> re.Pattern[str]:
     """What ``template`` looks like with its fields filled in: each field a group of its name."""
     parts = re.split(r"\{(\w+)\}", template)  # text, field, text, field, ..., text
-    return re.compile("".join(f"(?P<{part}>.+?)" if index % 2 else re.escape(part) for index, part in enumerate(parts)))
+    return re.compile("".join(f"(?P<{part}>.+?)" if index % 2 else re.escape(part) for index, part in enumerate(parts)),
+                      re.DOTALL)
 
 
 def said(text: str | None) -> str | None:
@@ -130,3 +133,8 @@ def said(text: str | None) -> str | None:
                 fields["why"] = said(fields["why"])
             return _(template).format(**fields)
     return _(text)
+
+
+def state_said(state: str) -> str:
+    """A job's state in the language in use, for a sentence (``"queued"`` -> 排队中)."""
+    return _(STATES[state]) if state in STATES else state

@@ -242,7 +242,7 @@ function finish(job) {
     $("progress-text").textContent = job.unit === "frame" ? _("Done: {total} frames in {seconds} s.", done)
       : _("Done: {total} steps in {seconds} s.", done);
     $("warm-up").hidden = true; // the network is loaded now
-    const picture = job.make === "picture", made = { picture: _("Dream"), zoom: _("Zoom"), video: _("Clip") };
+    const picture = job.make === "picture", made = { picture: _("The dream"), zoom: _("Zoom"), video: _("Clip") };
     const movie = picture ? {} : { movie_url: job.result_url, movie: job.result_type.split("/")[1] };
     showDream({ id: job.id, picture_url: picture ? job.result_url : job.picture_url, sidecar_url: job.sidecar_url,
       ...movie },
