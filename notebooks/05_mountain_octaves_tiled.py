@@ -155,7 +155,7 @@ module, _ = dd.dream_octaves(dm, preview, octaves=3, octave_scale=OCTAVE_SCALE,
                              steps_per_octave=PREVIEW_STEPS, step_size=STEP_SIZE,
                              tile_size=None, progress=False)
 print("your octaves: " + ", ".join(f"{width}x{height}" for height, width in preview_shapes))
-fig = dd.plot_images([preview, yours, module], ["start", "your octave_dream",
+fig = dd.plot_images([preview, yours, module], ["start image", "your octave_dream",
                                                 "dd.dream_octaves"], size=4)
 
 # %% nbgrader={"grade": true, "grade_id": "check_octave_dream", "locked": true, "points": 0.5, "schema_version": 3, "solution": false, "task": false}
