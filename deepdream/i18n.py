@@ -31,16 +31,17 @@ FONT_FILE = DATA_DIR / "fonts" / "NotoSansSC-suite-subset.otf"  # tools/make_fon
 FONT_FAMILY = "Noto Sans SC (deepdream subset)"
 SYSTEM_CJK_FONTS = ("Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
                     "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "SimHei")  # preferred, when installed
-_state: dict[str, object] = {"language": None, "translation": None}
+_state: dict[str, str | None] = {"language": None}  # the process's; None: from the environment, on first use
 # A web request's language, where one is being answered (``deepdream.web.locales``): it outranks the process's,
 # so that each browser reads the API's messages in its own language.
 _request_language: contextvars.ContextVar[str | None] = contextvars.ContextVar("deepdream_request_language",
                                                                               default=None)
 
 
-def _matching(value: str) -> str | None:
-    """The suite's language for a locale value (``zh_CN.UTF-8``, ``zh-Hans``, ``en_US``...), or None."""
-    tag = value.split(".")[0].split("@")[0].replace("-", "_").lower()
+def matching_language(value: str) -> str | None:
+    """The suite's language for a language tag or locale value (``zh-CN``, ``zh_CN.UTF-8``, ``zh-Hans``,
+    ``en_US``...), or None when it has none for it (an empty value included)."""
+    tag = str(value).split(".")[0].split("@")[0].replace("-", "_").lower()
     if tag.startswith("zh") and not tag.startswith(("zh_tw", "zh_hk", "zh_hant")):
         return "zh_CN"
     if tag.startswith("en") or tag in ("c", "posix"):
@@ -52,10 +53,10 @@ def language_from_environment() -> str:
     """``DEEPDREAM_LANG``, else the first locale variable the suite has a language for, else English."""
     chosen = os.environ.get(LANGUAGE_VARIABLE, "").strip()
     if chosen:
-        return _matching(chosen) or "en"
+        return matching_language(chosen) or "en"
     for variable in LOCALE_VARIABLES:
         for value in os.environ.get(variable, "").split(":"):
-            found = _matching(value) if value else None
+            found = matching_language(value)
             if found:
                 return found
     return "en"
@@ -70,12 +71,11 @@ def set_language(language: str | None = None) -> None:
     if language is None:
         chosen = language_from_environment()
     else:
-        chosen = _matching(str(language)) if isinstance(language, str) else None
+        chosen = matching_language(language) if isinstance(language, str) else None
         if chosen is None:
             raise ValueError(gettext("language must be one of {languages}, got {language!r}.").format(
                 languages=", ".join(LANGUAGES), language=language))
     _state["language"] = chosen
-    _state["translation"] = gnu_gettext.translation(DOMAIN, LOCALE_DIR, languages=[chosen], fallback=True)
     if chosen == "zh_CN":
         use_cjk_font()
 
@@ -89,12 +89,6 @@ def language() -> str:
     if _state["language"] is None:
         set_language(None)
     return str(_state["language"])
-
-
-def matching_language(value: str) -> str | None:
-    """The suite's language for a language tag or locale value (``zh-CN``, ``zh_CN.UTF-8``, ``en-GB``...), or None
-    when it has none for it."""
-    return _matching(str(value)) if value else None
 
 
 @contextlib.contextmanager
@@ -113,6 +107,7 @@ def answering_in(language: str) -> Iterator[None]:
 
 @functools.cache
 def _translation(language: str) -> gnu_gettext.NullTranslations:
+    """A language's catalog, read once."""
     return gnu_gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
 
 
@@ -128,7 +123,7 @@ def speaking(language: str) -> Iterator[None]:
         yield
     finally:
         if before is None:
-            _state["language"] = _state["translation"] = None  # chosen from the environment again on first use
+            _state["language"] = None  # chosen from the environment again on first use
         else:
             set_language(str(before))
         if drawn is not None:
@@ -137,11 +132,7 @@ def speaking(language: str) -> Iterator[None]:
 
 def gettext(message: str) -> str:
     """``message`` in the language in use (itself when it has no translation); modules import it as ``_``."""
-    answering = _request_language.get()
-    if answering is not None:
-        return _translation(answering).gettext(message)
-    language()
-    return _state["translation"].gettext(message)  # type: ignore[union-attr]
+    return _translation(language()).gettext(message)
 
 
 def N_(message: str) -> str:  # noqa: N802 (gettext's own name for it)

@@ -382,3 +382,19 @@ def open_store(request, tmp_path):
         request.addfinalizer(redis.stop)
         return Store.open(broker=redis.url)
     return Store.open(data_dir=tmp_path) if request.param == "sqlite" else Store.open()
+
+
+PAGE_TEXTS = ("web/templates/**.html", "web/static/**.js")  # the web pages' texts: their templates and scripts
+
+
+def marked_texts(*where: str) -> set[str]:
+    """The texts the package marks for its catalog in the files ``where`` (globs under ``deepdream/``), found by
+    Babel's extractors as ``pybabel extract`` would: ``_()`` and ``N_()`` in modules, ``_()`` and ``{% trans %}``
+    in templates, ``_()`` in scripts (the first argument: ``_("{n} of {total}", { n, total })``)."""
+    from babel.messages.extract import extract_from_dir
+    from jinja2.ext import babel_extract
+
+    extractors = {".py": "python", ".html": babel_extract, ".js": "javascript"}
+    methods = [(glob, extractors[Path(glob).suffix]) for glob in where]
+    found = extract_from_dir(str(ROOT / "deepdream"), methods, keywords={"_": None, "N_": None, "gettext": None})
+    return {message[0] if isinstance(message, tuple) else message for _, _, message, _, _ in found} - {None}

@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 
 import deepdream_utils as dd
 from deepdream import i18n, plots
+from tests.helpers import PAGE_TEXTS, marked_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -123,21 +124,10 @@ def test_the_bundled_font_has_every_character_of_the_notebooks_chinese_code_text
         assert texts and missing == [], f"{catalog.name}: {''.join(missing)}; run tools/make_font_subset.py"
 
 
-def marked_texts() -> set[str]:
-    """Every text the package marks for the catalog: ``_()`` and ``N_()`` in its modules, ``_()`` and
-    ``{% trans %}`` in the web pages' templates, ``_()`` in their scripts (Babel's extractors)."""
-    from babel.messages.extract import extract_from_dir
-    from jinja2.ext import babel_extract
-
-    methods = [("**.py", "python"), ("web/templates/**.html", babel_extract), ("web/static/**.js", "javascript")]
-    found = extract_from_dir(str(ROOT / "deepdream"), methods, keywords={"_": None, "N_": None, "gettext": None})
-    return {message[0] if isinstance(message, tuple) else message for _, _, message, _, _ in found} - {None}
-
-
 def test_every_text_the_package_marks_for_the_catalog_has_its_chinese_entry():
     from deepdream import canaries, cli, course, grades, grading
 
-    marked = marked_texts()
+    marked = marked_texts("**.py", *PAGE_TEXTS)
     marked |= {canaries.FLAG_MESSAGE, grades.UNSANDBOXED_NOTE, cli.__doc__.split("\n\n")[2], "re-inject",  # by name
                course.__doc__.split("\n")[0], grading.__doc__.split("\n")[0]}
     with open(i18n.catalog_file("zh_CN"), "rb") as file:

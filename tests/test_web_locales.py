@@ -5,15 +5,12 @@ import re
 import threading
 
 import pytest
-from babel.messages.extract import extract_from_dir
 from flask import Flask
-from jinja2.ext import babel_extract
 
 from deepdream import recipe
-from deepdream.paths import PACKAGE_DIR
 from deepdream.web import create_app, locales, movies
 from deepdream.web.settings import Settings
-from tests.helpers import Server, chromium
+from tests.helpers import PAGE_TEXTS, Server, chromium, marked_texts
 
 CHINESE = "zh-CN,zh;q=0.9,en;q=0.5"  # what a Chinese browser sends
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -47,9 +44,7 @@ def _page(client, path="/", **headers):
 def page_texts() -> list[str]:
     """Every English text the pages can show: their templates' and scripts' marked texts, and the form's labels
     and help (``GET /api/recipe``)."""
-    methods = [("web/templates/**.html", babel_extract), ("web/static/**.js", "javascript")]
-    found = extract_from_dir(str(PACKAGE_DIR), methods, keywords={"_": None})
-    texts = {message[0] if isinstance(message, tuple) else message for _, _, message, _, _ in found}
+    texts = marked_texts(*PAGE_TEXTS)
     fields = [*recipe.FIELDS, *(field for kind in movies.FIELDS.values() for field in kind)]
     return sorted((texts | {field.help for field in fields} | {field.label for field in fields}) - {None, ""})
 
@@ -131,8 +126,7 @@ def test_a_thread_that_answered_in_chinese_answers_the_next_request_and_speaks_i
 def test_no_translation_a_template_shows_holds_what_html_or_its_formatting_would_read():
     from deepdream import i18n
 
-    templates = [message[0] if isinstance(message, tuple) else message for _, _, message, _, _ in extract_from_dir(
-        str(PACKAGE_DIR), [("web/templates/**.html", babel_extract)], keywords={"_": None})]
+    templates = marked_texts(PAGE_TEXTS[0])
     with i18n.speaking("zh_CN"):
         unsafe = [i18n.gettext(text) for text in templates if re.search(r'[<>&"%]', i18n.gettext(text))]
     assert len(templates) >= 50 and unsafe == []  # Jinja says a translation as Markup, and formats it with %

@@ -30,7 +30,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from deepdream import backbones
 from deepdream import live as core
@@ -202,7 +202,7 @@ def _decode(upload: Any) -> np.ndarray:
 
 @blueprint.get("/live")
 def page() -> Response:
-    return render_template("live.html", texts=locales.script_texts("live.js"))
+    return locales.render_page("live.html", "live.js")
 
 
 @blueprint.post("/api/live/frame")

@@ -2,11 +2,11 @@
 
 A request's language is, in order: ``?lang=`` (``en`` or ``zh_CN``; the page's switch sends it, and a cookie
 remembers it for a year), that cookie, the browser's ``Accept-Language``, then English. The pages
-(``templates/``) are Jinja templates whose texts go through the suite's catalog (``deepdream/locale``, the
-``deepdream`` domain, read by Flask-Babel); their scripts' texts, marked ``_("...")`` in ``static/*.js``, are
-handed to the page translated (``script_texts``). While a request is answered, ``deepdream.i18n`` speaks its
-language (``i18n.answering_in``), so its refusals and errors are in the browser's language, whatever the
-server's own. Layer names and units stay as they are.
+(``templates/``, each built on ``page.html``) are Jinja templates whose texts go through the suite's catalog
+(``deepdream/locale``, the ``deepdream`` domain, read by Flask-Babel); their scripts' texts, marked ``_("...")``
+in ``static/*.js``, are handed to the page translated (``render_page``). While a request is answered,
+``deepdream.i18n`` speaks its language (``i18n.answering_in``), so its refusals and errors are in the browser's
+language, whatever the server's own. Layer names and units stay as they are.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import functools
 from contextlib import ExitStack
 
 from babel import support
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g, render_template, request
 from flask_babel import Babel, Domain
 
 from deepdream import i18n
@@ -45,6 +45,11 @@ def select_language() -> str:
         if found:
             return found
     return "en"
+
+
+def this_requests_language() -> str:
+    """The language chosen for this request when it arrived (``select_language``, once a request)."""
+    return g.get("language") or select_language()
 
 
 @functools.cache
@@ -79,7 +84,18 @@ class SuiteDomain(Domain):
     language (Babel reads ``zh_CN`` as ``zh_Hans_CN``, a folder the catalog is not in)."""
 
     def get_translations(self) -> support.Translations:
-        return _catalog(g.get("language") or select_language())
+        return _catalog(this_requests_language())
+
+
+def render_page(template: str, script: str) -> str:
+    """A page (``templates/``, built on ``page.html``) in this request's language, with its script and the
+    script's texts translated.
+
+    Args:
+        template: the page's template (``index.html``, ``live.html``).
+        script: its script in ``static/`` (``app.js``, ``live.js``).
+    """
+    return render_template(template, script=script, texts=script_texts(script))
 
 
 def page_context() -> dict[str, object]:
@@ -90,10 +106,8 @@ def page_context() -> dict[str, object]:
 def install(app: Flask) -> None:
     """Chooses each request's language (Flask-Babel), speaks it while the request is answered, and remembers
     a language chosen on the page's switch."""
-    app.config.update(BABEL_TRANSLATION_DIRECTORIES=str(i18n.LOCALE_DIR), BABEL_DOMAIN=i18n.DOMAIN,
-                      BABEL_DEFAULT_LOCALE="en")
-    babel = Babel(app, locale_selector=lambda: g.get("language") or select_language())
-    babel.domain_instance = SuiteDomain(domain=i18n.DOMAIN)
+    babel = Babel(app, locale_selector=this_requests_language)
+    babel.domain_instance = SuiteDomain()  # the suite's catalog (deepdream/locale), by the suite's names
     app.context_processor(page_context)
 
     @app.before_request

@@ -13,7 +13,7 @@ first.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, send_file
+from flask import Blueprint, Response, current_app, jsonify, send_file
 
 from deepdream import backbones, recipe
 from deepdream.i18n import gettext as _
@@ -33,7 +33,7 @@ def _settings() -> Settings:
 
 @blueprint.get("/")
 def page() -> Response:
-    return render_template("index.html", texts=locales.script_texts("app.js"))
+    return locales.render_page("index.html", "app.js")
 
 
 @blueprint.get("/guide/atlas.jpg")
